@@ -1,0 +1,247 @@
+"""Quota picking rules: Pick-r (Definition 3.4), serial dictatorship, QT-s (Definition 3.5).
+
+Pick-r is DSIC because each agent only ever chooses its favourite bundle of a fixed
+size from what is left (a picking mechanism with a cardinality menu, section 3.1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from abm.errors import MechanismError
+from abm.mechanisms.base import Claim, Mechanism, MechanismInfo
+
+__all__ = ["PickR", "SerialDictatorship", "QTS", "quotas", "resolve_r", "s_from_r", "r_from_s", "top_t"]
+
+# Products m * sum(r) within this distance of an integer count as that integer, so that
+# r = 0.29 gives 29 of 100 items rather than 28 through floating-point rounding.
+_FLOOR_SLACK = 1e-9
+
+
+def _as_vector(x, name: str) -> np.ndarray:
+    if isinstance(x, str):
+        try:
+            x = [float(t) for t in x.split(",")]
+        except ValueError:
+            raise MechanismError(f"{name} must be comma-separated numbers like 0.29,0.71, got {x!r}") from None
+    v = np.atleast_1d(np.asarray(x, dtype=float))
+    if v.ndim != 1 or v.size == 0:
+        raise MechanismError(f"{name} must be a non-empty list of numbers, got {x!r}")
+    if not np.isfinite(v).all():
+        raise MechanismError(f"{name} must be finite, got {v.tolist()}")
+    return v
+
+
+def resolve_r(r, n_agents: int) -> np.ndarray:
+    """Complete and check a Pick-r vector for ``n_agents`` (Definition 3.4).
+
+    ``r`` may list all n shares (they must be nonnegative and sum to 1) or the first
+    n - 1 (the last agent gets the rest, as in Corollary 3.9's ``(r_1, ..., r_{n-1})``).
+    """
+    v = _as_vector(r, "r")
+    if (v < 0).any():
+        raise MechanismError(f"r must be nonnegative, got {v.tolist()}")
+    if v.size == n_agents - 1:
+        rest = 1.0 - v.sum()
+        if rest < -1e-9:
+            raise MechanismError(f"the first n-1 shares of r sum to {v.sum():.6g} > 1; r must sum to 1")
+        v = np.append(v, max(rest, 0.0))
+    elif v.size != n_agents:
+        raise MechanismError(f"r has {v.size} entries but there are {n_agents} agents; give n or n-1 entries")
+    if abs(v.sum() - 1.0) > 1e-9:
+        raise MechanismError(f"r must sum to 1, got sum {v.sum():.6g} for r = {v.tolist()}")
+    return v
+
+
+def quotas(r, n_items: int) -> np.ndarray:
+    """Definition 3.4: t_i = floor(m sum_{j<=i} r_j) - floor(m sum_{j<i} r_j)."""
+    cum = np.concatenate([[0.0], np.cumsum(r)])
+    cum[-1] = 1.0
+    floors = np.floor(n_items * cum + _FLOOR_SLACK).astype(np.int64)
+    return np.diff(floors)
+
+
+def s_from_r(r) -> np.ndarray:
+    """Lemma 3.6's map: s_i = r_i / (1 - sum_{k<i} r_k), with s_n = 1.
+
+    Where no mass is left (the denominator is 0) the agent is never reached in
+    expectation, and s_i = 1 by convention.
+    """
+    r = np.asarray(r, dtype=float)
+    left = 1.0 - np.concatenate([[0.0], np.cumsum(r)[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where(left > 1e-12, r / np.where(left > 1e-12, left, 1.0), 1.0)
+    s = np.clip(s, 0.0, 1.0)
+    s[-1] = 1.0
+    return s
+
+
+def r_from_s(s) -> np.ndarray:
+    """Inverse of :func:`s_from_r`: r_i = s_i prod_{k<i} (1 - s_k)."""
+    s = np.asarray(s, dtype=float)
+    reach = np.concatenate([[1.0], np.cumprod(1.0 - s)[:-1]])
+    return s * reach
+
+
+def top_t(masked: np.ndarray, t: int) -> np.ndarray:
+    """Boolean mask of the ``t`` largest entries of each row of ``masked`` (shape ``(..., m)``).
+
+    Ties at the cut are broken towards the lowest item index. Linear time per row
+    (``np.partition``), which is what keeps Pick-r below the cost of a sort.
+    """
+    m = masked.shape[-1]
+    kth = np.partition(masked, m - t, axis=-1)[..., m - t, None]  # the t-th largest
+    above = masked > kth
+    at_cut = masked == kth
+    need = t - above.sum(axis=-1, keepdims=True)
+    if np.array_equal(at_cut.sum(axis=-1, keepdims=True), need):
+        return above | at_cut  # no surplus ties: the common case for continuous values
+    return above | (at_cut & (np.cumsum(at_cut, axis=-1) <= need))
+
+
+class PickR(Mechanism):
+    """Pick-r, the quota serial dictatorship of Definition 3.4.
+
+    Agent 1 takes its t_1 highest-bid items, then agent 2 its t_2 highest among the
+    rest, and so on, with t_i from :func:`quotas`. Equal bids: lowest item index first.
+    """
+
+    info = MechanismInfo(
+        name="pick-r",
+        summary="quota serial dictatorship: agent i takes its t_i favourite remaining items",
+        claim=Claim.DSIC,
+        ordinal=True,
+        reference="Definition 3.4; Proposition 3.3, Theorem 3.7, Corollary 3.9, Theorem 3.10",
+        parameters={"r": "shares r_1..r_n (or r_1..r_{n-1}), nonnegative, summing to 1; default: equal shares"},
+    )
+
+    def __init__(self, r: Sequence[float] | float | str | None = None):
+        self._r = None if r is None else _as_vector(r, "r")
+        if self._r is not None and ((self._r < 0).any() or self._r.sum() > 1 + 1e-9):
+            raise MechanismError(f"r must be nonnegative and sum to 1, got {self._r.tolist()}")
+
+    @property
+    def params(self) -> dict:
+        return {"r": None if self._r is None else self._r.tolist()}
+
+    def r(self, n_agents: int) -> np.ndarray:
+        """The full share vector used with ``n_agents`` agents."""
+        if self._r is None:
+            return np.full(n_agents, 1.0 / n_agents)
+        return resolve_r(self._r, n_agents)
+
+    def check_agents(self, n_agents: int) -> None:
+        self.r(n_agents)
+
+    def quotas(self, n_agents: int, n_items: int) -> np.ndarray:
+        return quotas(self.r(n_agents), n_items)
+
+    def _allocate(self, bids):
+        n, m = bids.shape[-2:]
+        t = self.quotas(n, m)
+        owner = np.full(bids.shape[:-2] + (m,), n - 1, dtype=np.int64)  # the last agent gets the rest
+        taken = np.zeros(bids.shape[:-2] + (m,), dtype=bool)
+        for i in range(n - 1):
+            if t[i] == 0:
+                continue
+            masked = np.where(taken, -np.inf, bids[..., i, :]) if i else bids[..., i, :]
+            chosen = top_t(masked, int(t[i]))
+            owner[chosen] = i
+            taken |= chosen
+        return owner
+
+
+class SerialDictatorship(PickR):
+    """Serial dictatorship: Pick-(1, 0, ..., 0). With additive values agent 1 takes every item."""
+
+    info = MechanismInfo(
+        name="serial-dictatorship",
+        summary="agent 1 takes everything it wants (all items): Pick-(1, 0, ..., 0)",
+        claim=Claim.DSIC,
+        ordinal=True,
+        reference="Section 1 (Schummer 1996); Definition 3.4 with r = (1, 0, ..., 0)",
+        parameters={},
+    )
+
+    def __init__(self):
+        super().__init__(None)
+
+    @property
+    def params(self) -> dict:
+        return {}
+
+    def r(self, n_agents: int) -> np.ndarray:
+        r = np.zeros(n_agents)
+        r[0] = 1.0
+        return r
+
+
+class QTS(Mechanism):
+    """QT-s, the quantile-threshold mechanism of Definition 3.5.
+
+    Item j goes to the first agent i whose bid's quantile F_i(b_ij) is at least
+    1 - s_i; s_n = 1, so the last agent takes what nobody else accepted. Needs the
+    prior (each agent's cdf). Given ``r`` instead of ``s``, uses Lemma 3.6's map.
+    """
+
+    info = MechanismInfo(
+        name="qt-s",
+        summary="quantile thresholds: item to the first agent whose bid quantile is >= 1 - s_i",
+        claim=Claim.DSIC,
+        ordinal=False,
+        reference="Definition 3.5; Lemma 3.6; Proposition 3.8",
+        parameters={
+            "s": "thresholds s_1..s_n in [0, 1] with s_n = 1 (or s_1..s_{n-1})",
+            "r": "alternatively Pick-r shares, mapped to s by Lemma 3.6",
+        },
+        needs_prior=True,
+    )
+
+    def __init__(self, prior, s=None, r=None):
+        from abm.priors import parse_prior
+
+        if prior is None:
+            raise MechanismError("qt-s needs the prior (its agents' cdfs); pass prior=...")
+        if s is not None and r is not None:
+            raise MechanismError("give qt-s either s or r, not both")
+        self.prior = parse_prior(prior)
+        self._s = None if s is None else _as_vector(s, "s")
+        self._r = None if r is None else _as_vector(r, "r")
+        if self._s is not None and ((self._s < 0).any() or (self._s > 1).any()):
+            raise MechanismError(f"s must lie in [0, 1], got {self._s.tolist()}")
+
+    @property
+    def params(self) -> dict:
+        out = {"prior": self.prior.spec}
+        if self._s is not None:
+            out["s"] = self._s.tolist()
+        if self._r is not None:
+            out["r"] = self._r.tolist()
+        return out
+
+    def s(self, n_agents: int) -> np.ndarray:
+        """The full threshold vector used with ``n_agents`` agents."""
+        if self._s is None:
+            r = np.full(n_agents, 1.0 / n_agents) if self._r is None else resolve_r(self._r, n_agents)
+            return s_from_r(r)
+        s = self._s
+        if s.size == n_agents - 1:
+            s = np.append(s, 1.0)
+        if s.size != n_agents:
+            raise MechanismError(f"s has {self._s.size} entries but there are {n_agents} agents")
+        if not math.isclose(s[-1], 1.0):
+            raise MechanismError(f"the last threshold s_n must be 1 (Definition 3.5), got {s[-1]}")
+        return s
+
+    def check_agents(self, n_agents: int) -> None:
+        self.s(n_agents)
+        self.prior.check_agents(n_agents)
+
+    def _allocate(self, bids):
+        n = bids.shape[-2]
+        accept = self.prior.quantiles(bids) >= (1.0 - self.s(n))[:, None]
+        accept[..., -1, :] = True
+        return np.argmax(accept, axis=-2).astype(np.int64)  # first accepting agent

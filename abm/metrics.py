@@ -1,0 +1,139 @@
+"""Welfare and fairness of allocations (section 2), per instance and over many instances.
+
+Per instance (all functions take ``values (..., n, m)`` and ``owner (..., m)``):
+utilities, welfare, optimal welfare (sum over items of the largest value), the envy
+matrix ``E[i, k] = v_i(A_k)``, and the EF, EF1 and proportionality tests.
+
+Over instances: :func:`welfare_ratio` is the paper's ratio of expectations
+E[sw(M(v))] / E[max_A sw(A)], estimated as sum over sum with a delta-method interval;
+:func:`rate` is a proportion with its exact (Clopper-Pearson) binomial interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import scipy.stats as st
+
+__all__ = [
+    "bundles", "utilities", "welfare", "optimal_welfare", "envy_matrix", "is_ef", "is_ef1",
+    "is_prop", "evaluate", "Estimate", "welfare_ratio", "rate",
+]
+
+
+def bundles(owner: np.ndarray, n_agents: int) -> np.ndarray:
+    """One-hot allocation ``X[..., i, j] = (owner[..., j] == i)``."""
+    owner = np.asarray(owner)
+    return owner[..., None, :] == np.arange(n_agents)[:, None]
+
+
+def envy_matrix(values: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """``E[..., i, k]``: agent i's value for agent k's bundle; the diagonal is i's utility."""
+    values = np.asarray(values, dtype=float)
+    x = bundles(owner, values.shape[-2]).astype(float)
+    return values @ np.swapaxes(x, -1, -2)
+
+
+def utilities(values: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """``u[..., i] = sum of v_ij over the items i receives``."""
+    values = np.asarray(values, dtype=float)
+    return np.where(bundles(owner, values.shape[-2]), values, 0.0).sum(axis=-1)
+
+
+def welfare(values: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Social welfare: the value of each item to the agent that receives it, summed."""
+    values = np.asarray(values, dtype=float)
+    return np.take_along_axis(values, np.asarray(owner)[..., None, :], axis=-2)[..., 0, :].sum(axis=-1)
+
+
+def optimal_welfare(values: np.ndarray) -> np.ndarray:
+    """max_A sw(A) = sum over items of the largest value (section 2)."""
+    return np.asarray(values, dtype=float).max(axis=-2).sum(axis=-1)
+
+
+def is_ef(envy: np.ndarray) -> np.ndarray:
+    """Envy-free: every agent values its own bundle at least as much as any other."""
+    own = np.diagonal(envy, axis1=-2, axis2=-1)[..., :, None]
+    return (own >= envy).all(axis=(-2, -1))
+
+
+def is_ef1(values: np.ndarray, owner: np.ndarray, envy: np.ndarray) -> np.ndarray:
+    """EF1: i does not envy k once the item of A_k that i values most is removed."""
+    values = np.asarray(values, dtype=float)
+    n = values.shape[-2]
+    best = np.empty(envy.shape)
+    for k in range(n):  # the largest value to each agent among k's items (0 if k has none)
+        best[..., :, k] = np.where((np.asarray(owner) == k)[..., None, :], values, 0.0).max(axis=-1)
+    own = np.diagonal(envy, axis1=-2, axis2=-1)[..., :, None]
+    return (own >= envy - best).all(axis=(-2, -1))
+
+
+def is_prop(values: np.ndarray, envy: np.ndarray) -> np.ndarray:
+    """Proportional: every agent gets at least 1/n of its value for all items."""
+    values = np.asarray(values, dtype=float)
+    own = np.diagonal(envy, axis1=-2, axis2=-1)
+    return (own >= values.sum(axis=-1) / values.shape[-2]).all(axis=-1)
+
+
+def evaluate(values: np.ndarray, owner: np.ndarray) -> dict[str, np.ndarray]:
+    """Every per-instance metric at once (one envy matrix shared by EF, EF1 and PROP)."""
+    values = np.asarray(values, dtype=float)
+    envy = envy_matrix(values, owner)
+    return {
+        "welfare": welfare(values, owner),
+        "optimal_welfare": optimal_welfare(values),
+        "utilities": np.diagonal(envy, axis1=-2, axis2=-1).copy(),
+        "envy": envy,
+        "ef": is_ef(envy),
+        "ef1": is_ef1(values, owner, envy),
+        "prop": is_prop(values, envy),
+    }
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with a two-sided confidence interval."""
+
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+    confidence: float
+    method: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def __contains__(self, x: float) -> bool:
+        return self.ci_low <= x <= self.ci_high
+
+
+def welfare_ratio(welfare_values, optimal_values, confidence: float = 0.95) -> Estimate:
+    """E[sw(M(v))] / E[max_A sw(A)] as sum(welfare) / sum(optimal) (section 2).
+
+    The interval is the delta-method (linearization) interval for a ratio of means:
+    with R the estimate and d_k = W_k - R O_k, se = sqrt(sum d_k^2 / (K (K - 1))) / mean(O).
+    """
+    w = np.asarray(welfare_values, dtype=float).ravel()
+    o = np.asarray(optimal_values, dtype=float).ravel()
+    k = w.size
+    ratio = float(w.sum() / o.sum()) if o.sum() > 0 else float("nan")
+    if k < 2:
+        return Estimate(ratio, float("nan"), float("nan"), k, confidence, "delta")
+    d = w - ratio * o
+    se = float(np.sqrt((d @ d) / (k * (k - 1))) / o.mean())
+    z = float(st.norm.ppf(0.5 + confidence / 2))
+    return Estimate(ratio, ratio - z * se, ratio + z * se, k, confidence, "delta")
+
+
+def rate(successes, confidence: float = 0.95) -> Estimate:
+    """A proportion with its exact Clopper-Pearson interval (valid even at 0 or K successes)."""
+    s = np.asarray(successes, dtype=bool).ravel()
+    k, x = s.size, int(s.sum())
+    if k == 0:
+        return Estimate(float("nan"), 0.0, 1.0, 0, confidence, "clopper-pearson")
+    alpha = 1 - confidence
+    low = 0.0 if x == 0 else float(st.beta.ppf(alpha / 2, x, k - x + 1))
+    high = 1.0 if x == k else float(st.beta.ppf(1 - alpha / 2, x + 1, k - x))
+    return Estimate(x / k, low, high, k, confidence, "clopper-pearson")

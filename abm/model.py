@@ -1,0 +1,228 @@
+"""The Mesa model: each step is one round of the mechanism scheduler.
+
+A step draws a batch of instances from the prior with ``model.rng``, lets every
+:class:`~abm.agents.Bidder` observe its private values and report bids through its
+strategy, allocates with the mechanism, and records welfare, fairness and each
+agent's gain from deviating (its utility minus what it would have got by bidding
+truthfully against the same bids of the others).
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import pandas as pd
+
+import strategies as strategy_registry
+from abm import mechanisms
+from abm.agents import Bidder
+from abm.errors import TfdError
+from abm.metrics import evaluate, rate, utilities, welfare_ratio
+from abm.priors import parse_prior
+
+__all__ = ["AllocationModel", "default_batch"]
+
+
+def _positive_int(value, label: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise TfdError(f"{label} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class AllocationModel(mesa.Model):
+    """Agents with private values bid; the mechanism allocates; metrics are collected.
+
+    Parameters
+    ----------
+    mechanism : name or :class:`~abm.mechanisms.Mechanism` (default ``"pick-r"``)
+    mechanism_params : parameters for a named mechanism, e.g. ``{"r": [0.3, 0.7]}``
+    prior : spec or :class:`~abm.priors.Prior` (default ``"uniform"``)
+    n_agents, n_items : sizes of each instance
+    strategies : one strategy (name or instance) for everyone, or one per agent
+    instances_per_step : instances allocated per step (a vectorized batch)
+    rng : seed or Generator, as for :class:`mesa.Model` (so ``mesa.batch_run`` works)
+    """
+
+    def __init__(
+        self,
+        mechanism="pick-r",
+        prior="uniform",
+        n_agents: int = 2,
+        n_items: int = 100,
+        strategies="truthful",
+        instances_per_step: int = 1,
+        mechanism_params: dict | None = None,
+        rng=None,
+    ):
+        super().__init__(rng=rng)
+        self.n_agents = _positive_int(n_agents, "number of agents")
+        self.n_items = _positive_int(n_items, "number of items")
+        self.instances_per_step = _positive_int(instances_per_step, "instances per step")
+        self.prior = parse_prior(prior)
+        self.prior.check_agents(self.n_agents)
+        if isinstance(mechanism, mechanisms.Mechanism):
+            self.mechanism = mechanism
+        else:
+            self.mechanism = mechanisms.get(mechanism, prior=self.prior, **(mechanism_params or {}))
+        self.mechanism.check_agents(self.n_agents)
+
+        if isinstance(strategies, (str, strategy_registry.Strategy)):
+            strategies = [strategies] * self.n_agents
+        strategies = list(strategies)
+        if len(strategies) != self.n_agents:
+            raise TfdError(f"got {len(strategies)} strategies for {self.n_agents} agents; give one, or one per agent")
+        self.bidders: list[Bidder] = [
+            Bidder(self, index=i, strategy=strategy_registry.get(s)) for i, s in enumerate(strategies)
+        ]
+
+        self._instances: list[dict] = []
+        self._agent_rows: list[dict] = []
+        self.instances_done = 0
+        self.last: dict = {}
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "instances": lambda m: m.last["instances"],
+                "mean_welfare": lambda m: m.last["mean_welfare"],
+                "mean_optimal_welfare": lambda m: m.last["mean_optimal_welfare"],
+                "welfare_ratio": lambda m: m.last["welfare_ratio"],
+                "ef_rate": lambda m: m.last["ef_rate"],
+                "ef1_rate": lambda m: m.last["ef1_rate"],
+                "prop_rate": lambda m: m.last["prop_rate"],
+            },
+            agent_reporters={
+                "strategy": lambda a: repr(a.strategy),
+                "mean_utility": lambda a: float(a.utility.mean()),
+                "mean_truthful_utility": lambda a: float(a.truthful_utility.mean()),
+                "mean_gain": lambda a: float(a.gain.mean()),
+                "mean_items": lambda a: float(a.items.mean()),
+            },
+        )
+
+    # -- the mechanism scheduler ---------------------------------------------------
+    def step(self, batch: int | None = None) -> None:
+        batch = self.instances_per_step if batch is None else _positive_int(batch, "batch")
+        values = self.prior.sample(self.rng, self.n_agents, self.n_items, batch=batch)
+        self.agents.do("observe", values)
+        bids = np.stack([b.report() for b in self.bidders], axis=-2)
+        owner = self.mechanism.allocate(bids)
+        result = evaluate(values, owner)
+        utility = result["utilities"]
+        truthful = utility.copy()
+        for b in self.bidders:
+            if not b.strategy.is_truthful:  # what b would have got by telling the truth
+                honest = bids.copy()
+                honest[..., b.index, :] = values[..., b.index, :]
+                truthful[..., b.index] = utilities(values, self.mechanism.allocate(honest))[..., b.index]
+        items = np.stack([(owner == i).sum(axis=-1) for i in range(self.n_agents)], axis=-1)
+        for b in self.bidders:
+            b.receive(utility[..., b.index], truthful[..., b.index], items[..., b.index])
+        self._record(result, utility, truthful, items, batch)
+        self.datacollector.collect(self)
+
+    def _record(self, result, utility, truthful, items, batch):
+        first = self.instances_done
+        self.instances_done += batch
+        ids = np.arange(first, first + batch)
+        self._instances.append({
+            "step": np.full(batch, self.steps),
+            "instance": ids,
+            "welfare": result["welfare"],
+            "optimal_welfare": result["optimal_welfare"],
+            "ef": result["ef"],
+            "ef1": result["ef1"],
+            "prop": result["prop"],
+        })
+        for b in self.bidders:
+            self._agent_rows.append({
+                "step": np.full(batch, self.steps),
+                "instance": ids,
+                "agent": np.full(batch, b.index),
+                "strategy": np.full(batch, repr(b.strategy), dtype=object),
+                "utility": utility[..., b.index],
+                "truthful_utility": truthful[..., b.index],
+                "gain": utility[..., b.index] - truthful[..., b.index],
+                "items": items[..., b.index],
+            })
+        self.last = {
+            "instances": batch,
+            "mean_welfare": float(result["welfare"].mean()),
+            "mean_optimal_welfare": float(result["optimal_welfare"].mean()),
+            "welfare_ratio": float(result["welfare"].sum() / result["optimal_welfare"].sum()),
+            "ef_rate": float(result["ef"].mean()),
+            "ef1_rate": float(result["ef1"].mean()),
+            "prop_rate": float(result["prop"].mean()),
+        }
+
+    def run(self, instances: int, progress=None) -> None:
+        """Allocate ``instances`` instances in steps of ``instances_per_step``.
+
+        ``progress`` is an optional callable receiving the number of instances done per step.
+        """
+        remaining = _positive_int(instances, "number of instances")
+        while remaining:
+            batch = min(self.instances_per_step, remaining)
+            self.step(batch) if batch != self.instances_per_step else self.step()
+            remaining -= batch
+            if progress is not None:
+                progress(batch)
+
+    # -- tidy output ---------------------------------------------------------------
+    @property
+    def parameters(self) -> dict:
+        """Every parameter of the run, as columns for tidy output."""
+        return {
+            "mechanism": self.mechanism.name,
+            "mechanism_params": repr(self.mechanism.params),
+            "prior": self.prior.spec,
+            "n_agents": self.n_agents,
+            "n_items": self.n_items,
+        }
+
+    def instance_frame(self) -> pd.DataFrame:
+        """One row per instance, every parameter a column."""
+        return self._frame(self._instances)
+
+    def agent_frame(self) -> pd.DataFrame:
+        """One row per (instance, agent): utility, truthful utility, gain, items received."""
+        return self._frame(self._agent_rows)
+
+    def _frame(self, chunks) -> pd.DataFrame:
+        if not chunks:
+            return pd.DataFrame()
+        cols = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+        frame = pd.DataFrame(cols)
+        for k, v in self.parameters.items():
+            frame[k] = v
+        return frame
+
+    def summary(self, confidence: float = 0.95) -> dict:
+        """Aggregates over every instance so far: the ratio of expectations and EF rates with intervals."""
+        inst = self.instance_frame()
+        agents = self.agent_frame()
+        ratio = welfare_ratio(inst["welfare"], inst["optimal_welfare"], confidence)
+        out = {
+            **self.parameters,
+            "mechanism_params": self.mechanism.params,
+            "instances": int(len(inst)),
+            "welfare_ratio": ratio.value,
+            "welfare_ratio_ci": [ratio.ci_low, ratio.ci_high],
+            "mean_welfare": float(inst["welfare"].mean()),
+            "mean_optimal_welfare": float(inst["optimal_welfare"].mean()),
+        }
+        for key in ("ef", "ef1", "prop"):
+            est = rate(inst[key], confidence)
+            out[f"{key}_rate"] = est.value
+            out[f"{key}_rate_ci"] = [est.ci_low, est.ci_high]
+        per_agent = agents.groupby("agent").agg(
+            strategy=("strategy", "first"), mean_utility=("utility", "mean"),
+            mean_gain=("gain", "mean"), mean_items=("items", "mean"))
+        out["agents"] = [{"agent": int(i), **{k: (v if isinstance(v, str) else float(v)) for k, v in row.items()}}
+                         for i, row in per_agent.iterrows()]
+        out["confidence"] = confidence
+        return out
+
+
+def default_batch(n_agents: int, n_items: int, instances: int, budget: int = 2_000_000) -> int:
+    """Instances per step so one step's value matrix holds about ``budget`` numbers."""
+    return max(1, min(instances, budget // max(1, n_agents * n_items)))
+

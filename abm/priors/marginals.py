@@ -1,0 +1,212 @@
+"""One agent's value distribution for one item: the marginals priors are built from.
+
+Each marginal behaves like a frozen ``scipy.stats`` distribution (``cdf``, ``ppf``,
+``rvs``, ``mean``, ``support``) and adds ``quantile_breakpoints``: the quantiles where
+its quantile function jumps or kinks, so theory code can integrate ``ppf`` piecewise
+and stay exact for priors with atoms (Theorem 3.1's hard instance).
+
+Section 2 of the paper asks values to be nonnegative, bounded and of nonzero variance
+(a *valid* distribution); :func:`validate` refuses anything else with a message that
+says how to fix it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.stats as st
+
+from abm.errors import PriorSpecError
+
+__all__ = ["Marginal", "ScipyMarginal", "Truncated", "Mixture", "HardInstance", "validate"]
+
+
+class Marginal:
+    """Base class: subclasses define ``cdf``, ``ppf``, ``support`` and ``spec``."""
+
+    spec: str = "?"
+    #: quantiles in (0, 1) where ppf is discontinuous or not smooth
+    quantile_breakpoints: tuple[float, ...] = ()
+
+    def rvs(self, size, random_state: np.random.Generator) -> np.ndarray:
+        # Inverse transform: one uniform per value, consumed in C order.
+        return self.ppf(random_state.random(size))
+
+    def mean(self) -> float:
+        from scipy.integrate import quad
+
+        pts = (0.0, *self.quantile_breakpoints, 1.0)
+        return float(sum(quad(self.ppf, a, b, limit=200)[0] for a, b in zip(pts, pts[1:])))
+
+    def std(self) -> float:
+        from scipy.integrate import quad
+
+        mu = self.mean()
+        pts = (0.0, *self.quantile_breakpoints, 1.0)
+        var = sum(quad(lambda u: (self.ppf(u) - mu) ** 2, a, b, limit=200)[0] for a, b in zip(pts, pts[1:]))
+        return math.sqrt(max(var, 0.0))
+
+    def __repr__(self) -> str:
+        return f"<marginal {self.spec}>"
+
+    def __str__(self) -> str:
+        return self.spec
+
+
+class ScipyMarginal(Marginal):
+    """A continuous ``scipy.stats`` distribution, frozen with the user's parameters."""
+
+    def __init__(self, name: str, args: tuple, kwargs: dict, spec: str):
+        dist = getattr(st, name, None)
+        if not isinstance(dist, st.rv_continuous):
+            raise PriorSpecError(
+                f"unknown distribution {name!r}; accepted: any continuous scipy.stats distribution "
+                "(e.g. uniform, beta, truncexpon, triang), or hard, truncate, mixture, copula"
+            )
+        try:
+            frozen = dist(*args, **kwargs)
+            lo, hi = frozen.support()
+        except TypeError as exc:
+            shapes = dist.shapes or "none"
+            raise PriorSpecError(
+                f"bad parameters for {name}: {exc}; accepted: shape parameters ({shapes}), loc, scale"
+            ) from None
+        if np.isnan(lo) or np.isnan(hi):
+            shapes = dist.shapes or "none"
+            raise PriorSpecError(
+                f"invalid parameters for {spec}: scipy rejects them; shape parameters are ({shapes}), scale must be > 0"
+            )
+        self._dist = frozen
+        self.name = name
+        self.spec = spec
+
+    def cdf(self, x):
+        return self._dist.cdf(x)
+
+    def ppf(self, q):
+        return self._dist.ppf(q)
+
+    def rvs(self, size, random_state):
+        return self._dist.rvs(size=size, random_state=random_state)
+
+    def support(self):
+        lo, hi = self._dist.support()
+        return float(lo), float(hi)
+
+    def mean(self):
+        return float(self._dist.mean())
+
+    def std(self):
+        return float(self._dist.std())
+
+
+class Truncated(Marginal):
+    """``truncate(dist, lo, hi)``: ``dist`` conditioned on ``[lo, hi]``."""
+
+    def __init__(self, base: Marginal, lo: float, hi: float, spec: str):
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise PriorSpecError(f"{spec}: truncation bounds must be finite with lo < hi, got {lo}, {hi}")
+        self.base, self.lo, self.hi, self.spec = base, float(lo), float(hi), spec
+        self._flo, self._fhi = float(base.cdf(lo)), float(base.cdf(hi))
+        if not self._fhi - self._flo > 1e-12:
+            raise PriorSpecError(f"{spec}: the distribution has no mass on [{lo}, {hi}]")
+
+    def cdf(self, x):
+        x = np.clip(x, self.lo, self.hi)
+        return (self.base.cdf(x) - self._flo) / (self._fhi - self._flo)
+
+    def ppf(self, q):
+        return np.clip(self.base.ppf(self._flo + np.asarray(q) * (self._fhi - self._flo)), self.lo, self.hi)
+
+    def support(self):
+        blo, bhi = self.base.support()
+        return max(blo, self.lo), min(bhi, self.hi)
+
+
+class Mixture(Marginal):
+    """``mixture([d1, d2, ...], weights=[w1, w2, ...])``: a finite mixture (e.g. bimodal)."""
+
+    def __init__(self, components: list[Marginal], weights, spec: str):
+        w = np.asarray(weights, dtype=float)
+        if len(components) < 1 or w.shape != (len(components),):
+            raise PriorSpecError(f"{spec}: needs a list of components and one weight per component")
+        if np.any(w < 0) or not np.isclose(w.sum(), 1.0, atol=1e-9):
+            raise PriorSpecError(f"{spec}: weights must be nonnegative and sum to 1, got {w.tolist()}")
+        self.components, self.weights, self.spec = components, w, spec
+        sup = np.array([c.support() for c in components])
+        self._support = (float(sup[:, 0].min()), float(sup[:, 1].max()))
+
+    def cdf(self, x):
+        return sum(w * c.cdf(x) for w, c in zip(self.weights, self.components))
+
+    def ppf(self, q):
+        # No closed form: bisection on the (monotone) cdf, vectorized over q.
+        q = np.asarray(q, dtype=float)
+        lo = np.full(q.shape, self._support[0])
+        hi = np.full(q.shape, self._support[1])
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            below = self.cdf(mid) < q
+            lo = np.where(below, mid, lo)
+            hi = np.where(below, hi, mid)
+        return hi
+
+    def support(self):
+        return self._support
+
+
+class HardInstance(Marginal):
+    """The distribution in the proof of Theorem 3.1: ``hard(p=..., delta=...)``.
+
+    A base value (1 - q)/p with probability p, 1 with probability q, 0 otherwise,
+    with q = 2 - sqrt(2), plus Unif[0, delta] noise. Its cdf is piecewise linear and
+    its quantile function piecewise linear with jumps at the cumulative weights.
+    """
+
+    def __init__(self, p: float = 0.01, delta: float = 0.001, spec: str | None = None):
+        q = 2.0 - math.sqrt(2.0)
+        self.p, self.delta, self.q = float(p), float(delta), q
+        self.spec = spec or f"hard(p={p}, delta={delta})"
+        if not 0 < self.delta < 1:
+            raise PriorSpecError(f"{self.spec}: delta must lie in (0, 1), got {delta}")
+        if not 0 < self.p < 1 - q:
+            raise PriorSpecError(f"{self.spec}: p must lie in (0, 1 - q) = (0, {1 - q:.6f}), got {p}")
+        high = (1 - q) / self.p
+        if high <= 1 + self.delta:
+            raise PriorSpecError(f"{self.spec}: p too large: the high value (1-q)/p = {high:.4g} must exceed 1 + delta")
+        # Atoms in increasing order with their probabilities.
+        self.atoms = np.array([0.0, 1.0, high])
+        self.weights = np.array([1 - q - self.p, q, self.p])
+        self._cum = np.concatenate([[0.0], np.cumsum(self.weights)])
+        self._cum[-1] = 1.0
+        self.quantile_breakpoints = tuple(float(c) for c in self._cum[1:-1])
+
+    def cdf(self, x):
+        x = np.asarray(x, dtype=float)
+        return sum(w * np.clip((x - a) / self.delta, 0.0, 1.0) for a, w in zip(self.atoms, self.weights))
+
+    def ppf(self, u):
+        u = np.asarray(u, dtype=float)
+        k = np.clip(np.searchsorted(self._cum, u, side="right") - 1, 0, 2)
+        frac = (u - self._cum[k]) / self.weights[k]
+        return self.atoms[k] + self.delta * np.clip(frac, 0.0, 1.0)
+
+    def support(self):
+        return 0.0, float(self.atoms[-1] + self.delta)
+
+    def mean(self):
+        return float(self.weights @ self.atoms + self.delta / 2)
+
+
+def validate(marginal: Marginal) -> Marginal:
+    """Refuse distributions that are not valid in the paper's sense (section 2)."""
+    lo, hi = marginal.support()
+    if not (lo >= 0 and math.isfinite(hi)):
+        raise PriorSpecError(
+            f"{marginal.spec} has support [{lo:g}, {hi:g}], which is not bounded and nonnegative; "
+            f"truncate it explicitly, e.g. truncate({marginal.spec}, 0, 1)"
+        )
+    if not marginal.std() > 0:
+        raise PriorSpecError(f"{marginal.spec} has zero variance; the paper's priors need nonzero variance")
+    return marginal
