@@ -59,9 +59,11 @@ def check_bids(bids, n_agents: int | None = None) -> np.ndarray:
         raise MechanismError(f"bids need at least one agent and one item, got shape {b.shape}")
     if n_agents is not None and b.shape[-2] != n_agents:
         raise MechanismError(f"this mechanism is set up for {n_agents} agents but bids have {b.shape[-2]} rows")
-    if not np.isfinite(b).all():
-        raise MechanismError("bids contain NaN or infinite values; bids must be finite and nonnegative")
-    if (b < 0).any():
+    if not ((b >= 0).all() and np.isfinite(b.max())):  # two cheap passes; NaN fails the first
+        if np.isnan(b).any():
+            raise MechanismError("bids contain NaN values; bids must be finite and nonnegative")
+        if np.isinf(b).any():
+            raise MechanismError("bids contain infinite values; bids must be finite and nonnegative")
         raise MechanismError("bids contain negative values; bids must be finite and nonnegative")
     return b
 

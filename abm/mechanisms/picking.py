@@ -200,7 +200,7 @@ class QTS(Mechanism):
         needs_prior=True,
     )
 
-    def __init__(self, prior, s=None, r=None):
+    def __init__(self, prior=None, s=None, r=None):
         from abm.priors import parse_prior
 
         if prior is None:

@@ -1,0 +1,104 @@
+"""The tfd command: outputs, files, and one-line errors with exit status 2."""
+
+import json
+import math
+import subprocess
+import sys
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from abm.cli import main
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_simulate_json_has_the_promised_keys(capsys):
+    code, out, _ = run(capsys, "simulate", "--items", "50", "--instances", "40", "--json", "--no-progress")
+    assert code == 0
+    data = json.loads(out)
+    for key in ("welfare_ratio", "ef_rate", "ef1_rate", "mean_welfare", "mean_optimal_welfare", "instances"):
+        assert key in data
+    assert data["instances"] == 40 and 0 < data["welfare_ratio"] <= 1
+    # Default for two agents: Pick-r with Proposition 3.3's share.
+    assert data["mechanism"] == "pick-r" and data["mechanism_params"]["r"] == [pytest.approx(1 - math.sqrt(2) / 2)]
+
+
+def test_same_seed_same_output(capsys):
+    args = ["simulate", "--mechanism", "ranking", "--agents", "3", "--items", "30", "--instances", "20",
+            "--json", "--no-progress"]
+    a = run(capsys, *args, "--seed", "3")[1]
+    b = run(capsys, *args, "--seed", "3")[1]
+    c = run(capsys, *args, "--seed", "4")[1]
+    assert a == b and a != c
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_out_writes_one_row_per_instance_and_agent_with_parameters(capsys, tmp_path, suffix):
+    path = tmp_path / f"rows.{suffix}"
+    code, _, _ = run(capsys, "simulate", "--mechanism", "qt-s", "--r", "0.3,0.3,0.4", "--agents", "3",
+                     "--items", "20", "--instances", "15", "--seed", "2", "--out", str(path), "--no-progress")
+    assert code == 0
+    frame = pd.read_csv(path) if suffix == "csv" else pd.read_parquet(path)
+    assert len(frame) == 15 * 3
+    for col in ("instance", "agent", "utility", "gain", "welfare", "optimal_welfare", "ef", "ef1", "prop",
+                "mechanism", "mechanism_params", "prior", "n_agents", "n_items", "seed"):
+        assert col in frame.columns
+    assert (frame["mechanism"] == "qt-s").all() and (frame["seed"] == 2).all()
+    if suffix == "parquet":
+        meta = json.loads(pq.read_schema(path).metadata[b"tfd"])
+        assert meta["seed"] == 2 and meta["version"]
+
+
+def test_mechanisms_lists_names_claims_and_parameters(capsys):
+    code, out, _ = run(capsys, "mechanisms", "--json")
+    listed = {m["name"]: m for m in json.loads(out)}
+    assert code == 0 and {"pick-r", "qt-s", "ranking", "serial-dictatorship", "round-robin", "welfare-max"} <= set(listed)
+    assert listed["pick-r"]["claim"] == "DSIC" and "r" in listed["pick-r"]["parameters"]
+    code, out, _ = run(capsys, "mechanisms")
+    assert "pick-r" in out and "claim: DSIC" in out
+
+
+BAD = [
+    (["--agents", "0"], "positive integer"),
+    (["--items", "-5"], "positive integer"),
+    (["--instances", "x"], "positive integer"),
+    (["--r", "0.5,0.6"], "sum to 1"),
+    (["--r=-0.5,1.5"], "nonnegative"),
+    (["--r", "a,b"], "comma-separated"),
+    (["--mechanism", "nosuch"], "unknown mechanism"),
+    (["--prior", "nosuch"], "unknown distribution"),
+    (["--prior", "norm"], "not bounded and nonnegative"),
+    (["--prior", "beta(a=2"], "expected ')'"),
+    (["--prior", "__import__('os')"], "unexpected character"),
+    (["--mechanism", "ranking", "--r", "0.5"], "ranking does not take r"),
+    (["--strategies", "liar"], "unknown strategy"),
+    (["--out", "rows.txt"], ".csv or .parquet"),
+    (["--seed", "-1"], "seed"),
+    (["--confidence", "2"], "confidence"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD)
+def test_bad_input_is_one_line_and_exit_2(capsys, args, message):
+    with pytest.raises(SystemExit) as exc:  # argparse-level errors
+        code = main(["simulate", "--instances", "2", "--items", "3", "--no-progress", *args])
+        raise SystemExit(code)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("tfd: error: ") and message in err
+    assert "Traceback" not in err
+
+
+def test_entry_point_runs_in_a_subprocess(tmp_path):
+    ok = subprocess.run([sys.executable, "-m", "abm.cli", "simulate", "--instances", "5", "--items", "10", "--json"],
+                        capture_output=True, text=True, cwd=tmp_path)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["instances"] == 5
+    bad = subprocess.run([sys.executable, "-m", "abm.cli", "simulate", "--prior", "expon"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr

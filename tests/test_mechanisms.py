@@ -1,0 +1,233 @@
+"""Properties of the mechanism core, checked against literal implementations (tests/reference.py)."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import reference
+from abm import mechanisms
+from abm.errors import MechanismError
+from abm.mechanisms import quotas, r_from_s, resolve_r, s_from_r
+from abm.priors import parse_prior
+
+sizes = st.tuples(st.integers(1, 5), st.integers(1, 30))
+# Small integer bids make ties common, which is where tie-breaking bugs hide.
+int_bids = st.integers(0, 4).map(float)
+
+
+@st.composite
+def bid_matrix(draw, batch=False):
+    n, m = draw(sizes)
+    shape = (draw(st.integers(1, 4)), n, m) if batch else (n, m)
+    elements = draw(st.sampled_from([int_bids, st.floats(0, 1, allow_nan=False)]))
+    return draw(arrays(float, shape, elements=elements))
+
+
+@st.composite
+def share_vector(draw, n):
+    w = np.array(draw(st.lists(st.integers(0, 10), min_size=n, max_size=n)), dtype=float)
+    if w.sum() == 0:
+        w[-1] = 1
+    return w / w.sum()
+
+
+ALL = ["pick-r", "qt-s", "ranking", "serial-dictatorship", "round-robin", "welfare-max"]
+
+
+def build(name):
+    return mechanisms.get(name, prior="uniform")
+
+
+@pytest.mark.parametrize("name", ALL)
+@given(bids=bid_matrix(batch=True))
+def test_every_item_goes_to_exactly_one_agent(name, bids):
+    owner = build(name).allocate(bids)
+    assert owner.shape == bids.shape[:1] + bids.shape[2:]
+    assert owner.dtype == np.int64
+    assert ((owner >= 0) & (owner < bids.shape[1])).all()
+
+
+@pytest.mark.parametrize("name", ALL)
+@given(bids=bid_matrix(batch=True))
+def test_batch_equals_one_instance_at_a_time(name, bids):
+    mech = build(name)
+    together = mech.allocate(bids)
+    apart = np.stack([mech.allocate(b) for b in bids])
+    np.testing.assert_array_equal(together, apart)
+
+
+@given(data=st.data())
+def test_pick_r_gives_agent_i_exactly_t_i_items(data):
+    bids = data.draw(bid_matrix(batch=True))
+    n, m = bids.shape[-2:]
+    r = data.draw(share_vector(n))
+    owner = mechanisms.get("pick-r", r=r).allocate(bids)
+    t = quotas(r, m)
+    assert t.sum() == m
+    for i in range(n):
+        assert ((owner == i).sum(axis=-1) == t[i]).all()
+        assert t[i] in (math.floor(r[i] * m), math.ceil(r[i] * m))  # Definition 3.4's note
+
+
+@given(data=st.data())
+def test_pick_r_matches_definition_3_4(data):
+    bids = data.draw(bid_matrix())
+    r = data.draw(share_vector(bids.shape[0]))
+    np.testing.assert_array_equal(mechanisms.get("pick-r", r=r).allocate(bids), reference.pick_r(bids, r))
+
+
+@given(bids=bid_matrix())
+def test_ranking_matches_algorithm_1(bids):
+    np.testing.assert_array_equal(mechanisms.get("ranking").allocate(bids), reference.ranking(bids))
+
+
+@given(bids=bid_matrix())
+def test_round_robin_matches_its_definition(bids):
+    np.testing.assert_array_equal(mechanisms.get("round-robin").allocate(bids), reference.round_robin(bids))
+
+
+@given(data=st.data())
+def test_qt_s_matches_definition_3_5(data):
+    bids = data.draw(bid_matrix())
+    n = bids.shape[0]
+    s = np.array(data.draw(st.lists(st.floats(0, 1), min_size=n, max_size=n)))
+    s[-1] = 1.0
+    bids = np.clip(bids, 0, 1)
+    got = mechanisms.get("qt-s", prior="uniform", s=s).allocate(bids)
+    np.testing.assert_array_equal(got, reference.qt_s(bids, s))
+
+
+@given(bids=bid_matrix(batch=True))
+def test_serial_dictatorship_is_pick_1_0_0(bids):
+    n = bids.shape[1]
+    r = np.zeros(n)
+    r[0] = 1
+    sd = mechanisms.get("serial-dictatorship").allocate(bids)
+    np.testing.assert_array_equal(sd, mechanisms.get("pick-r", r=r).allocate(bids))
+    assert (sd == 0).all()
+
+
+@given(bids=bid_matrix(batch=True))
+def test_ranking_and_welfare_max_break_agent_ties_alike(bids):
+    # Identical rows tie on every item under both rules: the lowest agent index wins.
+    same = np.repeat(bids[:, :1, :], bids.shape[1], axis=1)
+    for name in ("ranking", "welfare-max"):
+        assert (mechanisms.get(name).allocate(same) == 0).all()
+    # Ranking is welfare maximization on rank scores, with the same agent tie rule.
+    scores = bids.shape[-1] - mechanisms.ranks(bids)
+    np.testing.assert_array_equal(mechanisms.get("ranking").allocate(bids),
+                                  mechanisms.get("welfare-max").allocate(scores))
+
+
+@given(data=st.data())
+def test_ranking_orders_nearly_equal_bids_exactly(data):
+    # Bids a few ulps apart share their leading bits, the rare path of the packed-key sort.
+    n, m = data.draw(sizes)
+    base = data.draw(st.sampled_from([0.3, 1.0, 7.5, 1e-300]))
+    steps = np.array(data.draw(st.lists(st.integers(0, 3), min_size=n * m, max_size=n * m)))
+    bids = base + steps.reshape(n, m) * np.spacing(base)
+    np.testing.assert_array_equal(mechanisms.get("ranking").allocate(bids), reference.ranking(bids))
+
+
+def test_negative_zero_ranks_like_zero():
+    np.testing.assert_array_equal(mechanisms.ranks(np.array([[0.0, -0.0, 1.0]])), [[1, 2, 0]])
+
+
+def test_within_agent_ties_rank_lowest_item_first():
+    np.testing.assert_array_equal(mechanisms.ranks(np.array([[1.0, 2.0, 1.0, 2.0]])), [[2, 0, 3, 1]])
+    # Pick-1/4 of 4 items: agent 0 takes one of its two top items, the lower index.
+    owner = mechanisms.get("pick-r", r=[0.25, 0.75]).allocate(np.array([[1.0, 2.0, 1.0, 2.0], [0, 0, 0, 0]]))
+    np.testing.assert_array_equal(owner, [1, 0, 1, 1])
+
+
+def test_quota_rounding_follows_the_definition_not_floating_error():
+    # 0.29 * 100 is 28.999999999999996 in floating point; Definition 3.4 means 29.
+    np.testing.assert_array_equal(quotas(resolve_r([0.29], 2), 100), [29, 71])
+    np.testing.assert_array_equal(quotas(resolve_r([0.5, 0.5], 2), 3), [1, 2])
+
+
+@given(data=st.data())
+def test_lemma_3_6_s_and_r_maps_are_inverse(data):
+    r = data.draw(share_vector(data.draw(st.integers(1, 6))))
+    s = s_from_r(r)
+    assert s[-1] == 1.0 and ((s >= 0) & (s <= 1)).all()
+    np.testing.assert_allclose(r_from_s(s), r, atol=1e-12)
+
+
+def test_qt_s_accepts_r_through_lemma_3_6():
+    bids = np.random.default_rng(0).random((50, 3, 40))
+    a = mechanisms.get("qt-s", prior="uniform", r=[0.2, 0.3, 0.5]).allocate(bids)
+    b = mechanisms.get("qt-s", prior="uniform", s=s_from_r([0.2, 0.3, 0.5])).allocate(bids)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_qt_s_uses_each_agents_own_cdf():
+    prior = parse_prior("uniform; uniform(scale=2)")
+    # Agent 0 bids 0.9 (quantile 0.9 under U[0,1]); agent 1's 0.9 would be quantile 0.45 under U[0,2].
+    owner = mechanisms.get("qt-s", prior=prior, s=[0.5, 1]).allocate(np.array([[0.9, 0.1], [0.9, 0.1]]))
+    np.testing.assert_array_equal(owner, [0, 1])
+
+
+@pytest.mark.parametrize("bids, message", [
+    (np.array([[np.nan, 1.0], [1.0, 2.0]]), "NaN"),
+    (np.array([[np.nan, -1.0], [1.0, 2.0]]), "NaN"),
+    (np.array([[np.inf, 1.0], [1.0, 2.0]]), "infinite"),
+    (np.array([[-1.0, 1.0], [1.0, 2.0]]), "negative"),
+    (np.ones(3), "shape"),
+    (np.ones((2, 0)), "at least one"),
+    (np.array([["a", "b"], ["c", "d"]]), "numeric"),
+])
+def test_bad_bids_raise_value_error_naming_the_problem(bids, message):
+    with pytest.raises(ValueError, match=message):
+        mechanisms.get("ranking").allocate(bids)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"r": [0.5, 0.6]}, "sum to 1"),
+    ({"r": [-0.2, 1.2]}, "nonnegative"),
+    ({"r": [0.2, 0.2, 0.6]}, "3 entries but there are 2 agents"),
+    ({"r": "a,b"}, "comma-separated"),
+])
+def test_bad_r_is_refused(params, message):
+    with pytest.raises(MechanismError, match=message):
+        mechanisms.get("pick-r", **params).allocate(np.ones((2, 4)))
+
+
+def test_unknown_mechanism_and_parameter_are_refused():
+    with pytest.raises(MechanismError, match="unknown mechanism 'nope'; accepted: pick-r"):
+        mechanisms.get("nope")
+    with pytest.raises(MechanismError, match="ranking does not take r"):
+        mechanisms.get("ranking", r=[1])
+    with pytest.raises(MechanismError, match="needs the prior"):
+        mechanisms.get("qt-s")
+
+
+def test_every_mechanism_states_its_claim_and_kind():
+    for info in mechanisms.available():
+        assert info.claim in {"DSIC", "BIC under i.i.d. priors", "none"}
+        assert isinstance(info.ordinal, bool) and info.reference
+    claims = {i.name: i.claim for i in mechanisms.available()}
+    assert claims["pick-r"] == "DSIC" and claims["ranking"].startswith("BIC") and claims["round-robin"] == "none"
+
+
+@pytest.mark.parametrize("name", ["pick-r", "ranking", "round-robin", "serial-dictatorship"])
+@given(bids=bid_matrix())
+def test_ordinal_mechanisms_ignore_monotone_transforms(name, bids):
+    mech = build(name)
+    assert mech.info.ordinal
+    # A strictly increasing map that stays strict in floating point: distinct values to 5, 7, 9, ...
+    _, level = np.unique(bids, return_inverse=True)
+    np.testing.assert_array_equal(mech.allocate(bids), mech.allocate(2.0 * level.reshape(bids.shape) + 5))
+
+
+def test_ranks_are_exact_across_scatter_blocks():
+    # m = 300,000 puts three rows in each scatter block, so six rows span two blocks.
+    bids = np.round(np.random.default_rng(4).random((3, 2, 300_000)), 4)  # many exact ties
+    expected = np.empty(bids.shape, dtype=np.int64)
+    order = np.argsort(-bids, axis=-1, kind="stable")
+    np.put_along_axis(expected, order, np.broadcast_to(np.arange(bids.shape[-1]), bids.shape), axis=-1)
+    np.testing.assert_array_equal(mechanisms.ranks(bids), expected)
