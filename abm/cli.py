@@ -1,23 +1,20 @@
 """The ``tfd`` command: argument parsing and error reporting only.
 
-Bad input prints one line, ``tfd: error: ...``, on stderr and exits with status 2.
+Subcommands live in :mod:`abm.commands`. Bad input prints one line,
+``tfd: error: ...``, on stderr and exits with status 2; never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 
-from abm.errors import TfdError
-
-__all__ = ["main"]
+__all__ = ["main", "build_parser"]
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2, no usage dump
-        raise SystemExit(_fail(f"{self.prog.split()[-1]}: {message}"))
+        raise SystemExit(_fail(f"{self.prog.split(maxsplit=1)[-1]}: {message}"))
 
 
 def _fail(message: str) -> int:
@@ -25,153 +22,23 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a nonnegative integer seed, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a nonnegative integer seed, got {value}")
-    return value
-
-
-def _vector(text: str) -> list[float]:
-    try:
-        values = [float(t) for t in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers like 0.29,0.71, got {text!r}") from None
-    if not all(math.isfinite(v) for v in values):
-        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
-    return values
-
-
-def _confidence(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a confidence level in (0, 1), got {text!r}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
+    from abm.commands import simulate, theory
+
     parser = _Parser(prog="tfd", description="Truthful fair division testbed (Halpern, Psomas, Zhang).")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    sim = sub.add_parser("simulate", help="simulate a mechanism on random instances through the Mesa model")
-    sim.add_argument("--mechanism", default="pick-r", help="mechanism name (see `tfd mechanisms`); default pick-r")
-    sim.add_argument("--r", type=_vector, help="Pick-r / QT-s shares, e.g. 0.29,0.71 (default for pick-r with "
-                     "2 agents: (2-sqrt2)/2 for agent 1, Proposition 3.3; equal shares otherwise)")
-    sim.add_argument("--s", type=_vector, help="QT-s thresholds, e.g. 0.29,1")
-    sim.add_argument("--agents", type=_positive_int, default=2, help="number of agents n (default 2)")
-    sim.add_argument("--items", type=_positive_int, default=1000, help="number of items m (default 1000)")
-    sim.add_argument("--prior", default="uniform",
-                     help="value prior, e.g. uniform, 'beta(a=2, b=5)', 'uniform; beta(a=2, b=5)' (one per agent), "
-                          "'copula(uniform, rho=0.5)', 'hard(p=0.01, delta=0.001)' (default uniform)")
-    sim.add_argument("--strategies", default="truthful",
-                     help="one strategy for all agents or a comma-separated list, one per agent (default truthful)")
-    sim.add_argument("--instances", type=_positive_int, default=1000, help="number of instances K (default 1000)")
-    sim.add_argument("--batch", type=_positive_int, help="instances per model step (default: automatic)")
-    sim.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
-    sim.add_argument("--confidence", type=_confidence, default=0.95, help="confidence level of intervals (0.95)")
-    sim.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    sim.add_argument("--out", help="write one row per (instance, agent) to FILE.csv or FILE.parquet")
-    sim.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-
-    mech = sub.add_parser("mechanisms", help="list mechanisms with their parameters and incentive claims")
-    mech.add_argument("--json", action="store_true", help="print JSON")
+    simulate.add(sub)
+    theory.add(sub)
     return parser
-
-
-def _cmd_mechanisms(args) -> int:
-    from abm import mechanisms
-
-    infos = mechanisms.available()
-    if args.json:
-        print(json.dumps([vars(i) for i in infos], indent=2))
-        return 0
-    for info in infos:
-        kind = "ordinal" if info.ordinal else "cardinal"
-        print(f"{info.name}\n  {info.summary}\n  claim: {info.claim}; {kind}"
-              f"{'; needs the prior' if info.needs_prior else ''}\n  paper: {info.reference}")
-        for name, text in info.parameters.items():
-            print(f"  --{name}: {text}")
-    return 0
-
-
-def _cmd_simulate(args) -> int:
-    from tqdm import tqdm
-
-    from abm.simulate import simulate, tidy_rows, write_rows
-
-    params = {}
-    if args.r is not None:
-        params["r"] = args.r
-    if args.s is not None:
-        params["s"] = args.s
-    if args.mechanism.strip().lower() in ("pick-r", "pick") and args.r is None and args.agents == 2:
-        params["r"] = [1 - math.sqrt(2) / 2]  # Proposition 3.3's share for agent 1
-    strategies = [s.strip() for s in args.strategies.split(",")]
-    if len(strategies) == 1:
-        strategies = strategies[0]
-    if args.out and not args.out.lower().endswith((".csv", ".parquet")):
-        raise TfdError(f"--out must end in .csv or .parquet, got {args.out!r}")
-
-    with tqdm(total=args.instances, unit="inst", desc="simulate", file=sys.stderr,
-              disable=True if args.no_progress else None, leave=False) as bar:
-        model = simulate(mechanism=args.mechanism, prior=args.prior, n_agents=args.agents, n_items=args.items,
-                         instances=args.instances, seed=args.seed, strategies=strategies,
-                         mechanism_params=params, instances_per_step=args.batch, progress=bar.update)
-    summary = model.summary(args.confidence)
-    summary["seed"] = args.seed
-    if args.out:
-        write_rows(tidy_rows(model, args.seed), args.out, {"seed": args.seed, **model.parameters})
-        summary["out"] = args.out
-    if args.json:
-        print(json.dumps(summary, indent=2))
-    else:
-        _print_summary(summary)
-    return 0
-
-
-def _print_summary(s: dict) -> None:
-    pct = f"{100 * s['confidence']:g}%"
-    params = ", ".join(f"{k}={v}" for k, v in s["mechanism_params"].items() if k != "prior")
-    print(f"{s['mechanism']}({params})  prior {s['prior']}  {s['n_agents']} agents x {s['n_items']} items  "
-          f"{s['instances']} instances  seed {s['seed']}")
-    lo, hi = s["welfare_ratio_ci"]
-    print(f"  welfare ratio  {s['welfare_ratio']:.4f}  [{lo:.4f}, {hi:.4f}]  ({pct} CI of E[sw]/E[opt])")
-    for key, label in (("ef", "EF rate"), ("ef1", "EF1 rate"), ("prop", "PROP rate")):
-        lo, hi = s[f"{key}_rate_ci"]
-        print(f"  {label:<13}  {s[f'{key}_rate']:.4f}  [{lo:.4f}, {hi:.4f}]  ({pct} Clopper-Pearson)")
-    print(f"  mean welfare {s['mean_welfare']:.4g}, mean optimal welfare {s['mean_optimal_welfare']:.4g}")
-    print("  agent  strategy          mean utility  mean items  mean gain")
-    for a in s["agents"]:
-        print(f"  {a['agent']:>5}  {a['strategy']:<16}  {a['mean_utility']:>12.4g}  {a['mean_items']:>10.4g}  "
-              f"{a['mean_gain']:>9.4g}")
-    if "out" in s:
-        print(f"  rows written to {s['out']}")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "simulate":
-            return _cmd_simulate(args)
-        return _cmd_mechanisms(args)
+        return args.run(args)
     except ValueError as exc:  # TfdError and the ValueErrors numpy/scipy raise on bad input
-        return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return _fail(text)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

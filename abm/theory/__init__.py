@@ -1,33 +1,33 @@
-"""The paper's predictions as functions of a prior, n and the mechanism's parameters."""
+"""The paper's predictions as functions of a prior, n and a mechanism's parameters.
 
-from __future__ import annotations
+* :mod:`~abm.theory.quantile` -- integrals of the quantile function (exact with atoms);
+* :mod:`~abm.theory.picking` -- alpha of Pick-r / QT-s (Lemma 3.6), EF margins, the choices
+  of Theorems 3.7 and 3.10, the coupling bound;
+* :mod:`~abm.theory.stopping` -- the optimal Pick-r (Proposition 3.8);
+* :mod:`~abm.theory.worst_case` -- worst cases over priors: prior-independent thresholds,
+  Hill-Kertz a_n, Kertz's beta, Theorem 3.7's 7/8;
+* :mod:`~abm.theory.asymmetric` -- Bai-Golz weights (appendix A), appendix B's thresholds.
 
-import numpy as np
+No constant of the paper is typed in: (2+sqrt2)/4, beta and 7/8 come out of these functions.
+"""
 
-from abm.errors import TfdError
-from abm.mechanisms.picking import resolve_r, s_from_r
-from abm.priors import parse_prior
+from abm.theory.asymmetric import AppendixB, BaiGolz, appendix_b_thresholds, bai_golz_weights, win_probabilities
+from abm.theory.picking import (
+    PROPOSITION_3_3_R, Theorem37Choice, Theorem310Choice, alpha_pick_r, alpha_qt_s, coupling_bound, ef_margins,
+    theorem_3_7_r, theorem_3_10_r, welfare_per_item,
+)
 from abm.theory.quantile import expected_max, integrate_ppf, partial_expectation
+from abm.theory.stopping import OptimalStopping, optimal_pick_r
+from abm.theory.worst_case import (
+    HillKertz, Theorem37Fallback, UniversalThresholds, discrete_prior_search, hill_kertz, kertz_beta,
+    theorem_3_7_fallback_bound, universal_thresholds, worst_case_alpha, worst_case_alpha_constrained,
+)
 
-__all__ = ["alpha_pick_r", "expected_max", "integrate_ppf", "partial_expectation"]
-
-
-def alpha_pick_r(prior, r) -> float:
-    """Lemma 3.6 part 2: the welfare ratio Pick-r (and QT-s) reaches as m grows.
-
-    alpha = sum_i r_i E[X | X >= F^{-1}(tau_i)] / E[max_i X_i], tau_i = 1 - s_i, with s
-    from Lemma 3.6's map. In quantile space r_i E[X | F(X) >= tau_i] equals
-    (r_i / s_i) times the integral of F^{-1} over [tau_i, 1]. Needs an i.i.d. prior.
-    """
-    prior = parse_prior(prior)
-    if not prior.is_iid:
-        raise TfdError(f"alpha of Pick-r is defined for i.i.d. priors (Lemma 3.6); {prior.spec!r} is not i.i.d.")
-    r = np.atleast_1d(np.asarray(r, dtype=float))
-    n = r.size if r.size > 1 else 2
-    r = resolve_r(r, n)
-    s = s_from_r(r)
-    marginal = prior.marginal(0)
-    numerator = sum(
-        ri / si * partial_expectation(marginal, 1.0 - si) for ri, si in zip(r, s) if ri > 0 and si > 0
-    )
-    return numerator / expected_max(marginal, n)
+__all__ = [
+    "AppendixB", "BaiGolz", "HillKertz", "OptimalStopping", "PROPOSITION_3_3_R", "Theorem37Choice",
+    "Theorem37Fallback", "Theorem310Choice", "UniversalThresholds", "alpha_pick_r", "alpha_qt_s",
+    "appendix_b_thresholds", "bai_golz_weights", "coupling_bound", "discrete_prior_search", "ef_margins",
+    "expected_max", "hill_kertz", "integrate_ppf", "kertz_beta", "optimal_pick_r", "partial_expectation",
+    "theorem_3_7_fallback_bound", "theorem_3_7_r", "theorem_3_10_r", "universal_thresholds",
+    "welfare_per_item", "win_probabilities", "worst_case_alpha", "worst_case_alpha_constrained",
+]

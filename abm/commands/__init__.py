@@ -1,0 +1,1 @@
+"""Subcommands of ``tfd``: each module adds its parser (``add``) and runs it (``run``)."""

@@ -1,0 +1,214 @@
+"""``tfd theory ...``: the paper's predictions, printed or as JSON under named keys."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+
+from abm.commands.common import emit, fmt, nonnegative, positive_int, vector
+
+
+def add(sub) -> None:
+    theory = sub.add_parser("theory", help="the paper's predictions for a prior, n and mechanism parameters")
+    tsub = theory.add_subparsers(dest="theory_command", required=True, parser_class=type(theory))
+
+    def cmd(name, help_text, run):
+        p = tsub.add_parser(name, help=help_text)
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+        p.set_defaults(run=run)
+        return p
+
+    p = cmd("alpha", "Lemma 3.6: the welfare ratio of Pick-r or QT-s as m grows", run_alpha)
+    p.add_argument("--mechanism", default="pick-r", choices=["pick-r", "qt-s"])
+    p.add_argument("--r", type=vector, help="Pick-r shares (n or n-1 entries)")
+    p.add_argument("--s", type=vector, help="QT-s thresholds (s_n = 1 may be omitted)")
+    p.add_argument("--agents", type=positive_int, help="n (default: from the vector's length)")
+    p.add_argument("--prior", default="uniform", help="an i.i.d. prior spec (default uniform)")
+
+    p = cmd("ef-margins", "Lemma 3.6 part 3: each ordered pair's EF margin for Pick-r", run_ef_margins)
+    p.add_argument("--r", type=vector, required=True)
+    p.add_argument("--agents", type=positive_int)
+    p.add_argument("--prior", default="uniform")
+
+    p = cmd("optimal-r", "Proposition 3.8: the optimal Pick-r (optimal stopping thresholds)", run_optimal_r)
+    p.add_argument("--agents", type=positive_int, default=2)
+    p.add_argument("--prior", default="uniform")
+
+    p = cmd("universal-r", "prior-independent thresholds maximizing the worst-case alpha", run_universal_r)
+    p.add_argument("--agents", type=positive_int, default=2)
+    p.add_argument("--seed", type=int, default=0, help="seed of the global search (default 0)")
+
+    p = cmd("choose-r", "Theorem 3.7: the r that is EF w.h.p. with (2+sqrt2)/4 welfare", run_choose_r)
+    p.add_argument("--prior", default="uniform")
+    p.add_argument("--items", type=positive_int, help="m, used when the fallback r = 1/2 - m^(-1/4) applies")
+
+    p = cmd("equal-quota", "Theorem 3.10: r = (1/n - eps, ..., 1/n + (n-1) eps) and its margins", run_equal_quota)
+    p.add_argument("--agents", type=positive_int, default=3)
+    p.add_argument("--prior", default="uniform")
+    p.add_argument("--eps", type=nonnegative, help="eps (default: the one maximizing the smallest margin)")
+
+    p = cmd("hill-kertz", "Hill-Kertz a_n: the best prophet ratio for n i.i.d. draws", run_hill_kertz)
+    p.add_argument("--agents", type=positive_int, default=2)
+    p.add_argument("--cells", type=positive_int, default=800, help="quantile cells of the LP (default 800)")
+    p.add_argument("--table", action="store_true", help="a_n for every n from 1 to --agents, and beta")
+
+    cmd("kertz", "Kertz's constant beta = lim a_n (about 0.745)", run_kertz)
+    cmd("fallback-bound", "Theorem 3.7's second case: 7/8 and the exact worst case", run_fallback)
+
+    p = cmd("bai-golz", "appendix A: weights giving each agent the top weighted value w.p. 1/n", run_bai_golz)
+    p.add_argument("--prior", required=True, help="one spec per agent, e.g. 'uniform; beta(a=2, b=5)'")
+    p.add_argument("--agents", type=positive_int, help="n, for a single i.i.d. spec")
+
+    p = cmd("correlated", "appendix B: thresholds tau_i and the picking rule for two agents", run_correlated)
+    p.add_argument("--prior", required=True, help="e.g. 'copula(uniform, beta(a=2, b=5), rho=0.5)'")
+    p.add_argument("--eps", type=nonnegative, default=0.01)
+
+    p = cmd("coupling-bound", "Lemma 3.6 part 1: n^2 sqrt(m log m)", run_coupling)
+    p.add_argument("--agents", type=positive_int, default=2)
+    p.add_argument("--items", type=positive_int, required=True)
+
+
+def run_alpha(args) -> int:
+    from abm.errors import TfdError
+    from abm.mechanisms import r_from_s, s_from_r
+    from abm.theory import alpha_qt_s
+    from abm.theory.picking import as_r, as_s
+
+    if (args.r is None) == (args.s is None):
+        raise TfdError("give exactly one of --r (Pick-r shares) or --s (QT-s thresholds)")
+    if args.r is not None:
+        r = as_r(args.r, args.agents)
+        s = s_from_r(r)
+    else:
+        s = as_s(args.s, args.agents)
+        r = r_from_s(s)
+    alpha = alpha_qt_s(args.prior, s)
+    mechanism = "qt-s" if args.s is not None else args.mechanism
+    emit({"alpha": alpha, "r": r, "s": s, "agents": r.size, "prior": args.prior, "mechanism": mechanism},
+         args.json, [f"alpha = {alpha:.10f}  ({mechanism}, n = {r.size}, prior {args.prior})",
+                     f"r = {fmt(r)}", f"s = {fmt(s)}"])
+    return 0
+
+
+def run_ef_margins(args) -> int:
+    from abm.theory import ef_margins
+
+    margins = ef_margins(args.prior, args.r, args.agents)
+    worst = float(np.nanmin(margins)) if margins.size > 1 else math.inf
+    lines = ["margins M[i, j] (Lemma 3.6 part 3; all > 0 means EF w.h.p.):"]
+    lines += ["  " + "  ".join("     -    " if np.isnan(x) else f"{x:+.6f}" for x in row) for row in margins]
+    lines.append(f"smallest margin {worst:+.6g}: {'envy-free' if worst > 0 else 'not envy-free'} with high probability")
+    emit({"margins": margins, "min_margin": worst, "envy_free": worst > 0}, args.json, lines)
+    return 0
+
+
+def run_optimal_r(args) -> int:
+    from abm.theory import optimal_pick_r
+
+    o = optimal_pick_r(args.prior, args.agents)
+    emit({"alpha": o.alpha, "r": o.r, "s": o.s, "values": o.values, "expected_max": o.expected_max},
+         args.json, [f"optimal Pick-r for n = {args.agents}, prior {args.prior}: alpha = {o.alpha:.10f}",
+                     f"r = {fmt(o.r)}", f"s = {fmt(o.s)}", f"continuation values V = {fmt(o.values)}"])
+    return 0
+
+
+def run_universal_r(args) -> int:
+    from abm.theory import universal_thresholds
+
+    u = universal_thresholds(args.agents, seed=args.seed)
+    emit({"alpha": u.alpha, "r": u.r, "s": u.s, "worst_step_mass": u.worst_w, "a_n": u.lp_value, "gap": u.gap},
+         args.json, [f"prior-independent thresholds for n = {args.agents}: worst-case alpha = {u.alpha:.10f}",
+                     f"r = {fmt(u.r)}", f"s = {fmt(u.s)}",
+                     f"randomized relaxation (LP, = a_n) = {u.lp_value:.10f}; gap {u.gap:+.3g}"])
+    return 0
+
+
+def run_choose_r(args) -> int:
+    from abm.theory import theorem_3_7_r
+
+    c = theorem_3_7_r(args.prior, args.items)
+    emit({"r": c.r, "case": c.case, "margin": c.margin, "alpha": c.alpha, "reason": c.reason}, args.json,
+         [f"Theorem 3.7 for prior {args.prior}: Pick-{c.r:.6f} ({c.case}), alpha = {c.alpha:.6f}", c.reason])
+    return 0
+
+
+def run_equal_quota(args) -> int:
+    from abm.theory import theorem_3_10_r
+
+    c = theorem_3_10_r(args.prior, args.agents, args.eps)
+    emit({"eps": c.eps, "r": c.r, "margins": c.margins, "min_margin": c.min_margin, "alpha": c.alpha}, args.json,
+         [f"Theorem 3.10 for n = {args.agents}, prior {args.prior}: eps = {c.eps:.6g}",
+          f"r = {fmt(c.r)}", f"smallest EF margin {c.min_margin:+.6g}, alpha = {c.alpha:.6f}"])
+    return 0
+
+
+def run_hill_kertz(args) -> int:
+    from tqdm import tqdm
+
+    from abm.theory import hill_kertz, kertz_beta
+
+    if not args.table:
+        h = hill_kertz(args.agents, cells=args.cells)
+        emit({"a_n": h.a_n, "agents": h.n, "cells": h.cells, "refined": h.refined, "error": h.error}, args.json,
+             [f"a_{h.n} = {h.a_n:.8f}  (LP lower bound on {h.cells} quantile cells; "
+              f"{2 * h.cells} cells give {h.refined:.8f}, difference {h.error:.1e})"])
+        return 0
+    beta = kertz_beta()
+    rows = []
+    for n in tqdm(range(1, args.agents + 1), desc="a_n", file=sys.stderr, leave=False):
+        h = hill_kertz(n, cells=args.cells)
+        rows.append({"n": n, "a_n": h.a_n, "error": h.error})
+    lines = [f"{'n':>4}  {'a_n':>10}  {'error':>8}"] + [f"{r['n']:>4}  {r['a_n']:>10.6f}  {r['error']:>8.1e}" for r in rows]
+    lines.append(f"beta = {beta:.6f} (Kertz's limit)")
+    emit({"a_n": [r["a_n"] for r in rows], "rows": rows, "beta": beta}, args.json, lines)
+    return 0
+
+
+def run_kertz(args) -> int:
+    from abm.theory import kertz_beta
+
+    beta = kertz_beta()
+    emit({"beta": beta, "inverse": 1 / beta}, args.json, [f"beta = {beta:.10f}  (1/beta = {1 / beta:.10f})"])
+    return 0
+
+
+def run_fallback(args) -> int:
+    from abm.theory import theorem_3_7_fallback_bound
+
+    f = theorem_3_7_fallback_bound()
+    emit({"paper_bound": f.paper_bound, "exact": f.exact, "best_multiplier": f.best_multiplier,
+          "worst_step_masses": f.worst_masses}, args.json,
+         [f"appendix E's bound (multiplier 1/4): {f.paper_bound:.10f}",
+          f"exact worst case of Pick-1/2 when Pick-(2-sqrt2)/2 is not EF: {f.exact:.10f} "
+          f"(multiplier {f.best_multiplier:.6f})"])
+    return 0
+
+
+def run_bai_golz(args) -> int:
+    from abm.theory import bai_golz_weights
+
+    b = bai_golz_weights(args.prior, args.agents)
+    emit({"weights": b.weights, "win_probabilities": b.win_probabilities, "residual": b.residual}, args.json,
+         [f"weights = {fmt(b.weights)}", f"P(top weighted value) = {fmt(b.win_probabilities)}",
+          f"residual = {b.residual:.2e}"])
+    return 0
+
+
+def run_correlated(args) -> int:
+    from abm.theory import appendix_b_thresholds
+
+    b = appendix_b_thresholds(args.prior, eps=args.eps)
+    emit({"tau": b.tau, "picker": b.picker, "share": b.share, "eps": b.eps}, args.json,
+         [f"tau = {fmt(b.tau)}: agent {b.picker} picks first and takes a {b.share:.6f} share"])
+    return 0
+
+
+def run_coupling(args) -> int:
+    from abm.theory import coupling_bound
+
+    bound = coupling_bound(args.agents, args.items)
+    emit({"bound": bound, "agents": args.agents, "items": args.items}, args.json,
+         [f"n^2 sqrt(m log m) = {bound:.6g} items"])
+    return 0

@@ -1,0 +1,197 @@
+"""Predictions for Pick-r and QT-s under i.i.d. priors (Lemma 3.6, Theorems 3.7 and 3.10).
+
+In quantile space QT-s reaches agent i with probability reach_i = prod_{k<i} (1 - s_k)
+and agent i keeps the item when its quantile is at least tau_i = 1 - s_i, so the
+welfare per item is the integral of g_s(u) F^{-1}(u) with
+g_s(u) = sum_i reach_i 1{u >= tau_i}. Everything here is built from that weight and
+the integrals of :mod:`abm.theory.quantile`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from abm.errors import TfdError
+from abm.mechanisms.picking import resolve_r, s_from_r
+from abm.priors import Prior, parse_prior
+from abm.theory.quantile import expected_max, integrate_ppf
+
+__all__ = [
+    "iid_marginal", "as_r", "as_s", "welfare_per_item", "alpha_pick_r", "alpha_qt_s", "ef_margins",
+    "Theorem37Choice", "theorem_3_7_r", "Theorem310Choice", "theorem_3_10_r", "coupling_bound",
+    "PROPOSITION_3_3_R",
+]
+
+#: Proposition 3.3's share for agent 1: r = (2 - sqrt 2) / 2 (a parameter of the mechanism).
+PROPOSITION_3_3_R = (2 - math.sqrt(2)) / 2
+
+
+def iid_marginal(prior):
+    """The common marginal of an i.i.d. prior; other priors are refused (sections 3 and 4 assume i.i.d.)."""
+    prior = parse_prior(prior) if not isinstance(prior, Prior) else prior
+    if not prior.is_iid:
+        raise TfdError(f"this prediction assumes i.i.d. values (sections 3-4); {prior.spec!r} is not i.i.d.")
+    return prior.marginal(0)
+
+
+def _check_n(n) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise TfdError(f"number of agents must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def as_r(r, n: int | None = None) -> np.ndarray:
+    """A full Pick-r share vector; a single number means agent 1's share with two agents."""
+    v = np.atleast_1d(np.asarray(r, dtype=float))
+    if n is None:
+        n = v.size if v.size > 1 else 2
+    return resolve_r(v, _check_n(n))
+
+
+def as_s(s, n: int | None = None) -> np.ndarray:
+    """A full QT-s threshold vector with s_n = 1 (Definition 3.5)."""
+    v = np.atleast_1d(np.asarray(s, dtype=float))
+    if not np.isfinite(v).all() or (v < 0).any() or (v > 1).any():
+        raise TfdError(f"thresholds s must lie in [0, 1], got {v.tolist()}")
+    if n is None:
+        n = v.size if v.size > 1 and math.isclose(v[-1], 1.0) else v.size + 1
+    n = _check_n(n)
+    if v.size == n - 1:
+        v = np.append(v, 1.0)
+    if v.size != n or not math.isclose(v[-1], 1.0):
+        raise TfdError(f"s needs n = {n} entries ending in s_n = 1 (or n - 1 entries), got {v.tolist()}")
+    return v
+
+
+def welfare_per_item(marginal, s) -> float:
+    """E[welfare of one item under QT-s] = sum_i reach_i times the integral of F^{-1} over [tau_i, 1]."""
+    s = np.asarray(s, dtype=float)
+    reach = np.concatenate([[1.0], np.cumprod(1.0 - s)[:-1]])
+    return float(sum(c * integrate_ppf(marginal, 1.0 - si, 1.0) for c, si in zip(reach, s) if c > 0 and si > 0))
+
+
+def alpha_qt_s(prior, s, n: int | None = None) -> float:
+    """Lemma 3.6 part 2 / Proposition 3.8: QT-s welfare over E[max_i X_i] (exact for every m)."""
+    marginal = iid_marginal(prior)
+    s = as_s(s, n)
+    return welfare_per_item(marginal, s) / expected_max(marginal, s.size)
+
+
+def alpha_pick_r(prior, r, n: int | None = None) -> float:
+    """Lemma 3.6 part 2: the ratio Pick-r reaches as m grows, that of QT-s with s from the lemma's map.
+
+    alpha = sum_i r_i E[X | X >= F^{-1}(tau_i)] / E[max_i X_i].
+    """
+    return alpha_qt_s(prior, s_from_r(as_r(r, n)))
+
+
+def ef_margins(prior, r, n: int | None = None) -> np.ndarray:
+    """Lemma 3.6 part 3 as margins: M[i, j] = left side minus right side for the ordered pair (i, j).
+
+    For i < j: r_i E[X | X >= F^{-1}(tau_i)] - r_j E[X | X <= F^{-1}(tau_i)];
+    for i > j: r_i E[X | X >= F^{-1}(tau_i)] - r_j E[X]. Pick-r is envy-free with high
+    probability iff every off-diagonal margin is positive. Each margin is also, exactly,
+    agent i's expected per-item value for its own QT-s bundle minus for j's (appendix D).
+    The diagonal is NaN.
+    """
+    marginal = iid_marginal(prior)
+    r = as_r(r, n)
+    s = s_from_r(r)
+    n = r.size
+    mean = integrate_ppf(marginal, 0.0, 1.0)
+    own = np.array([integrate_ppf(marginal, 1 - si, 1.0) * ri / si if si > 0 else 0.0 for ri, si in zip(r, s)])
+    below = [integrate_ppf(marginal, 0.0, 1 - si) / (1 - si) if si < 1 else 0.0 for si in s]
+    out = np.full((n, n), np.nan)
+    for i in range(n):
+        for j in range(n):
+            if i < j:
+                out[i, j] = own[i] - (r[j] * below[i] if r[j] > 0 else 0.0)
+            elif i > j:
+                out[i, j] = own[i] - r[j] * mean
+    return out
+
+
+def coupling_bound(n: int, m: int) -> float:
+    """Lemma 3.6 part 1's order: Pick-r and QT-s differ on O(n^2 sqrt(m log m)) items (constant 1 here)."""
+    n, m = _check_n(n), _check_n(m)
+    return float(n**2 * math.sqrt(m * math.log(m))) if m > 1 else float(n**2)
+
+
+@dataclass(frozen=True)
+class Theorem37Choice:
+    r: float
+    case: str  # "envy-free" or "fallback"
+    margin: float  # Lemma 3.6's EF margin of Pick-(2-sqrt2)/2 for agent 1 against agent 2
+    alpha: float  # alpha of the chosen r as m grows
+    reason: str
+
+
+def theorem_3_7_r(prior, m: int | None = None) -> Theorem37Choice:
+    """Theorem 3.7 (appendix E): Pick-(2-sqrt2)/2 if its EF condition holds, else Pick-(1/2 - m^(-1/4)).
+
+    The condition is r E[X | F(X) >= 1-r] > (1-r) E[X | F(X) < 1-r] at r = (2-sqrt2)/2; the
+    other pair's condition holds because r < 1/2. ``m`` is needed only in the second case.
+    """
+    marginal = iid_marginal(prior)
+    r0 = PROPOSITION_3_3_R
+    margin = integrate_ppf(marginal, 1 - r0, 1.0) - integrate_ppf(marginal, 0.0, 1 - r0)
+    if margin > 0:
+        return Theorem37Choice(r0, "envy-free", margin, alpha_pick_r(prior, [r0]),
+                               f"Pick-(2-sqrt2)/2 is envy-free w.h.p. (margin {margin:.6g} > 0); Proposition 3.3 gives the welfare")
+    if m is None:
+        raise TfdError("the EF condition of Pick-(2-sqrt2)/2 fails for this prior; Theorem 3.7 then uses "
+                       "r = 1/2 - m^(-1/4): give the number of items m")
+    m = _check_n(m)
+    r = 0.5 - m ** -0.25
+    if r < 0:
+        raise TfdError(f"m = {m} is too small for r = 1/2 - m^(-1/4) to be a share")
+    return Theorem37Choice(r, "fallback", margin, alpha_pick_r(prior, [r]),
+                           f"Pick-(2-sqrt2)/2 fails its EF condition (margin {margin:.6g} <= 0); "
+                           f"Pick-(1/2 - m^-1/4) is EF w.h.p. and at least 7/8 - o(1) of the optimum")
+
+
+@dataclass(frozen=True)
+class Theorem310Choice:
+    eps: float
+    r: np.ndarray
+    margins: np.ndarray
+    min_margin: float
+    alpha: float
+
+
+def theorem_3_10_r(prior, n: int, eps: float | None = None) -> Theorem310Choice:
+    """Theorem 3.10's r = (1/n - eps, ..., 1/n - eps, 1/n + (n-1) eps).
+
+    With ``eps`` unset, choose the eps in (0, 1/n) that maximizes the smallest EF margin
+    of Lemma 3.6 (the pairs with j = n shrink as eps grows, the pairs with i = n grow),
+    keeping alpha above 1/2; report that margin.
+    """
+    from scipy.optimize import minimize_scalar
+
+    n = _check_n(n)
+    if n == 1:
+        return Theorem310Choice(0.0, np.array([1.0]), np.full((1, 1), np.nan), float("inf"),
+                                alpha_pick_r(prior, [1.0], 1))
+
+    def r_of(e):
+        return np.array([1 / n - e] * (n - 1) + [1 / n + (n - 1) * e])
+
+    def worst(e):
+        return float(np.nanmin(ef_margins(prior, r_of(e))))
+
+    if eps is None:
+        best = minimize_scalar(lambda e: -worst(e), bounds=(1e-9, 1 / n - 1e-9), method="bounded",
+                               options={"xatol": 1e-10})
+        eps = float(best.x)
+        while alpha_pick_r(prior, r_of(eps)) <= 0.5 and eps > 1e-9:
+            eps /= 2
+    elif not 0 < eps < 1 / n:
+        raise TfdError(f"eps must lie in (0, 1/n) = (0, {1 / n:.6g}), got {eps}")
+    margins = ef_margins(prior, r_of(eps))
+    return Theorem310Choice(eps, r_of(eps), margins, float(np.nanmin(margins)), alpha_pick_r(prior, r_of(eps)))
+
+
+
