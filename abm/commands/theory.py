@@ -151,16 +151,20 @@ def run_hill_kertz(args) -> int:
 
     if not args.table:
         h = hill_kertz(args.agents, cells=args.cells)
-        emit({"a_n": h.a_n, "agents": h.n, "cells": h.cells, "refined": h.refined, "error": h.error}, args.json,
+        emit({"a_n": h.a_n, "agents": h.n, "cells": h.cells, "refined": h.refined, "error": h.error,
+              "upper": h.upper}, args.json,
              [f"a_{h.n} = {h.a_n:.8f}  (LP lower bound on {h.cells} quantile cells; "
-              f"{2 * h.cells} cells give {h.refined:.8f}, difference {h.error:.1e})"])
+              f"{2 * h.cells} cells give {h.refined:.8f}, difference {h.error:.1e})",
+              f"upper bound from the LP's worst prior: {h.upper:.8f}, so a_{h.n} lies in "
+              f"[{h.a_n:.8f}, {h.upper:.8f}]"])
         return 0
     beta = kertz_beta()
     rows = []
     for n in tqdm(range(1, args.agents + 1), desc="a_n", file=sys.stderr, leave=False):
         h = hill_kertz(n, cells=args.cells)
-        rows.append({"n": n, "a_n": h.a_n, "error": h.error})
-    lines = [f"{'n':>4}  {'a_n':>10}  {'error':>8}"] + [f"{r['n']:>4}  {r['a_n']:>10.6f}  {r['error']:>8.1e}" for r in rows]
+        rows.append({"n": n, "a_n": h.a_n, "upper": h.upper, "error": h.error})
+    lines = [f"{'n':>4}  {'a_n (lower)':>12}  {'upper':>10}  {'refine':>8}"] + [
+        f"{r['n']:>4}  {r['a_n']:>12.6f}  {r['upper']:>10.6f}  {r['error']:>8.1e}" for r in rows]
     lines.append(f"beta = {beta:.6f} (Kertz's limit)")
     emit({"a_n": [r["a_n"] for r in rows], "rows": rows, "beta": beta}, args.json, lines)
     return 0

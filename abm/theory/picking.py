@@ -184,7 +184,7 @@ def theorem_3_10_r(prior, n: int, eps: float | None = None) -> Theorem310Choice:
 
     if eps is None:
         best = minimize_scalar(lambda e: -worst(e), bounds=(1e-9, 1 / n - 1e-9), method="bounded",
-                               options={"xatol": 1e-10})
+                               options={"xatol": 1e-8})
         eps = float(best.x)
         while alpha_pick_r(prior, r_of(eps)) <= 0.5 and eps > 1e-9:
             eps /= 2

@@ -21,6 +21,8 @@ def integrate_ppf(marginal, lo: float, hi: float, weight=None) -> float:
     """Integral over [lo, hi] of weight(u) F^{-1}(u) du, split at the breakpoints."""
     if hi <= lo:
         return 0.0
+    if hasattr(marginal, "integrate_quantile"):
+        return marginal.integrate_quantile(lo, hi, weight)
     cuts = [lo, *[b for b in getattr(marginal, "quantile_breakpoints", ()) if lo < b < hi], hi]
     if weight is None:
         f = lambda u: float(marginal.ppf(u))  # noqa: E731

@@ -142,6 +142,7 @@ class HillKertz:
     refined: float  # the same LP on twice as many cells
     error: float  # |a_n - refined|: the stated discretization error
     stopping: np.ndarray  # probability of stopping at each step in the optimal randomized rule
+    upper: float  # exact optimal stopping ratio of the worst prior read off the LP's duals (>= a_n)
 
 
 def _hill_kertz_lp(n: int, cells: int) -> tuple[float, np.ndarray]:
@@ -186,6 +187,8 @@ def _hill_kertz_lp(n: int, cells: int) -> tuple[float, np.ndarray]:
     # constraint reads "c <= Z / T" at unit scale; otherwise the solver's absolute tolerance
     # swallows the rows near t = 1.
     mid = 0.5 * (u[:-1] + u[1:])
+    ratio_rows = []  # (row, grid point, tangent value): to read the worst prior off the duals
+    first_ratio_row = r
     for j in range(K):
         for end in ((j, j + 1) if j < K - 1 else (j,)):
             if j < K - 1:
@@ -193,6 +196,7 @@ def _hill_kertz_lp(n: int, cells: int) -> tuple[float, np.ndarray]:
             else:
                 tangent = n * (1.0 - u[end])
             rows += [r, r]; cols += [ic, iZ + end]; vals += [1.0, -1.0 / tangent]
+            ratio_rows.append((end, tangent))
             b_ub.append(0.0); r += 1
     A_ub = sparse.csr_matrix((vals, (rows, cols)), shape=(r, nvar))
     cost = np.zeros(nvar)
@@ -201,7 +205,13 @@ def _hill_kertz_lp(n: int, cells: int) -> tuple[float, np.ndarray]:
     if res.status != 0:
         raise TfdError(f"the Hill-Kertz linear program did not solve: {res.message}")
     y = res.x[iy:iy + ny].reshape(n, K)
-    return float(res.x[ic]), y.sum(axis=1)
+    # The duals of the ratio rows weight the step priors the rule is held against: the
+    # worst prior, F^{-1}(u) = sum over grid points of mu 1{u >= u_point}.
+    duals = np.abs(res.ineqlin.marginals[first_ratio_row:])
+    mu = np.zeros(K + 1)
+    for (point, tangent), lam in zip(ratio_rows, duals):
+        mu[point] += lam / tangent
+    return float(res.x[ic]), y.sum(axis=1), u, mu
 
 
 def hill_kertz(n: int, cells: int = 800) -> HillKertz:
@@ -211,16 +221,20 @@ def hill_kertz(n: int, cells: int = 800) -> HillKertz:
     quantile in a cell, with probability at most the cell's width times the chance of
     reaching i), against every step prior on the grid; by the minimax theorem its value
     is the worst case over priors of the optimal stopping ratio. Solved again on twice
-    the cells; the difference is the stated discretization error.
+    the cells; the difference is the stated discretization error. The LP's duals give the
+    worst prior; its exact optimal stopping ratio (backward induction) bounds a_n from above,
+    so a_n lies in [a_n, upper].
     """
     n = _check_n(n)
     if cells < 10:
         raise TfdError(f"cells must be at least 10, got {cells}")
     if n == 1:
-        return HillKertz(1, 1.0, cells, 1.0, 0.0, np.ones(1))
-    value, stopping = _hill_kertz_lp(n, cells)
-    refined, _ = _hill_kertz_lp(n, 2 * cells)
-    return HillKertz(n, value, cells, refined, abs(value - refined), stopping)
+        return HillKertz(1, 1.0, cells, 1.0, 0.0, np.ones(1), 1.0)
+    value, stopping, u, mu = _hill_kertz_lp(n, cells)
+    refined, *_ = _hill_kertz_lp(n, 2 * cells)
+    keep = mu > 1e-12 * mu.max()
+    upper = _discrete_ratio(u[keep], mu[keep], n)
+    return HillKertz(n, value, cells, refined, abs(value - refined), stopping, upper)
 
 
 def _discrete_ratio(steps: np.ndarray, heights: np.ndarray, n: int) -> float:
@@ -246,7 +260,7 @@ def discrete_prior_search(n: int, atoms: int = 3, starts: int = 30, seed: int = 
     rng = np.random.default_rng(seed)
 
     def unpack(x):
-        steps = 1.0 / (1.0 + np.exp(-x[:atoms]))
+        steps = 0.5 * (1.0 + np.tanh(0.5 * x[:atoms]))  # the logistic function, without overflow
         heights = np.exp(np.clip(x[atoms:], -50, 50))
         return steps, heights
 
