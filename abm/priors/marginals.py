@@ -29,6 +29,34 @@ class Marginal:
     #: quantiles in (0, 1) where ppf is discontinuous or not smooth
     quantile_breakpoints: tuple[float, ...] = ()
 
+    #: values where the density jumps (the quadrature splits there); set by mixtures
+    value_breakpoints: tuple[float, ...] = ()
+
+    def integrate_quantile(self, lo: float, hi: float, weight=None) -> float:
+        """Integral over quantiles [lo, hi] of weight(u) F^{-1}(u) du.
+
+        With a density this is computed in value space, as the integral of
+        weight(F(x)) x f(x) dx over [F^{-1}(lo), F^{-1}(hi)]: densities are cheap where quantile
+        functions (often iterative inverses) are not. Without one, in quantile space, split at
+        the quantile breakpoints.
+        """
+        from scipy.integrate import quad
+
+        opts = dict(limit=200, epsabs=1e-13, epsrel=1e-12)
+        if not hasattr(self, "pdf"):
+            cuts = [lo, *[b for b in self.quantile_breakpoints if lo < b < hi], hi]
+            g = (lambda u: float(self.ppf(u))) if weight is None else (lambda u: float(weight(u) * self.ppf(u)))
+            return float(sum(quad(g, a, b, **opts)[0] for a, b in zip(cuts, cuts[1:])))
+        a, b = float(self.ppf(lo)), float(self.ppf(hi))
+        if not b > a:
+            return 0.0
+        if weight is None:
+            f = lambda x: float(x * self.pdf(x))  # noqa: E731
+        else:
+            f = lambda x: float(weight(self.cdf(x)) * x * self.pdf(x))  # noqa: E731
+        cuts = [a, *[v for v in self.value_breakpoints if a < v < b], b]
+        return float(sum(quad(f, c, d, **opts)[0] for c, d in zip(cuts, cuts[1:])))
+
     def rvs(self, size, random_state: np.random.Generator) -> np.ndarray:
         # Inverse transform: one uniform per value, consumed in C order.
         return self.ppf(random_state.random(size))
@@ -94,21 +122,8 @@ class ScipyMarginal(Marginal):
         lo, hi = self._dist.support()
         return float(lo), float(hi)
 
-    def integrate_quantile(self, lo: float, hi: float, weight=None) -> float:
-        """Integral over quantiles [lo, hi] of weight(u) F^{-1}(u) du, computed in value space as
-        the integral of weight(F(x)) x f(x) dx over [F^{-1}(lo), F^{-1}(hi)]: scipy's densities are
-        cheap where its quantile functions (often iterative inverses) are not."""
-        from scipy.integrate import quad
-
-        a, b = float(self._dist.ppf(lo)), float(self._dist.ppf(hi))
-        if not b > a:
-            return 0.0
-        pdf, cdf = self._dist.pdf, self._dist.cdf
-        if weight is None:
-            f = lambda x: x * pdf(x)  # noqa: E731
-        else:
-            f = lambda x: weight(cdf(x)) * x * pdf(x)  # noqa: E731
-        return float(quad(f, a, b, limit=200, epsabs=1e-13, epsrel=1e-12)[0])
+    def pdf(self, x):
+        return self._dist.pdf(x)
 
     def mean(self):
         return float(self._dist.mean())
@@ -135,6 +150,13 @@ class Truncated(Marginal):
     def ppf(self, q):
         return np.clip(self.base.ppf(self._flo + np.asarray(q) * (self._fhi - self._flo)), self.lo, self.hi)
 
+    def __getattr__(self, name):
+        # A density exactly when the base has one.
+        if name == "pdf" and hasattr(self.base, "pdf"):
+            return lambda x: np.where((np.asarray(x) >= self.lo) & (np.asarray(x) <= self.hi),
+                                      self.base.pdf(x), 0.0) / (self._fhi - self._flo)
+        raise AttributeError(name)
+
     def support(self):
         blo, bhi = self.base.support()
         return max(blo, self.lo), min(bhi, self.hi)
@@ -152,6 +174,13 @@ class Mixture(Marginal):
         self.components, self.weights, self.spec = components, w, spec
         sup = np.array([c.support() for c in components])
         self._support = (float(sup[:, 0].min()), float(sup[:, 1].max()))
+        self.value_breakpoints = tuple(sorted({float(x) for x in sup.ravel()} |
+                                              {v for c in components for v in c.value_breakpoints}))
+
+    def __getattr__(self, name):
+        if name == "pdf" and all(hasattr(c, "pdf") for c in self.components):
+            return lambda x: sum(w * c.pdf(x) for w, c in zip(self.weights, self.components))
+        raise AttributeError(name)
 
     def cdf(self, x):
         return sum(w * c.cdf(x) for w, c in zip(self.weights, self.components))
