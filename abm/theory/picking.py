@@ -29,9 +29,11 @@ __all__ = [
 PROPOSITION_3_3_R = (2 - math.sqrt(2)) / 2
 
 
-def iid_marginal(prior):
+def iid_marginal(prior, n: int | None = None):
     """The common marginal of an i.i.d. prior; other priors are refused (sections 3 and 4 assume i.i.d.)."""
     prior = parse_prior(prior) if not isinstance(prior, Prior) else prior
+    if n is not None:
+        prior.check_agents(n)
     if not prior.is_iid:
         raise TfdError(f"this prediction assumes i.i.d. values (sections 3-4); {prior.spec!r} is not i.i.d.")
     return prior.marginal(0)
@@ -75,8 +77,8 @@ def welfare_per_item(marginal, s) -> float:
 
 def alpha_qt_s(prior, s, n: int | None = None) -> float:
     """Lemma 3.6 part 2 / Proposition 3.8: QT-s welfare over E[max_i X_i] (exact for every m)."""
-    marginal = iid_marginal(prior)
     s = as_s(s, n)
+    marginal = iid_marginal(prior, s.size)
     return welfare_per_item(marginal, s) / expected_max(marginal, s.size)
 
 
@@ -97,8 +99,8 @@ def ef_margins(prior, r, n: int | None = None) -> np.ndarray:
     agent i's expected per-item value for its own QT-s bundle minus for j's (appendix D).
     The diagonal is NaN.
     """
-    marginal = iid_marginal(prior)
     r = as_r(r, n)
+    marginal = iid_marginal(prior, r.size)
     s = s_from_r(r)
     n = r.size
     mean = integrate_ppf(marginal, 0.0, 1.0)
@@ -135,7 +137,7 @@ def theorem_3_7_r(prior, m: int | None = None) -> Theorem37Choice:
     The condition is r E[X | F(X) >= 1-r] > (1-r) E[X | F(X) < 1-r] at r = (2-sqrt2)/2; the
     other pair's condition holds because r < 1/2. ``m`` is needed only in the second case.
     """
-    marginal = iid_marginal(prior)
+    marginal = iid_marginal(prior, 2)
     r0 = PROPOSITION_3_3_R
     margin = integrate_ppf(marginal, 1 - r0, 1.0) - integrate_ppf(marginal, 0.0, 1 - r0)
     if margin > 0:

@@ -36,8 +36,8 @@ class OptimalStopping:
 
 def optimal_pick_r(prior, n: int) -> OptimalStopping:
     """Proposition 3.8: the optimal stopping rule for n i.i.d. draws as thresholds s and shares r."""
-    marginal = iid_marginal(prior)
     n = _check_n(n)
+    marginal = iid_marginal(prior, n)
     values = np.empty(n)
     values[-1] = integrate_ppf(marginal, 0.0, 1.0)
     for k in range(n - 2, -1, -1):

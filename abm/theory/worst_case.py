@@ -148,7 +148,7 @@ class HillKertz:
 def _hill_kertz_lp(n: int, cells: int) -> tuple[float, np.ndarray]:
     # Quantile cells, finer towards u = 1 where thresholds for many draws sit.
     v = np.linspace(0.0, 1.0, cells + 1)
-    u = 1.0 - (1.0 - v) ** 2
+    u = 1.0 - (1.0 - v) ** 3
     width = np.diff(u)
     K = cells
     # Variables: y[i, k] (stop at draw i with quantile in cell k), reach R[i], suffix Z[j], ratio c.
