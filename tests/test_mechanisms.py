@@ -198,7 +198,7 @@ def test_bad_r_is_refused(params, message):
 
 
 def test_unknown_mechanism_and_parameter_are_refused():
-    with pytest.raises(MechanismError, match="unknown mechanism 'nope'; accepted: pick-r"):
+    with pytest.raises(MechanismError, match="unknown mechanism 'nope'; accepted: composition, exchange"):
         mechanisms.get("nope")
     with pytest.raises(MechanismError, match="ranking does not take r"):
         mechanisms.get("ranking", r=[1])
@@ -208,7 +208,7 @@ def test_unknown_mechanism_and_parameter_are_refused():
 
 def test_every_mechanism_states_its_claim_and_kind():
     for info in mechanisms.available():
-        assert info.claim in {"DSIC", "BIC under i.i.d. priors", "none"}
+        assert info.claim in {"DSIC", "BIC under i.i.d. priors", "BIC under appendix A's conditions", "none"}
         assert isinstance(info.ordinal, bool) and info.reference
     claims = {i.name: i.claim for i in mechanisms.available()}
     assert claims["pick-r"] == "DSIC" and claims["ranking"].startswith("BIC") and claims["round-robin"] == "none"

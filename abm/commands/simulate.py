@@ -16,6 +16,11 @@ def add(sub) -> None:
     sim.add_argument("--r", type=vector, help="Pick-r / QT-s shares, e.g. 0.29,0.71 (default for pick-r with "
                      "2 agents: (2-sqrt2)/2 for agent 1, Proposition 3.3; equal shares otherwise)")
     sim.add_argument("--s", type=vector, help="QT-s thresholds, e.g. 0.29,1")
+    sim.add_argument("--picker", type=int, help="picking: the agent who picks (0 or 1)")
+    sim.add_argument("--sizes", type=vector, help="picking: the menu's bundle sizes, e.g. 3 or 2,5")
+    sim.add_argument("--endowment", type=vector, help="exchange: agent 1's endowment S, e.g. 0,2,5")
+    sim.add_argument("--eps", type=float, help="pick-equal-quota / pick-correlated: eps")
+    sim.add_argument("--weights", type=vector, help="weighted-ranking: override the Bai-Golz weights")
     sim.add_argument("--agents", type=positive_int, default=2, help="number of agents n (default 2)")
     sim.add_argument("--items", type=positive_int, default=1000, help="number of items m (default 1000)")
     sim.add_argument("--prior", default="uniform",
@@ -58,11 +63,8 @@ def run_simulate(args) -> int:
 
     from abm.simulate import simulate, tidy_rows, write_rows
 
-    params = {}
-    if args.r is not None:
-        params["r"] = args.r
-    if args.s is not None:
-        params["s"] = args.s
+    params = {k: getattr(args, k) for k in ("r", "s", "picker", "sizes", "endowment", "eps", "weights")
+              if getattr(args, k) is not None}
     if args.mechanism.strip().lower() in ("pick-r", "pick") and args.r is None and args.agents == 2:
         params["r"] = [1 - math.sqrt(2) / 2]  # Proposition 3.3's share for agent 1
     strategies = [s.strip() for s in args.strategies.split(",")]

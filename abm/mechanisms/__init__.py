@@ -14,12 +14,17 @@ import inspect
 from abm.errors import MechanismError
 from abm.mechanisms.base import Claim, Mechanism, MechanismInfo, check_bids
 from abm.mechanisms.baselines import RoundRobin, WelfareMax
+from abm.mechanisms.menus import Component, Composition, Exchange, Picking, random_composition
+from abm.mechanisms.presets import PickCorrelated, PickEqualQuota, PickOptimal, PickTheorem37, PickUniversal
 from abm.mechanisms.picking import QTS, PickR, SerialDictatorship, quotas, r_from_s, resolve_r, s_from_r
 from abm.mechanisms.ranking import Ranking, ranks
+from abm.mechanisms.weighted import WeightedRanking
 
 __all__ = [
     "Claim", "Mechanism", "MechanismInfo", "check_bids", "get", "available", "register",
-    "PickR", "SerialDictatorship", "QTS", "Ranking", "WelfareMax", "RoundRobin",
+    "PickR", "SerialDictatorship", "QTS", "Ranking", "WelfareMax", "RoundRobin", "WeightedRanking",
+    "Picking", "Exchange", "Composition", "Component", "random_composition",
+    "PickOptimal", "PickTheorem37", "PickEqualQuota", "PickUniversal", "PickCorrelated",
     "quotas", "resolve_r", "s_from_r", "r_from_s", "ranks",
 ]
 
@@ -34,7 +39,8 @@ def register(cls: type[Mechanism]) -> type[Mechanism]:
     return cls
 
 
-for _cls in (PickR, QTS, Ranking, SerialDictatorship, RoundRobin, WelfareMax):
+for _cls in (PickR, QTS, Ranking, SerialDictatorship, RoundRobin, WelfareMax, WeightedRanking, Picking,
+             Exchange, Composition, PickOptimal, PickTheorem37, PickEqualQuota, PickUniversal, PickCorrelated):
     register(_cls)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from abm.errors import MechanismError
 from abm.mechanisms.base import Claim, Mechanism, MechanismInfo
 
-__all__ = ["PickR", "SerialDictatorship", "QTS", "quotas", "resolve_r", "s_from_r", "r_from_s", "top_t"]
+__all__ = ["PickR", "SerialDictatorship", "QTS", "quotas", "resolve_r", "s_from_r", "r_from_s", "top_t", "select_top"]
 
 # Products m * sum(r) within this distance of an integer count as that integer, so that
 # r = 0.29 gives 29 of 100 items rather than 28 through floating-point rounding.
@@ -94,6 +94,13 @@ def top_t(masked: np.ndarray, t: int) -> np.ndarray:
     """
     m = masked.shape[-1]
     kth = np.partition(masked, m - t, axis=-1)[..., m - t, None]  # the t-th largest
+    return select_top(masked, kth, t)
+
+
+def select_top(masked: np.ndarray, kth: np.ndarray, t) -> np.ndarray:
+    """The ``t`` largest entries of each row given each row's t-th largest value ``kth`` (shape ``(..., 1)``);
+    ``t`` may be a scalar or one count per row. Ties at the cut go to the lowest item index."""
+    t = np.asarray(t)[..., None] if np.ndim(t) else t
     above = masked > kth
     at_cut = masked == kth
     need = t - above.sum(axis=-1, keepdims=True)

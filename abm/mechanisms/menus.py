@@ -1,0 +1,238 @@
+"""Two-agent picking and exchange mechanisms and their compositions (section 3.1).
+
+Amanatidis et al. (2017) show every DSIC two-agent mechanism is a picking-exchange
+mechanism: the items are partitioned into components, each allocated by a fixed
+picking mechanism (one agent takes its favourite bundle from a menu, the other gets
+the rest) or a fixed exchange (endowments S, T swapped only if both agents strictly
+prefer the swap). Theorem 3.1's lower bound ranges over exactly this family.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from abm.errors import MechanismError
+from abm.mechanisms.base import Claim, Mechanism, MechanismInfo
+from abm.mechanisms.picking import select_top, top_t
+
+__all__ = ["Picking", "Exchange", "Composition", "Component", "random_composition"]
+
+
+def _two_agents(n_agents: int, name: str) -> None:
+    if n_agents != 2:
+        raise MechanismError(f"{name} is a two-agent mechanism (section 3.1); bids have {n_agents} agents")
+
+
+class Picking(Mechanism):
+    """Picking mechanism: ``picker`` takes its favourite bundle from a menu, the other agent the rest.
+
+    The menu is either cardinalities (``sizes``: every subset of each listed size, so
+    ``sizes=[k]`` is Pick-(k/m)) or explicit bundles (``bundles``: lists of item indices,
+    for small item sets). Ties: the smaller bundle size, then lowest item index within a
+    size; among explicit bundles, the one listed first. DSIC: the picker's report only
+    selects from a menu fixed in advance, and the other agent's report is ignored.
+    """
+
+    info = MechanismInfo(
+        name="picking",
+        summary="one agent takes its favourite bundle from a fixed menu; the other gets the rest",
+        claim=Claim.DSIC,
+        ordinal=False,
+        reference="Section 3.1 (picking mechanisms); Amanatidis et al. 2017",
+        parameters={"picker": "0 or 1 (default 0)", "sizes": "menu of bundle sizes, e.g. 3 or 2,5",
+                    "bundles": "explicit menu: bundles of item indices (Python API)"},
+    )
+
+    def __init__(self, picker: int = 0, sizes=None, bundles=None):
+        if picker not in (0, 1):
+            raise MechanismError(f"picker must be 0 or 1, got {picker!r}")
+        if (sizes is None) == (bundles is None):
+            raise MechanismError("give the picking menu as sizes (bundle cardinalities) or as bundles, not both")
+        self.picker = int(picker)
+        self.sizes = None
+        self.bundles = None
+        if sizes is not None:
+            s = np.unique(np.atleast_1d(np.asarray(sizes, dtype=float)))
+            if s.size == 0 or (s < 0).any() or not np.all(s == np.round(s)):
+                raise MechanismError(f"sizes must be nonnegative whole numbers, got {np.atleast_1d(sizes).tolist()}")
+            self.sizes = s.astype(np.int64)
+        else:
+            if len(bundles) == 0:
+                raise MechanismError("the menu of bundles is empty")
+            self.bundles = [sorted({int(j) for j in b}) for b in bundles]
+
+    @property
+    def params(self) -> dict:
+        menu = {"sizes": self.sizes.tolist()} if self.sizes is not None else {"bundles": self.bundles}
+        return {"picker": self.picker, **menu}
+
+    def check_agents(self, n_agents: int) -> None:
+        _two_agents(n_agents, "picking")
+
+    def _check_items(self, m: int) -> None:
+        if self.sizes is not None and self.sizes.max() > m:
+            raise MechanismError(f"menu size {int(self.sizes.max())} exceeds the {m} items")
+        if self.bundles is not None and any(j < 0 or j >= m for b in self.bundles for j in b):
+            raise MechanismError(f"a menu bundle names an item outside 0..{m - 1}")
+
+    def _allocate(self, bids):
+        m = bids.shape[-1]
+        self._check_items(m)
+        mine = bids[..., self.picker, :]
+        if self.bundles is not None:
+            menu = np.zeros((len(self.bundles), m))
+            for k, b in enumerate(self.bundles):
+                menu[k, b] = 1.0
+            best = np.argmax(mine @ menu.T, axis=-1)  # first listed among equal values
+            chosen = menu[best].astype(bool)
+        elif self.sizes.size == 1:
+            k = int(self.sizes[0])
+            chosen = top_t(mine, k) if k else np.zeros(mine.shape, dtype=bool)
+        else:
+            # The best bundle of size k is the top k; partitioning at every menu size puts each
+            # top-k set in the last k places (its cut value at place m - k), so prefix sums give
+            # every size's value at once.
+            cuts = sorted({m - int(k) for k in self.sizes if 0 < k < m})
+            part = np.partition(mine, cuts, axis=-1) if cuts else np.sort(mine, axis=-1)
+            prefix = np.concatenate([np.zeros(mine.shape[:-1] + (1,)), np.cumsum(part, axis=-1)], axis=-1)
+            value = prefix[..., -1:] - prefix[..., m - self.sizes]  # best bundle of each size
+            best = np.argmax(value, axis=-1)  # smallest size among equal values
+            k = self.sizes[best]
+            kth = np.take_along_axis(part, np.minimum(m - k, m - 1)[..., None], axis=-1)
+            chosen = select_top(mine, kth, k) & (k[..., None] > 0)
+        return np.where(chosen, self.picker, 1 - self.picker).astype(np.int64)
+
+
+class Exchange(Mechanism):
+    """Exchange mechanism: agent 1 is endowed with S, agent 2 with T = the rest.
+
+    The endowments are swapped exactly when both agents strictly prefer the other's
+    endowment by their reports: b_1(T) > b_1(S) and b_2(S) > b_2(T); on indifference of
+    either agent there is no trade. DSIC (section 3.1).
+    """
+
+    info = MechanismInfo(
+        name="exchange",
+        summary="fixed endowments S (agent 1) and T (agent 2), swapped iff both strictly prefer the swap",
+        claim=Claim.DSIC,
+        ordinal=False,
+        reference="Section 3.1 (exchange mechanisms); Amanatidis et al. 2017",
+        parameters={"endowment": "items of agent 1's endowment S, e.g. 0,2,5 (the rest is T)"},
+    )
+
+    def __init__(self, endowment: Sequence[int] | str = ()):
+        if isinstance(endowment, str):
+            endowment = [int(float(t)) for t in endowment.split(",") if t.strip()]
+        self.endowment = sorted({int(j) for j in np.atleast_1d(np.asarray(endowment, dtype=float))})
+
+    @property
+    def params(self) -> dict:
+        return {"endowment": self.endowment}
+
+    def check_agents(self, n_agents: int) -> None:
+        _two_agents(n_agents, "exchange")
+
+    def endowed(self, m: int) -> np.ndarray:
+        """Boolean mask of S (agent 1's endowment) over m items."""
+        if any(j < 0 or j >= m for j in self.endowment):
+            raise MechanismError(f"the endowment names an item outside 0..{m - 1}")
+        mask = np.zeros(m, dtype=bool)
+        mask[self.endowment] = True
+        return mask
+
+    def trades(self, bids) -> np.ndarray:
+        """Whether the swap happens in each instance: ``bids (..., 2, m) -> (...)`` bool."""
+        S = self.endowed(bids.shape[-1])
+        in_S = bids @ S.astype(float)  # (..., 2): each agent's value for S
+        in_T = bids.sum(axis=-1) - in_S
+        return (in_T[..., 0] > in_S[..., 0]) & (in_S[..., 1] > in_T[..., 1])
+
+    def _allocate(self, bids):
+        S = self.endowed(bids.shape[-1])
+        swap = self.trades(bids)
+        return np.where(S != swap[..., None], 0, 1).astype(np.int64)  # S to agent 1 unless swapped
+
+
+@dataclass(frozen=True)
+class Component:
+    """A part of a picking-exchange composition: its items and the sub-mechanism on them."""
+
+    items: tuple[int, ...]
+    mechanism: Mechanism
+
+
+class Composition(Mechanism):
+    """Picking-exchange composition: components partition the items, each allocated by its
+    own picking or exchange sub-mechanism (item indices inside a sub-mechanism are local
+    to its component). DSIC, as each part is (Amanatidis et al. 2017)."""
+
+    info = MechanismInfo(
+        name="composition",
+        summary="items partitioned into components, each run by its own picking or exchange mechanism",
+        claim=Claim.DSIC,
+        ordinal=False,
+        reference="Section 3.1; proof of Theorem 3.1 (M = P1 + P2 + E1 + ... + Ek)",
+        parameters={"components": "list of Component(items, mechanism) (Python API; see random_composition)"},
+    )
+
+    def __init__(self, components: Sequence[Component] = ()):
+        if not components:
+            raise MechanismError("a composition needs at least one component")
+        for c in components:
+            if not isinstance(c.mechanism, (Picking, Exchange)):
+                raise MechanismError(f"components must be picking or exchange mechanisms, got {c.mechanism!r}")
+        self.components = list(components)
+        items = [j for c in self.components for j in c.items]
+        self.n_items = len(items)
+        if sorted(items) != list(range(self.n_items)):
+            raise MechanismError("the components must partition the items 0..m-1 (each item in exactly one)")
+
+    @property
+    def params(self) -> dict:
+        return {"components": [(len(c.items), repr(c.mechanism)) for c in self.components]}
+
+    def check_agents(self, n_agents: int) -> None:
+        _two_agents(n_agents, "composition")
+
+    def _allocate(self, bids):
+        if bids.shape[-1] != self.n_items:
+            raise MechanismError(f"this composition partitions {self.n_items} items; bids have {bids.shape[-1]}")
+        owner = np.empty(bids.shape[:-2] + (self.n_items,), dtype=np.int64)
+        for c in self.components:  # one vectorized call per component
+            idx = np.asarray(c.items)
+            owner[..., idx] = c.mechanism._allocate(bids[..., idx])
+        return owner
+
+    def exchanges(self) -> list[Component]:
+        return [c for c in self.components if isinstance(c.mechanism, Exchange)]
+
+
+def random_composition(m: int, rng: np.random.Generator, max_components: int = 4,
+                       exchange_share: float = 0.5) -> Composition:
+    """A random valid picking-exchange composition of m items, for searching the family.
+
+    A uniformly random partition into 1..max_components nonempty components; each is an
+    exchange with probability ``exchange_share`` (random nonempty endowments when it has
+    at least two items) or else a picking mechanism with a random picker and a random
+    menu of one or two sizes.
+    """
+    if m < 1:
+        raise MechanismError(f"m must be positive, got {m}")
+    k = int(rng.integers(1, min(max_components, m) + 1))
+    labels = np.concatenate([np.arange(k), rng.integers(0, k, m - k)])
+    rng.shuffle(labels)
+    components = []
+    for c in range(k):
+        items = tuple(int(j) for j in np.nonzero(labels == c)[0])
+        size = len(items)
+        if size >= 2 and rng.random() < exchange_share:
+            cut = int(rng.integers(1, size))
+            local = rng.permutation(size)[:cut]
+            components.append(Component(items, Exchange(endowment=sorted(int(j) for j in local))))
+        else:
+            sizes = rng.choice(size + 1, size=min(size + 1, int(rng.integers(1, 3))), replace=False)
+            components.append(Component(items, Picking(picker=int(rng.integers(0, 2)), sizes=sorted(sizes.tolist()))))
+    return Composition(components)

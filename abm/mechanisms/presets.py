@@ -1,0 +1,158 @@
+"""Named Pick-r presets whose shares come from the theory module for a given prior.
+
+* ``pick-optimal`` -- the optimal stopping rule's r (Proposition 3.8);
+* ``pick-theorem-3-7`` -- Theorem 3.7's r for two agents (depends on m in its second case);
+* ``pick-equal-quota`` -- Theorem 3.10's (1/n - eps, ..., 1/n + (n-1) eps);
+* ``pick-universal`` -- prior-independent thresholds (max-min over priors), as a Pick-r;
+* ``pick-correlated`` -- appendix B: the agent with the larger tau picks a (1 - tau) + eps share first.
+
+Each is a Pick-r (hence DSIC) once its r is fixed; r is computed once per (n, m) and cached.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.errors import MechanismError
+from abm.mechanisms.base import Claim, Mechanism, MechanismInfo
+from abm.mechanisms.picking import PickR
+
+__all__ = ["PickOptimal", "PickTheorem37", "PickEqualQuota", "PickUniversal", "PickCorrelated"]
+
+
+class _Preset(Mechanism):
+    """A Pick-r whose r is a function of (prior, n, m)."""
+
+    needs_m = False
+
+    def __init__(self, prior=None):
+        from abm.priors import parse_prior
+
+        if prior is None and self.info.needs_prior:
+            raise MechanismError(f"{self.info.name} needs the prior; pass prior=...")
+        self.prior = None if prior is None else parse_prior(prior)
+        self._cache: dict = {}
+
+    @property
+    def params(self) -> dict:
+        return {"prior": self.prior.spec} if self.prior is not None else {}
+
+    def _r(self, n: int, m: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def r(self, n: int, m: int | None = None) -> np.ndarray:
+        """The Pick-r shares this preset uses with n agents and m items."""
+        key = (n, m if self.needs_m else None)
+        if key not in self._cache:
+            self._cache[key] = np.asarray(self._r(n, m), dtype=float)
+        return self._cache[key]
+
+    def check_agents(self, n_agents: int) -> None:
+        if self.prior is not None:
+            self.prior.check_agents(n_agents)
+
+    def _allocate(self, bids):
+        n, m = bids.shape[-2:]
+        return PickR(self.r(n, m))._allocate(bids)
+
+
+def _info(name, summary, reference, parameters=None, needs_prior=True):
+    return MechanismInfo(name=name, summary=summary, claim=Claim.DSIC, ordinal=True, reference=reference,
+                         parameters=parameters or {}, needs_prior=needs_prior)
+
+
+class PickOptimal(_Preset):
+    info = _info("pick-optimal", "Pick-r with the optimal stopping rule's shares for the prior", "Proposition 3.8")
+
+    def _r(self, n, m):
+        from abm.theory import optimal_pick_r
+
+        return optimal_pick_r(self.prior, n).r
+
+
+class PickTheorem37(_Preset):
+    info = _info("pick-theorem-3-7", "Pick-(2-sqrt2)/2 if envy-free w.h.p. for the prior, else Pick-(1/2 - m^-1/4)",
+                 "Theorem 3.7; appendix E")
+    needs_m = True
+
+    def check_agents(self, n_agents: int) -> None:
+        if n_agents != 2:
+            raise MechanismError(f"Theorem 3.7's mechanism is for two agents, got {n_agents}")
+        super().check_agents(n_agents)
+
+    def _r(self, n, m):
+        from abm.theory import theorem_3_7_r
+
+        r = theorem_3_7_r(self.prior, m).r
+        return [r, 1 - r]
+
+
+class PickEqualQuota(_Preset):
+    info = _info("pick-equal-quota", "Pick-(1/n - eps, ..., 1/n + (n-1) eps), EF w.h.p. with a 1/2 welfare ratio",
+                 "Theorem 3.10", {"eps": "default: the eps maximizing the smallest EF margin"})
+
+    def __init__(self, prior=None, eps=None):
+        super().__init__(prior)
+        self.eps = eps
+
+    @property
+    def params(self) -> dict:
+        return {**super().params, "eps": self.eps}
+
+    def _r(self, n, m):
+        from abm.theory import theorem_3_10_r
+
+        return theorem_3_10_r(self.prior, n, self.eps).r
+
+
+class PickUniversal(_Preset):
+    info = _info("pick-universal", "prior-independent Pick-r maximizing the worst-case welfare ratio",
+                 "Proposition 3.3 (n = 2); Corollary 3.9", needs_prior=False)
+
+    def __init__(self):
+        super().__init__(None)
+
+    def _r(self, n, m):
+        from abm.theory import universal_thresholds
+
+        return universal_thresholds(n, lp_cells=50).r
+
+
+class PickCorrelated(Mechanism):
+    """Appendix B: for two agents with correlated values, the agent with the larger tau_i picks
+    first and takes its favourite (1 - tau_i) + eps share of the items; the other gets the rest."""
+
+    info = MechanismInfo(
+        name="pick-correlated",
+        summary="two agents, correlated values: the larger-tau agent picks a (1 - tau) + eps share first",
+        claim=Claim.DSIC,
+        ordinal=True,
+        reference="Appendix B",
+        parameters={"eps": "extra share for the picker (default 0.01)"},
+        needs_prior=True,
+    )
+
+    def __init__(self, prior=None, eps: float = 0.01):
+        from abm.priors import parse_prior
+        from abm.theory import appendix_b_thresholds
+
+        if prior is None:
+            raise MechanismError("pick-correlated needs the prior; pass prior=...")
+        self.prior = parse_prior(prior)
+        self.eps = float(eps)
+        self.rule = appendix_b_thresholds(self.prior, eps=self.eps)
+
+    @property
+    def params(self) -> dict:
+        return {"prior": self.prior.spec, "eps": self.eps}
+
+    def check_agents(self, n_agents: int) -> None:
+        if n_agents != 2:
+            raise MechanismError(f"appendix B's rule is for two agents, got {n_agents}")
+        self.prior.check_agents(n_agents)
+
+    def _allocate(self, bids):
+        picker = self.rule.picker
+        order = [picker, 1 - picker]  # the picker goes first
+        owner = PickR([self.rule.share, 1 - self.rule.share])._allocate(bids[..., order, :])
+        return np.asarray(order)[owner]
