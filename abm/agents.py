@@ -32,14 +32,23 @@ class Bidder(mesa.Agent):
         """Learn this step's private values; ``values`` is the full ``(batch, n, m)`` draw."""
         self.values = values[..., self.index, :]
 
-    def report(self) -> np.ndarray:
-        """The bids this agent submits to the mechanism scheduler."""
+    @property
+    def clairvoyant(self) -> bool:
+        """Whether the strategy reads the others' bids (it then reports after them)."""
+        return bool(self.strategy.classifier.get("clairvoyant", False))
+
+    def report(self, others_bids: np.ndarray | None = None) -> np.ndarray:
+        """The bids this agent submits to the mechanism scheduler.
+
+        ``others_bids`` (``(batch, n - 1, m)``) is given to clairvoyant strategies only.
+        """
         context = BidContext(
             agent=self.index,
             n_agents=self.model.n_agents,
             rng=self.model.rng,
             prior=self.model.prior,
             mechanism=self.model.mechanism,
+            others_bids=others_bids if self.clairvoyant else None,
         )
         self.bids = self.strategy.bid(self.values, context)
         return self.bids

@@ -103,7 +103,14 @@ class AllocationModel(mesa.Model):
         batch = self.instances_per_step if batch is None else _positive_int(batch, "batch")
         values = self.prior.sample(self.rng, self.n_agents, self.n_items, batch=batch)
         self.agents.do("observe", values)
-        bids = np.stack([b.report() for b in self.bidders], axis=-2)
+        # The scheduler collects ordinary reports first; clairvoyant agents then see the others'.
+        bids = np.empty(values.shape)
+        for b in self.bidders:
+            if not b.clairvoyant:
+                bids[..., b.index, :] = b.report()
+        for b in self.bidders:
+            if b.clairvoyant:
+                bids[..., b.index, :] = b.report(np.delete(bids, b.index, axis=-2))
         owner = self.mechanism.allocate(bids)
         result = evaluate(values, owner)
         utility = result["utilities"]

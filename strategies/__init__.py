@@ -5,8 +5,9 @@
 Truthful()
 >>> [s.name for s in strategies.available(stochastic=False)]
 
-The protocol is in :mod:`strategies.base`. This package ships ``truthful``; the
-misreport library arrives with the audit module.
+The protocol is in :mod:`strategies.base`; own-value misreports in
+:mod:`strategies.simple`; mechanism-, prior- and others-aware ones in
+:mod:`strategies.informed`; transformers in :mod:`strategies.transformers`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,19 @@ import inspect
 
 from abm.errors import StrategyError
 from strategies.base import BidContext, Strategy
+from strategies.informed import AlwaysTrade, ContestedFirst, ExPostBestResponse, InterimBestResponse, NeverTrade
+from strategies.simple import (
+    CardinalNoise, Exaggerate, InflateTopK, RandomPermutation, ReverseTail, Scale, Shade, SwapRanks,
+)
+from strategies.transformers import Mixed, Noisy, OnItems
 from strategies.truthful import Truthful
 
-__all__ = ["BidContext", "Strategy", "Truthful", "get", "available", "register", "names"]
+__all__ = [
+    "BidContext", "Strategy", "Truthful", "get", "available", "register", "names", "parse",
+    "Scale", "Exaggerate", "Shade", "InflateTopK", "SwapRanks", "ReverseTail", "RandomPermutation", "CardinalNoise",
+    "AlwaysTrade", "NeverTrade", "ContestedFirst", "ExPostBestResponse", "InterimBestResponse",
+    "Noisy", "Mixed", "OnItems",
+]
 
 _REGISTRY: dict[str, type[Strategy]] = {}
 
@@ -28,7 +39,10 @@ def register(cls: type[Strategy]) -> type[Strategy]:
     return cls
 
 
-register(Truthful)
+for _cls in (Truthful, Scale, Exaggerate, Shade, InflateTopK, SwapRanks, ReverseTail, RandomPermutation,
+             CardinalNoise, AlwaysTrade, NeverTrade, ContestedFirst, ExPostBestResponse, InterimBestResponse,
+             Noisy, Mixed, OnItems):
+    register(_cls)
 
 
 def names() -> list[str]:
@@ -61,3 +75,27 @@ def get(name: str | Strategy, **params) -> Strategy:
     if unknown:
         raise StrategyError(f"{key} does not take {', '.join(unknown)}; it takes {', '.join(sorted(accepted)) or 'no parameters'}")
     return cls(**params)
+
+
+def parse(text: str) -> Strategy:
+    """A strategy from text: ``name`` or ``name(param=value, ...)`` with numeric values,
+    e.g. ``scale(factor=3)`` or ``inflate-top-k(k=2)``. Parsed, never evaluated."""
+    import re
+
+    text = text.strip()
+    match = re.fullmatch(r"([a-z][a-z0-9-]*)\s*(?:\((.*)\))?", text)
+    if not match:
+        raise StrategyError(f"cannot read strategy {text!r}; expected NAME or NAME(param=value, ...)")
+    name, inside = match.group(1), match.group(2)
+    params = {}
+    if inside and inside.strip():
+        for part in inside.split(","):
+            key, eq, value = part.partition("=")
+            if not eq or not re.fullmatch(r"[a-z_][a-z0-9_]*", key.strip()):
+                raise StrategyError(f"cannot read parameter {part.strip()!r} of {name}; expected param=value")
+            try:
+                number = float(value)
+            except ValueError:
+                raise StrategyError(f"parameter {key.strip()} of {name} must be a number, got {value.strip()!r}") from None
+            params[key.strip()] = int(number) if number.is_integer() and "." not in value else number
+    return get(name, **params)

@@ -21,7 +21,7 @@ from abm.mechanisms.ranking import Ranking, ranks
 from abm.mechanisms.weighted import WeightedRanking
 
 __all__ = [
-    "Claim", "Mechanism", "MechanismInfo", "check_bids", "get", "available", "register",
+    "Claim", "Mechanism", "MechanismInfo", "check_bids", "get", "available", "register", "from_spec",
     "PickR", "SerialDictatorship", "QTS", "Ranking", "WelfareMax", "RoundRobin", "WeightedRanking",
     "Picking", "Exchange", "Composition", "Component", "random_composition",
     "PickOptimal", "PickTheorem37", "PickEqualQuota", "PickUniversal", "PickCorrelated",
@@ -68,3 +68,11 @@ def get(name: str, **params) -> Mechanism:
         takes = ", ".join(sorted(accepted - {"prior"})) or "no parameters"
         raise MechanismError(f"{key} does not take {', '.join(unknown)}; it takes {takes}")
     return cls(**{k: v for k, v in params.items() if v is not None})
+
+
+def from_spec(spec: dict) -> Mechanism:
+    """Rebuild a mechanism from :meth:`Mechanism.spec` output (e.g. a saved witness)."""
+    if not isinstance(spec, dict) or "name" not in spec:
+        raise MechanismError(f"a mechanism spec is a dict with a 'name', got {spec!r}")
+    params = {k: v for k, v in spec.items() if k != "name"}
+    return get(spec["name"], **params)

@@ -85,6 +85,10 @@ class Mechanism:
         """The parameters this instance was built with (for tidy output)."""
         return {}
 
+    def spec(self) -> dict:
+        """A JSON-able description that :func:`abm.mechanisms.from_spec` turns back into this mechanism."""
+        return {"name": self.name, **self.params}
+
     def allocate(self, bids) -> np.ndarray:
         """Allocate every item: ``bids (..., n, m) -> owner (..., m)`` (agent indices, int64)."""
         b = check_bids(bids)

@@ -178,9 +178,10 @@ class Composition(Mechanism):
         parameters={"components": "list of Component(items, mechanism) (Python API; see random_composition)"},
     )
 
-    def __init__(self, components: Sequence[Component] = ()):
+    def __init__(self, components: Sequence[Component | dict] = ()):
         if not components:
             raise MechanismError("a composition needs at least one component")
+        components = [c if isinstance(c, Component) else _component_from_spec(c) for c in components]
         for c in components:
             if not isinstance(c.mechanism, (Picking, Exchange)):
                 raise MechanismError(f"components must be picking or exchange mechanisms, got {c.mechanism!r}")
@@ -192,7 +193,11 @@ class Composition(Mechanism):
 
     @property
     def params(self) -> dict:
-        return {"components": [(len(c.items), repr(c.mechanism)) for c in self.components]}
+        return {"components": [{"items": list(c.items), "mechanism": c.mechanism.spec()} for c in self.components]}
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{len(c.items)} items: {c.mechanism!r}" for c in self.components)
+        return f"composition({parts})"
 
     def check_agents(self, n_agents: int) -> None:
         _two_agents(n_agents, "composition")
@@ -208,6 +213,16 @@ class Composition(Mechanism):
 
     def exchanges(self) -> list[Component]:
         return [c for c in self.components if isinstance(c.mechanism, Exchange)]
+
+
+def _component_from_spec(spec: dict) -> Component:
+    try:
+        inner = dict(spec["mechanism"])
+        kind = inner.pop("name")
+        cls = {"picking": Picking, "exchange": Exchange}[kind]
+        return Component(tuple(int(j) for j in spec["items"]), cls(**inner))
+    except (KeyError, TypeError) as exc:
+        raise MechanismError(f"bad composition component {spec!r}: {exc}") from None
 
 
 def random_composition(m: int, rng: np.random.Generator, max_components: int = 4,

@@ -1,0 +1,128 @@
+"""Searching an agent's reports for a profitable deviation (the others' bids fixed).
+
+* Exhaustive, for small m: an ordinal mechanism's outcome depends only on the reported
+  ranking, so all m! rankings cover every outcome. The cardinal mechanisms here (QT-s,
+  welfare maximization, picking menus, exchanges, compositions) decide each part by
+  comparing the agent's bid or bundle sums with a threshold fixed by the others, so the
+  2^m reports "high on a subset S, zero elsewhere" reach every outcome any report can.
+* Local search, otherwise: from the truth and random restarts, swap and insert moves on
+  the ranking (ordinal) or flips of an item between high and zero plus multiplicative
+  perturbations (cardinal). Each round proposes one move per profile and evaluates all
+  profiles in one batched ``allocate`` call.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+__all__ = ["utility_of_reports", "exhaustive_reports", "exhaustive_best", "local_search", "high_bid"]
+
+
+def utility_of_reports(mechanism, values: np.ndarray, bids: np.ndarray, agent: int, reports: np.ndarray) -> np.ndarray:
+    """Agent's true utility for each candidate report: ``reports (..., C, m)`` against ``bids (..., n, m)``."""
+    batch = np.broadcast_to(bids[..., None, :, :], reports.shape[:-1] + bids.shape[-2:]).copy()
+    batch[..., agent, :] = reports
+    owner = mechanism.allocate(batch)
+    v = np.broadcast_to(values[..., None, :], reports.shape)
+    return np.where(owner == agent, v, 0.0).sum(axis=-1)
+
+
+def high_bid(mechanism, bids: np.ndarray) -> float:
+    """A bid above every other bid and at the top of every prior's support (quantile 1)."""
+    top = float(np.max(bids, initial=0.0))
+    prior = getattr(mechanism, "prior", None)
+    if prior is not None:
+        n = bids.shape[-2]
+        top = max(top, *(prior.marginal(i).support()[1] for i in range(n)))
+    return top * 2 + 1.0
+
+
+def exhaustive_reports(mechanism, m: int, high: float) -> np.ndarray:
+    """An outcome-complete family of reports for small m (see the module docstring)."""
+    if mechanism.info.ordinal:
+        # Row k lists, for each item, its position in the k-th permutation; bid = m - position.
+        positions = np.array(list(itertools.permutations(range(m))), dtype=float)
+        return m - positions
+    subsets = ((np.arange(2**m)[:, None] >> np.arange(m)) & 1).astype(float)
+    return subsets * high
+
+
+def exhaustive_best(mechanism, values: np.ndarray, bids: np.ndarray, agent: int, reports: np.ndarray):
+    """Best report among ``reports (C, m)`` for one profile: (utility, report, evaluations)."""
+    u = utility_of_reports(mechanism, values, bids, agent, reports)
+    k = int(np.argmax(u))
+    return float(u[k]), reports[k].copy(), reports.shape[0]
+
+
+def _ranking_moves(order: np.ndarray, rng) -> np.ndarray:
+    """One random swap or insert move per row of ``order (P, m)`` (item lists, best first)."""
+    P, m = order.shape
+    out = order.copy()
+    a = rng.integers(0, m, P)
+    b = rng.integers(0, m, P)
+    swap = rng.random(P) < 0.5
+    rows = np.arange(P)
+    va, vb = out[rows, a], out[rows, b]
+    out[rows[swap], a[swap]] = vb[swap]
+    out[rows[swap], b[swap]] = va[swap]
+    for r in np.nonzero(~swap)[0]:  # insert: move the item at a to position b (few rows, cheap)
+        item = out[r, a[r]]
+        rest = np.delete(out[r], a[r])
+        out[r] = np.insert(rest, b[r], item)
+    return out
+
+
+def _bids_from_order(order: np.ndarray) -> np.ndarray:
+    P, m = order.shape
+    bids = np.empty((P, m))
+    np.put_along_axis(bids, order, np.broadcast_to(np.arange(m, 0, -1, dtype=float), (P, m)), axis=-1)
+    return bids
+
+
+def local_search(mechanism, values: np.ndarray, bids: np.ndarray, agent: int, budget: int, rng,
+                 restarts: int = 2) -> tuple[np.ndarray, np.ndarray, int]:
+    """Budgeted hill climbing for every profile at once.
+
+    ``values (P, m)`` the agent's true values, ``bids (P, n, m)`` the profile's bids.
+    Returns the best utility (P,), the best report (P, m) and the evaluations per profile.
+    """
+    P, m = values.shape
+    rounds_per_start = max(1, budget // (restarts + 1))
+    best_u = np.full(P, -math.inf)
+    best_b = values.copy()
+    spent = 0
+    for start in range(restarts + 1):
+        if mechanism.info.ordinal:
+            order = np.argsort(-values, axis=-1, kind="stable") if start == 0 else \
+                np.argsort(rng.random((P, m)), axis=-1)
+            cur_b = _bids_from_order(order)
+        else:
+            high = high_bid(mechanism, bids)
+            cur_b = values.copy() if start == 0 else (rng.random((P, m)) < 0.5) * high
+        cur_u = utility_of_reports(mechanism, values, bids, agent, cur_b[:, None, :])[:, 0]
+        spent += 1
+        for _ in range(rounds_per_start):
+            if mechanism.info.ordinal:
+                cand_order = _ranking_moves(order, rng)
+                cand = _bids_from_order(cand_order)
+            else:
+                flip = rng.integers(0, m, P)
+                cand = cur_b.copy()
+                rows = np.arange(P)
+                cand[rows, flip] = np.where(cand[rows, flip] > 0, 0.0, high)
+                jitter = rng.random(P) < 0.3  # sometimes a multiplicative perturbation instead
+                cand[jitter] = cur_b[jitter] * np.exp(0.5 * rng.standard_normal((int(jitter.sum()), m)))
+            u = utility_of_reports(mechanism, values, bids, agent, cand[:, None, :])[:, 0]
+            spent += 1
+            better = u > cur_u
+            cur_u = np.where(better, u, cur_u)
+            cur_b[better] = cand[better]
+            if mechanism.info.ordinal:
+                order[better] = cand_order[better]
+        improved = cur_u > best_u
+        best_u = np.where(improved, cur_u, best_u)
+        best_b[improved] = cur_b[improved]
+    return best_u, best_b, spent
