@@ -53,7 +53,9 @@ def candidate_reports(values: np.ndarray) -> np.ndarray:
         b = values.copy()
         b[order[: max(1, m // 4)]] *= factor
         out.append(b)
-    return np.unique(np.stack(out), axis=0) if m > 1 else np.stack(out[:1])
+    stacked = np.stack(out)
+    _, first = np.unique(stacked, axis=0, return_index=True)
+    return stacked[np.sort(first)]  # duplicates dropped, the truth still first (argmax keeps it on ties)
 
 
 def interim_utilities(mechanism, prior, n: int, agent: int, values: np.ndarray, reports: np.ndarray,

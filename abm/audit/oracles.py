@@ -4,11 +4,12 @@
   deadline set by the others' best rank of j (and the tie rule), so its best response
   is unit-job scheduling with deadlines (:mod:`abm.audit.schedule`).
 * Welfare maximization: bid above everyone on every item with positive value.
+* QT-s: accept every valued item that reaches you (bid at the top of the support).
 * Round robin with two agents (Bouveret and Lang): the manipulator can secure a set S iff
   the j-th item of S in the other agent's order sits at a position allowing it to be
   taken first; again unit jobs with deadlines. With more agents the problem is
   NP-complete (Aziz, Bouveret, Lang, Mackenzie 2017): no oracle, the audit searches.
-* DSIC mechanisms (Pick-r, serial dictatorship, QT-s, picking, exchange, compositions,
+* DSIC mechanisms (Pick-r, serial dictatorship, picking, exchange, compositions,
   the Pick-r presets): the truth.
 
 ``best_response(mechanism, values, bids, agent)`` returns the report for one instance
@@ -26,12 +27,13 @@ from abm.mechanisms.ranking import ranks
 
 __all__ = ["best_response", "best_responses", "has_oracle", "ORACLE_NOTES"]
 
-_TRUTHFUL = (M.PickR, M.QTS, M.Picking, M.Exchange, M.Composition, M.PickOptimal, M.PickTheorem37,
+_TRUTHFUL = (M.PickR, M.Picking, M.Exchange, M.Composition, M.PickOptimal, M.PickTheorem37,
              M.PickEqualQuota, M.PickUniversal, M.PickCorrelated)
 
 ORACLE_NOTES = {
     "ranking": "exact: unit-job scheduling with deadlines",
     "welfare-max": "exact: outbid the others on every valued item",
+    "qt-s": "exact: accept every valued item that reaches you",
     "round-robin": "exact for two agents (Bouveret and Lang); NP-complete for more (Aziz et al. 2017): search only",
     "DSIC": "exact: the truth",
 }
@@ -40,7 +42,7 @@ ORACLE_NOTES = {
 def has_oracle(mechanism, n_agents: int) -> bool:
     if isinstance(mechanism, M.RoundRobin):
         return n_agents == 2
-    return isinstance(mechanism, (M.Ranking, M.WelfareMax) + _TRUTHFUL)
+    return isinstance(mechanism, (M.Ranking, M.WelfareMax, M.QTS) + _TRUTHFUL)
 
 
 def _ranking_report(slots: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -71,6 +73,10 @@ def best_responses(mechanism, values: np.ndarray, bids: np.ndarray, agent: int) 
     if isinstance(mechanism, M.WelfareMax):
         top = np.delete(bids, agent, axis=1).max(axis=1) if n > 1 else np.zeros((P, m))
         return np.where(values > 0, top + 1.0, 0.0)
+    if isinstance(mechanism, M.QTS):
+        # Accept every valued item that reaches you: bid the top of your prior's support.
+        high = 2.0 * mechanism.prior.marginal(agent).support()[1] + 1.0
+        return np.where(values > 0, high, 0.0)
     if isinstance(mechanism, M.Ranking):
         if n == 1:
             return values.copy()

@@ -192,12 +192,16 @@ class QTS(Mechanism):
     Item j goes to the first agent i whose bid's quantile F_i(b_ij) is at least
     1 - s_i; s_n = 1, so the last agent takes what nobody else accepted. Needs the
     prior (each agent's cdf). Given ``r`` instead of ``s``, uses Lemma 3.6's map.
+
+    Not incentive compatible: the paper uses QT-s only as Pick-r's analysis twin (Lemma
+    3.6, Proposition 3.8). Its quotas are not fixed, so an agent other than the last
+    gains by bidding high on every item it values and taking all items that reach it.
     """
 
     info = MechanismInfo(
         name="qt-s",
         summary="quantile thresholds: item to the first agent whose bid quantile is >= 1 - s_i",
-        claim=Claim.DSIC,
+        claim=Claim.NONE,
         ordinal=False,
         reference="Definition 3.5; Lemma 3.6; Proposition 3.8",
         parameters={

@@ -1,0 +1,243 @@
+"""Every strategy passes one contract (modelled on Axelrod's TestPlayer), plus its own behaviour."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+import strategies
+from abm import mechanisms
+from abm.errors import StrategyError
+from abm.priors import parse_prior
+from strategies import BidContext
+
+
+def context(seed=0, agent=0, n=2, mechanism=None, others=None, prior="uniform"):
+    return BidContext(agent=agent, n_agents=n, rng=np.random.default_rng(seed), prior=parse_prior(prior),
+                      mechanism=mechanism or mechanisms.get("ranking"), others_bids=others)
+
+
+class StrategyContract:
+    """Inherit and set ``make`` (a zero-argument factory) to test a strategy."""
+
+    make = None
+    mechanism = "ranking"
+    m = 12
+
+    def setup_method(self):
+        rng = np.random.default_rng(42)
+        self.values = rng.random((5, self.m))
+        self.others = rng.random((5, 1, self.m))
+        mech = self.mechanism() if callable(self.mechanism) else mechanisms.get(self.mechanism)
+        self.mech = mech
+
+    def bid(self, seed=0, values=None):
+        s = self.make()
+        v = self.values if values is None else values
+        return s.bid(v, context(seed, mechanism=self.mech, others=self.others[: v.shape[0]] if v.ndim > 1 else self.others[0]))
+
+    def test_valid_shape(self):
+        assert self.bid().shape == self.values.shape
+        assert self.bid(values=self.values[0]).shape == self.values[0].shape
+
+    def test_finite_nonnegative(self):
+        b = self.bid()
+        assert np.isfinite(b).all() and (b >= 0).all()
+
+    def test_reproducible_under_seed(self):
+        np.testing.assert_array_equal(self.bid(seed=3), self.bid(seed=3))
+
+    def test_picklable_and_equal_after(self):
+        s = self.make()
+        t = pickle.loads(pickle.dumps(s))
+        assert t == s and repr(t) == repr(s)
+
+    def test_repr_shows_parameters_and_classifier_is_complete(self):
+        s = self.make()
+        for k, v in s.params.items():
+            assert f"{k}=" in repr(s)
+        assert set(s.classifier) >= {"uses_own_values", "uses_prior", "uses_mechanism", "clairvoyant", "stochastic"}
+
+    def test_registered_by_name(self):
+        s = self.make()
+        assert type(strategies.get(s.name)) is type(s)
+
+    def test_stochastic_flag_is_honest(self):
+        differs = not np.array_equal(self.bid(seed=1), self.bid(seed=2))
+        if differs:
+            assert self.make().classifier["stochastic"]
+
+
+COVERED = set()
+
+
+def covers(name):
+    COVERED.add(name)
+    return name
+
+
+class TestTruthful(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("truthful")))
+
+    def test_bids_are_values(self):
+        np.testing.assert_array_equal(self.bid(), self.values)
+
+
+class TestScale(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("scale"), factor=3.0))
+
+    def test_scales(self):
+        np.testing.assert_allclose(self.bid(), 3 * self.values)
+
+
+class TestExaggerate(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("exaggerate")))
+
+    def test_refuses_shading(self):
+        with pytest.raises(StrategyError, match="factor >= 1"):
+            strategies.get("exaggerate", factor=0.5)
+
+
+class TestShade(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("shade")))
+
+
+class TestInflateTopK(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("inflate-top-k"), k=2, factor=10.0))
+
+    def test_only_the_top_two_change(self):
+        b = self.bid()
+        changed = b != self.values
+        assert (changed.sum(axis=1) == 2).all()
+        top2 = np.argsort(-self.values, axis=1)[:, :2]
+        assert np.take_along_axis(changed, top2, 1).all()
+
+
+class TestSwapRanks(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("swap-ranks")))
+
+    def test_first_and_second_swap(self):
+        b = self.bid()
+        order = np.argsort(-self.values, axis=1)
+        np.testing.assert_array_equal(np.take_along_axis(b, order[:, :1], 1), np.take_along_axis(self.values, order[:, 1:2], 1))
+        np.testing.assert_array_equal(np.sort(b, axis=1), np.sort(self.values, axis=1))
+
+
+class TestReverseTail(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("reverse-tail"), k=3))
+
+    def test_tail_reversed_head_kept(self):
+        b = self.bid()
+        order = np.argsort(-self.values, axis=1)
+        np.testing.assert_array_equal(np.take_along_axis(b, order[:, :-3], 1), np.take_along_axis(self.values, order[:, :-3], 1))
+        np.testing.assert_array_equal(np.take_along_axis(b, order[:, -3:], 1),
+                                      np.take_along_axis(self.values, order[:, -3:], 1)[:, ::-1])
+
+
+class TestRandomPermutation(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("random-permutation")))
+
+    def test_same_multiset(self):
+        np.testing.assert_array_equal(np.sort(self.bid(), 1), np.sort(self.values, 1))
+
+
+class TestCardinalNoise(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("cardinal-noise"), sigma=0.3))
+
+
+class TestAlwaysTrade(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("always-trade")))
+    mechanism = staticmethod(lambda: mechanisms.get("exchange", endowment=[0, 1, 2, 3]))
+
+    def test_makes_the_exchange_trade_when_the_other_wants_it(self):
+        values = np.array([[1.0, 1, 1, 1, 0, 0, 0, 0], [1, 1, 1, 1, 0, 0, 0, 0]])  # agent 2 wants S
+        mech = mechanisms.get("exchange", endowment=[0, 1, 2, 3])
+        bid = strategies.get("always-trade").bid(values[0], context(mechanism=mech))
+        assert mech.trades(np.stack([bid, values[1]]))
+        assert not mech.trades(values)
+
+
+class TestNeverTrade(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("never-trade")))
+    mechanism = staticmethod(lambda: mechanisms.get("exchange", endowment=[0, 1, 2, 3]))
+
+    def test_blocks_a_trade(self):
+        values = np.array([[0.0, 0, 0, 0, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0, 0, 0]])  # both want to trade
+        mech = mechanisms.get("exchange", endowment=[0, 1, 2, 3])
+        assert mech.trades(values)
+        bid = strategies.get("never-trade").bid(values[0], context(mechanism=mech))
+        assert not mech.trades(np.stack([bid, values[1]]))
+
+
+class TestContestedFirst(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("contested-first")))
+
+    def test_needs_others_bids(self):
+        with pytest.raises(StrategyError, match="clairvoyant"):
+            strategies.get("contested-first").bid(self.values, context())
+
+
+class TestExPostBestResponse(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("ex-post-best-response")))
+
+    def test_never_worse_than_truth(self):
+        from abm.metrics import utilities
+
+        mech = mechanisms.get("ranking")
+        for k in range(5):
+            profile = np.stack([self.values[k], self.others[k, 0]])
+            b = strategies.get("ex-post-best-response").bid(self.values[k], context(mechanism=mech, others=self.others[k]))
+            lied = profile.copy()
+            lied[0] = b
+            assert utilities(profile, mech.allocate(lied))[0] >= utilities(profile, mech.allocate(profile))[0] - 1e-12
+
+
+class TestInterimBestResponse(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("interim-best-response"), samples=16))
+    m = 6
+
+    def test_truth_under_pick_r(self):
+        # Under a DSIC mechanism no candidate beats the truth on any draw, so the truth is kept.
+        b = strategies.get("interim-best-response", samples=16).bid(self.values[0], context(mechanism=mechanisms.get("pick-r")))
+        assert np.argsort(-b).tolist() == np.argsort(-self.values[0]).tolist()
+
+
+class TestNoisy(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("noisy"), strategy="truthful", p=0.3))
+
+
+class TestMixed(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("mixed"), strategies=("truthful", "shade")))
+
+    def test_plays_each_option(self):
+        b = strategies.get("mixed", strategies=("truthful", "shade")).bid(np.ones((200, 3)), context())
+        assert set(np.unique(b)) == {0.5, 1.0}
+
+
+class TestOnItems(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("on-items"), strategy="random-permutation", fraction=0.5))
+
+    def test_rest_is_truthful(self):
+        b = self.bid()
+        np.testing.assert_array_equal(b[:, 6:], self.values[:, 6:])
+
+
+def test_every_registered_strategy_has_a_contract_test():
+    for cls in StrategyContract.__subclasses__():
+        cls.make()  # registers the name it covers
+    assert set(strategies.names()) == COVERED
+
+
+def test_registry_filters_and_errors():
+    clair = {c.name for c in strategies.available(clairvoyant=True)}
+    assert clair == {"contested-first", "ex-post-best-response"}
+    assert "random-permutation" in {c.name for c in strategies.available(stochastic=True)}
+    with pytest.raises(StrategyError, match="unknown strategy 'liar'"):
+        strategies.get("liar")
+    with pytest.raises(StrategyError, match="does not take sigma"):
+        strategies.get("scale", sigma=1)
+    with pytest.raises(StrategyError, match="unknown classifier keys"):
+        strategies.available(nosuch=True)
+    assert strategies.parse("scale(factor=3)") == strategies.get("scale", factor=3.0)
+    with pytest.raises(StrategyError, match="must be a number"):
+        strategies.parse("scale(factor=__import__)")
