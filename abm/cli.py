@@ -23,13 +23,14 @@ def _fail(message: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from abm.commands import audit, simulate, theory
+    from abm.commands import audit, batch, simulate, theory
 
     parser = _Parser(prog="tfd", description="Truthful fair division testbed (Halpern, Psomas, Zhang).")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     simulate.add(sub)
     theory.add(sub)
     audit.add(sub)
+    batch.add(sub)
     return parser
 
 

@@ -193,6 +193,19 @@ class AllocationModel(mesa.Model):
         """One row per (instance, agent): utility, truthful utility, gain, items received."""
         return self._frame(self._agent_rows)
 
+    def tidy_columns(self, extra: dict | None = None) -> dict:
+        """Columns of one row per (instance, agent): the agent's outcome beside its instance's
+        metrics and every parameter, as arrays (cheap to build; one DataFrame call away)."""
+        n = self.n_agents
+        agents = {k: np.concatenate([c[k] for c in self._agent_rows]) for k in self._agent_rows[0]}
+        per_instance = {k: np.concatenate([np.tile(c[k], n) for c in self._instances])
+                        for k in ("welfare", "optimal_welfare", "ef", "ef1", "prop")}
+        cols = {**agents, **per_instance}
+        size = cols["instance"].size
+        for k, v in {**self.parameters, **(extra or {})}.items():
+            cols[k] = np.full(size, v, dtype=object if isinstance(v, str) else None)
+        return cols
+
     def _frame(self, chunks) -> pd.DataFrame:
         if not chunks:
             return pd.DataFrame()

@@ -28,14 +28,7 @@ def simulate(mechanism="pick-r", prior="uniform", n_agents=2, n_items=1000, inst
 
 def tidy_rows(model: AllocationModel, seed) -> pd.DataFrame:
     """One row per (instance, agent): the agent's outcome beside its instance's metrics and every parameter."""
-    inst = model.instance_frame()
-    agents = model.agent_frame()
-    keys = ["step", "instance", *model.parameters]
-    frame = agents.merge(inst, on=keys, how="left")
-    frame["seed"] = seed
-    front = ["instance", "agent", "step", "strategy", "utility", "truthful_utility", "gain", "items",
-             "welfare", "optimal_welfare", "ef", "ef1", "prop"]
-    return frame[front + [c for c in frame.columns if c not in front]]
+    return pd.DataFrame(model.tidy_columns({"seed": seed}))
 
 
 def write_rows(frame: pd.DataFrame, path: str | Path, metadata: dict) -> Path:

@@ -1,0 +1,192 @@
+"""Sweeps: a grid of runs described in a TOML or YAML file (safely loaded) or on the command line.
+
+```toml
+seed = 7                 # base seed; run k draws from SeedSequence(seed, spawn_key=(k,))
+instances = 100          # instances per run
+replications = 2
+agents = [2, 3]
+items = [100, 1000]
+priors = ["uniform", "beta(a=2, b=5)"]
+strategies = ["truthful"]          # each entry: one strategy for all agents, or a list per agent
+[[mechanisms]]
+name = "pick-r"
+r = [0.3]
+[[mechanisms]]
+name = "ranking"
+```
+
+Runs are the Cartesian product, in a fixed order, so a run's position (its ``run``
+number) and hence its seed do not depend on how or where it is executed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from abm.errors import TfdError
+
+__all__ = ["Sweep", "Run", "load_sweep", "SweepError"]
+
+
+class SweepError(TfdError):
+    """A malformed sweep; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Run:
+    run: int
+    replication: int
+    mechanism: dict
+    prior: str
+    n_agents: int
+    n_items: int
+    strategies: tuple
+    instances: int
+
+
+FIELDS = {"seed", "instances", "replications", "agents", "items", "priors", "strategies", "mechanisms"}
+
+
+def _ints(value, name, minimum=1) -> list[int]:
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        raise SweepError(f"sweep field '{name}' is empty; give at least one value")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+            raise SweepError(f"sweep field '{name}' must hold integers >= {minimum}, got {v!r}")
+    return list(values)
+
+
+@dataclass
+class Sweep:
+    mechanisms: list = field(default_factory=lambda: [{"name": "pick-r"}])
+    priors: list = field(default_factory=lambda: ["uniform"])
+    agents: list = field(default_factory=lambda: [2])
+    items: list = field(default_factory=lambda: [100])
+    strategies: list = field(default_factory=lambda: ["truthful"])
+    instances: int = 10
+    replications: int = 1
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Sweep":
+        if not isinstance(data, dict):
+            raise SweepError("a sweep must be a table of fields (seed, instances, mechanisms, ...)")
+        unknown = sorted(set(data) - FIELDS)
+        if unknown:
+            raise SweepError(f"unknown sweep field '{unknown[0]}'; accepted: {', '.join(sorted(FIELDS))}")
+        s = cls()
+        for name in ("seed", "instances", "replications"):
+            if name in data:
+                if isinstance(data[name], list):
+                    raise SweepError(f"sweep field '{name}' must be one integer, not a list")
+                setattr(s, name, _ints(data[name], name, minimum=0 if name == "seed" else 1)[0])
+        if "agents" in data:
+            s.agents = _ints(data["agents"], "agents")
+        if "items" in data:
+            s.items = _ints(data["items"], "items")
+        if "priors" in data:
+            priors = data["priors"] if isinstance(data["priors"], list) else [data["priors"]]
+            if not priors or not all(isinstance(p, str) and p.strip() for p in priors):
+                raise SweepError("sweep field 'priors' must be a list of prior specs (strings)")
+            s.priors = priors
+        if "strategies" in data:
+            strats = data["strategies"] if isinstance(data["strategies"], list) else [data["strategies"]]
+            for k, st in enumerate(strats):
+                ok = isinstance(st, str) or (isinstance(st, list) and st and all(isinstance(x, str) for x in st))
+                if not ok:
+                    raise SweepError(f"sweep field 'strategies[{k}]' must be a strategy name or a list of names")
+            if not strats:
+                raise SweepError("sweep field 'strategies' is empty")
+            s.strategies = strats
+        if "mechanisms" in data:
+            mechs = data["mechanisms"] if isinstance(data["mechanisms"], list) else [data["mechanisms"]]
+            if not mechs:
+                raise SweepError("sweep field 'mechanisms' is empty")
+            for k, m in enumerate(mechs):
+                if isinstance(m, str):
+                    mechs[k] = {"name": m}
+                elif not (isinstance(m, dict) and isinstance(m.get("name"), str)):
+                    raise SweepError(f"sweep field 'mechanisms[{k}]' needs a 'name' (e.g. name = \"pick-r\")")
+            s.mechanisms = mechs
+        s.validate()
+        return s
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def runs(self) -> list[Run]:
+        out = []
+        grid = itertools.product(range(len(self.mechanisms)), self.priors, self.agents, self.items,
+                                 range(len(self.strategies)), range(self.replications))
+        for k, (mi, prior, n, m, si, rep) in enumerate(grid):
+            st = self.strategies[si]
+            st = tuple(st) if isinstance(st, list) else (st,)
+            out.append(Run(k, rep, dict(self.mechanisms[mi]), prior, n, m, st, self.instances))
+        return out
+
+    def validate(self) -> None:
+        """Build every (mechanism, prior, agents) once, so a bad combination fails before any run."""
+        import strategies as strategy_registry
+        from abm import mechanisms as M
+        from abm.priors import parse_prior
+
+        priors = {}
+        for k, p in enumerate(self.priors):
+            try:
+                priors[p] = parse_prior(p)
+            except TfdError as exc:
+                raise SweepError(f"sweep field 'priors[{k}]': {exc}") from None
+        for k, spec in enumerate(self.mechanisms):
+            params = {kk: v for kk, v in spec.items() if kk != "name"}
+            for p, prior in priors.items():
+                for n in self.agents:
+                    try:
+                        prior.check_agents(n)
+                        mech = M.get(spec["name"], prior=prior, **params)
+                        mech.check_agents(n)
+                    except TfdError as exc:
+                        raise SweepError(f"sweep field 'mechanisms[{k}]' ({spec['name']}) with prior {p!r} and "
+                                         f"{n} agents: {exc}") from None
+        for k, st in enumerate(self.strategies):
+            names = st if isinstance(st, list) else [st]
+            for name in names:
+                try:
+                    strategy_registry.parse(name)
+                except TfdError as exc:
+                    raise SweepError(f"sweep field 'strategies[{k}]': {exc}") from None
+            if isinstance(st, list) and any(len(st) != n for n in self.agents):
+                raise SweepError(f"sweep field 'strategies[{k}]' lists {len(st)} strategies but agents are "
+                                 f"{self.agents}; give one name for all agents or one per agent")
+
+    def fingerprint(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+
+def load_sweep(path) -> Sweep:
+    """Read a sweep from ``.toml`` (tomllib) or ``.yaml``/``.yml`` (yaml.safe_load)."""
+    path = Path(path)
+    if not path.exists():
+        raise SweepError(f"no sweep file at {str(path)!r}")
+    text = path.read_text()
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".toml":
+            import tomllib
+
+            data = tomllib.loads(text)
+        elif suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            raise SweepError(f"sweep files must end in .toml, .yaml or .yml, got {path.name!r}")
+    except SweepError:
+        raise
+    except Exception as exc:  # the parsers' own syntax errors
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SweepError(f"cannot parse {path.name}: {first}") from None
+    return Sweep.from_dict(data)

@@ -1,0 +1,132 @@
+"""Batch runs (issue 7): identical rows on every executor, crash-safe resume, clear sweep errors."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from abm.batch import Sweep, SweepError, inspect, load_sweep, run_seed, run_sweep
+from abm.cli import main
+
+SWEEP = {"seed": 11, "instances": 6, "replications": 2, "agents": [2, 3], "items": [12, 40],
+         "priors": ["uniform", "beta(a=2, b=5)"], "strategies": ["truthful", "random-permutation"],
+         "mechanisms": [{"name": "pick-r"}, {"name": "ranking"}]}
+KEY = ["run", "instance", "agent"]
+
+
+def rows(folder) -> pd.DataFrame:
+    return pd.read_parquet(Path(folder) / "runs").sort_values(KEY).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial")
+    run_sweep(Sweep.from_dict(SWEEP), out, executor="serial", chunk_size=5)
+    return rows(out)
+
+
+def test_every_run_is_on_disk_with_its_parameters(serial):
+    sweep = Sweep.from_dict(SWEEP)
+    assert serial["run"].nunique() == len(sweep.runs()) == 2 * 2 * 2 * 2 * 2 * 2
+    r = sweep.runs()[17]
+    got = serial[serial.run == 17]
+    assert (got["n_agents"] == r.n_agents).all() and (got["n_items"] == r.n_items).all()
+    assert (got["prior"] == r.prior).all() and len(got) == r.instances * r.n_agents
+    assert (got["run_seed"].astype("uint64") == run_seed(11, 17)).all()
+
+
+def test_processes_give_the_same_rows(serial, tmp_path):
+    run_sweep(Sweep.from_dict(SWEEP), tmp_path, executor="processes", workers=2, chunk_size=3)
+    pd.testing.assert_frame_equal(rows(tmp_path), serial)
+
+
+def test_a_local_dask_cluster_gives_the_same_rows(serial, tmp_path):
+    pytest.importorskip("distributed")
+    run_sweep(Sweep.from_dict(SWEEP), tmp_path, executor="dask", workers=2, chunk_size=7)
+    pd.testing.assert_frame_equal(rows(tmp_path), serial)
+
+
+def test_rows_do_not_depend_on_chunking_or_order(serial, tmp_path):
+    run_sweep(Sweep.from_dict(SWEEP), tmp_path, executor="serial", chunk_size=64)
+    pd.testing.assert_frame_equal(rows(tmp_path), serial)
+
+
+def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text('seed = 3\ninstances = 40\nreplications = 30\nitems = [300]\nagents = [2]\n'
+                     'priors = ["beta(a=2, b=5)"]\n[[mechanisms]]\nname = "ranking"\n')
+    cmd = [sys.executable, "-m", "abm.cli", "batch", "run", str(sweep), "--chunk-size", "1", "--no-progress"]
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(cmd + ["--out", str(killed)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list((killed / "runs").glob("part-*.parquet"))) < 5:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(list((killed / "runs").glob("part-*.parquet")))
+    assert 5 <= done < 30, "the kill should land mid-way"
+    assert subprocess.run(cmd + ["--out", str(killed), "--resume"], capture_output=True).returncode == 0
+    whole = tmp_path / "whole"
+    assert subprocess.run(cmd + ["--out", str(whole)], capture_output=True).returncode == 0
+    a, b = rows(killed), rows(whole)
+    assert a[["run"]].drop_duplicates().shape[0] == 30  # none missing
+    assert not a.duplicated(KEY).any()  # no duplicates
+    pd.testing.assert_frame_equal(a, b)
+    assert not list((killed / "runs").glob(".*.tmp"))
+
+
+def test_resume_refuses_a_different_sweep_and_rerun_without_resume(tmp_path):
+    run_sweep(Sweep.from_dict({"instances": 2}), tmp_path)
+    with pytest.raises(SweepError, match="already holds results"):
+        run_sweep(Sweep.from_dict({"instances": 2}), tmp_path)
+    with pytest.raises(SweepError, match="different sweep"):
+        run_sweep(Sweep.from_dict({"instances": 3}), tmp_path, resume=True)
+    assert run_sweep(Sweep.from_dict({"instances": 2}), tmp_path, resume=True)["executed"] == 0
+
+
+@pytest.mark.parametrize("text, field", [
+    ('instances = "ten"', "'instances'"),
+    ("agents = [2, 0]", "'agents'"),
+    ("seed = [1, 2]", "'seed'"),
+    ('priors = ["norm"]', "'priors[0]'"),
+    ('strategies = ["liar"]', "'strategies[0]'"),
+    ('strategies = [["truthful"]]\nagents = [2]', "'strategies[0]'"),
+    ("[[mechanisms]]\nr = [0.5]", "'mechanisms[0]'"),
+    ('[[mechanisms]]\nname = "pick-r"\nr = [0.2, 0.3, 0.5]', "'mechanisms[0]'"),
+    ('mechanism = "ranking"', "'mechanism'"),
+    ("seed = [1", "cannot parse"),
+])
+def test_malformed_sweeps_name_the_field(tmp_path, text, field):
+    path = tmp_path / "s.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(SweepError, match=field.replace("[", r"\[").replace("]", r"\]")):
+        load_sweep(path)
+
+
+def test_yaml_sweeps_load_safely(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("seed: 2\nitems: [5]\nmechanisms:\n  - name: ranking\n")
+    assert load_sweep(path).mechanisms == [{"name": "ranking"}]
+    path.write_text("seed: !!python/object/apply:os.system ['echo hi']\n")
+    with pytest.raises(SweepError, match="cannot parse"):
+        load_sweep(path)
+
+
+def test_cli_batch_and_inspect(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["batch", "run", "--mechanism", "ranking", "--mechanism", "round-robin", "--items", "8,16",
+                 "--instances", "3", "--out", str(out), "--csv", "--json", "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out)["executed"] == 4
+    assert len(list((out / "csv").glob("part-*.csv"))) == len(list((out / "runs").glob("part-*.parquet")))
+    assert main(["batch", "inspect", str(out), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["runs_done"] == info["runs_total"] == 4 and info["covered"]["n_items"] == [8, 16]
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["seed"] == 0 and meta["version"] and meta["sweep"]["items"] == [8, 16]
+    assert inspect(out)["rows"] == 4 * 3 * 2
