@@ -23,7 +23,7 @@ def _fail(message: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from abm.commands import audit, batch, simulate, theory
+    from abm.commands import audit, batch, scenario, simulate, theory
 
     parser = _Parser(prog="tfd", description="Truthful fair division testbed (Halpern, Psomas, Zhang).")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     theory.add(sub)
     audit.add(sub)
     batch.add(sub)
+    scenario.add(sub)
     return parser
 
 

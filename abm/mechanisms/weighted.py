@@ -41,6 +41,7 @@ class WeightedRanking(Mechanism):
         if self._weights is not None and (not np.isfinite(self._weights).all() or (self._weights <= 0).any()):
             raise MechanismError(f"weights must be positive, got {self._weights.tolist()}")
         self._tables: dict[tuple[int, int], np.ndarray] = {}
+        self._bai_golz: dict[int, np.ndarray] = {}
 
     @property
     def params(self) -> dict:
@@ -56,9 +57,11 @@ class WeightedRanking(Mechanism):
             return self._weights
         if self.prior.is_iid:
             return np.ones(n_agents)  # symmetric: every agent wins with probability 1/n
-        from abm.theory import bai_golz_weights
+        if n_agents not in self._bai_golz:  # root finding with quadrature: once per agent count
+            from abm.theory import bai_golz_weights
 
-        return bai_golz_weights(self.prior, n_agents).weights
+            self._bai_golz[n_agents] = bai_golz_weights(self.prior, n_agents).weights
+        return self._bai_golz[n_agents]
 
     def check_agents(self, n_agents: int) -> None:
         self.prior.check_agents(n_agents)

@@ -186,8 +186,18 @@ class Mixture(Marginal):
         return sum(w * c.cdf(x) for w, c in zip(self.weights, self.components))
 
     def ppf(self, q):
-        # No closed form: bisection on the (monotone) cdf, vectorized over q.
+        # No closed form: invert the (monotone) cdf; Brent's method for one quantile,
+        # bisection vectorized over many.
         q = np.asarray(q, dtype=float)
+        if q.ndim == 0:
+            from scipy.optimize import brentq
+
+            lo, hi = self._support
+            if q <= 0:
+                return np.float64(lo)
+            if q >= 1:
+                return np.float64(hi)
+            return np.float64(brentq(lambda x: float(self.cdf(x)) - float(q), lo, hi, xtol=1e-14, rtol=1e-14))
         lo = np.full(q.shape, self._support[0])
         hi = np.full(q.shape, self._support[1])
         for _ in range(60):

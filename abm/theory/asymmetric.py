@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
-from scipy.integrate import quad
 
 from abm.errors import TfdError
 from abm.priors import Prior, parse_prior
@@ -26,10 +25,16 @@ def _agents(prior: Prior, n: int | None) -> int:
     return int(n)
 
 
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(64)
+
+
 def win_probabilities(prior, weights, n: int | None = None) -> np.ndarray:
     """P(agent i has the highest weighted value w_i v_i) for each i, independent marginals.
 
-    P_i = integral over u of prod_{k != i} F_k(w_i F_i^{-1}(u) / w_k).
+    P_i = integral over u of prod_{k != i} F_k(w_i F_i^{-1}(u) / w_k). The integrand has a
+    kink wherever w_i F_i^{-1}(u) / w_k crosses an end of agent k's support, so [0, 1] is
+    split at those quantiles and each piece integrated by 64-point Gauss-Legendre,
+    vectorized (exact to about 1e-12 on smooth pieces).
     """
     prior = _prior(prior)
     n = _agents(prior, n)
@@ -37,10 +42,22 @@ def win_probabilities(prior, weights, n: int | None = None) -> np.ndarray:
     margs = [prior.marginal(i) for i in range(n)]
     out = np.empty(n)
     for i in range(n):
-        def integrand(u, i=i):
-            x = w[i] * float(margs[i].ppf(u))
-            return float(np.prod([margs[k].cdf(x / w[k]) for k in range(n) if k != i]))
-        out[i] = quad(integrand, 0.0, 1.0, limit=200, epsabs=1e-12, epsrel=1e-10)[0]
+        cuts = {0.0, 1.0}
+        for k in range(n):
+            if k != i:
+                for end in margs[k].support():
+                    u = float(margs[i].cdf(w[k] * end / w[i]))
+                    if 0 < u < 1:
+                        cuts.add(u)
+        cuts = np.array(sorted(cuts))
+        lo, hi = cuts[:-1, None], cuts[1:, None]
+        u = (lo + hi) / 2 + (hi - lo) / 2 * _NODES  # (pieces, 64)
+        x = w[i] * np.asarray(margs[i].ppf(u), dtype=float)
+        f = np.ones_like(u)
+        for k in range(n):
+            if k != i:
+                f *= np.asarray(margs[k].cdf(x / w[k]), dtype=float)
+        out[i] = float(((hi - lo)[:, 0] / 2 * (f @ _WEIGHTS)).sum())
     return out
 
 

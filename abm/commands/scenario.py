@@ -1,0 +1,66 @@
+"""``tfd scenario list|run``: every claim of the paper, reproduced with a verdict."""
+
+from __future__ import annotations
+
+import sys
+
+from abm.commands.common import emit, seed
+
+
+def add(sub) -> None:
+    sc = sub.add_parser("scenario", help="reproduce the paper's claims: prediction, measurement, plot, verdict")
+    ssub = sc.add_subparsers(dest="scenario_command", required=True, parser_class=type(sc))
+    ls = ssub.add_parser("list", help="the scenarios, one line each")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(run=run_list)
+    r = ssub.add_parser("run", help="run one scenario, or all (which also writes report.md and report.html)")
+    r.add_argument("name", help="a scenario name from `tfd scenario list`, or all")
+    r.add_argument("--out", default="tfd-report", help="output folder (default tfd-report)")
+    mode = r.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_const", dest="mode", const="quick", help="small sizes (seconds)")
+    mode.add_argument("--full", action="store_const", dest="mode", const="full", help="paper-grade sizes (slow)")
+    r.add_argument("--seed", type=seed, default=0)
+    r.add_argument("--json", action="store_true")
+    r.add_argument("--no-progress", action="store_true")
+    r.set_defaults(run=run_run, mode="default")
+
+
+def run_list(args) -> int:
+    from abm.scenario_runner import available
+
+    mods = available()
+    emit({"scenarios": [{"name": k, "title": m.TITLE, "description": m.DESCRIPTION} for k, m in mods.items()]},
+         args.json, [f"{k:<22} {m.TITLE}" for k, m in mods.items()])
+    return 0
+
+
+def run_run(args) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from abm.scenario_runner import available, run_all, run_scenario
+
+    mods = available()
+    names = list(mods) if args.name == "all" else [args.name]
+    if args.name != "all" and args.name not in mods:
+        from abm.errors import TfdError
+
+        raise TfdError(f"unknown scenario {args.name!r}; accepted: all, {', '.join(mods)}")
+    total = sum(getattr(mods[n], "STEPS", 1) for n in names)
+    with tqdm(total=total, desc="scenarios", unit="step", file=sys.stderr, leave=False,
+              disable=True if args.no_progress else None) as bar:
+        if args.name == "all":
+            results = run_all(args.out, args.mode, args.seed, bar.update)
+        else:
+            results = [run_scenario(args.name, Path(args.out) / args.name, args.mode, args.seed, bar.update)]
+    lines = []
+    for r in results:
+        lines.append(f"{r['title']}  ({r['seconds']} s)")
+        for c in r["claims"]:
+            lines.append(f"  [{c['verdict']}] {c['claim']}: measured {c['measured']:.6g} "
+                         f"[{c['ci_low']:.6g}, {c['ci_high']:.6g}], rule {c['rule']}")
+    if args.name == "all":
+        lines.append(f"report: {Path(args.out) / 'report.md'} and {Path(args.out) / 'report.html'}")
+    emit({"scenarios": results}, args.json, lines)
+    return 0

@@ -1,0 +1,77 @@
+"""Every scenario runs in --quick mode; a claim the paper proves must not come out 'not reproduced'."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from abm.cli import main
+from abm.scenario_runner import available, run_all
+
+NAMES = list(available())
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    return out, run_all(out, mode="quick", seed=0)
+
+
+def test_every_claim_of_the_paper_has_a_scenario():
+    assert NAMES == ["theorem-3-1", "proposition-3-3", "theorem-3-7", "proposition-3-8", "corollary-3-9",
+                     "theorem-3-10", "theorem-4-1", "theorem-a-1", "appendix-b", "baselines"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_scenario_verdicts(report, name):
+    out, results = report
+    summary = json.loads((out / name / "summary.json").read_text())
+    assert summary["claims"], "a scenario must check at least one claim"
+    for c in summary["claims"]:
+        assert set(c) >= {"claim", "predicted", "measured", "ci_low", "ci_high", "verdict"}
+        assert c["verdict"] in {"reproduced", "inconclusive", "not reproduced"}
+        assert c["verdict"] != "not reproduced", c
+        assert c["ci_low"] <= c["measured"] + 1e-12 and c["measured"] <= c["ci_high"] + 1e-12
+    reproduced = sum(c["verdict"] == "reproduced" for c in summary["claims"])
+    assert reproduced >= len(summary["claims"]) - 1  # at most one claim waits for larger m in quick mode
+    for fig in summary["figures"]:
+        assert (out / name / fig).stat().st_size > 5000
+    for table in summary["tables"]:
+        assert (out / name / table).exists() and (out / name / table.replace(".parquet", ".csv")).exists()
+
+
+def test_the_report_shows_every_verdict_and_figure(report):
+    out, results = report
+    md = (out / "report.md").read_text()
+    html = (out / "report.html").read_text()
+    images = re.findall(r"<img src='([^']+)'", html)
+    expected = [f"{r['scenario']}/{f}" for r in results for f in r["figures"]]
+    assert images == expected and all((out / i).exists() for i in images)
+    assert all(f"]({i})" in md for i in expected)
+    claims = sum(len(r["claims"]) for r in results)
+    assert html.count("<td class='v'") == claims
+
+
+def test_the_inconclusive_claim_is_explained(report):
+    _, results = report
+    for r in results:
+        for c in r["claims"]:
+            if c["verdict"] == "inconclusive":
+                assert c["note"], c
+
+
+def test_cli_list_and_errors(capsys):
+    assert main(["scenario", "list"]) == 0
+    out = capsys.readouterr().out
+    assert all(n in out for n in NAMES)
+    with pytest.raises(SystemExit) as exc:
+        raise SystemExit(main(["scenario", "run", "nosuch", "--quick", "--no-progress"]))
+    assert exc.value.code == 2 and "unknown scenario 'nosuch'" in capsys.readouterr().err
+
+
+def test_cli_runs_one_scenario(tmp_path, capsys):
+    assert main(["scenario", "run", "baselines", "--quick", "--out", str(tmp_path), "--json", "--no-progress"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["scenarios"][0]["scenario"] == "baselines"
+    assert (Path(tmp_path) / "baselines" / "summary.json").exists()
