@@ -75,6 +75,7 @@ class AllocationModel(mesa.Model):
             Bidder(self, index=i, strategy=strategy_registry.get(s)) for i, s in enumerate(strategies)
         ]
 
+        self._next_batch: int | None = None
         self._instances: list[dict] = []
         self._agent_rows: list[dict] = []
         self.instances_done = 0
@@ -99,8 +100,9 @@ class AllocationModel(mesa.Model):
         )
 
     # -- the mechanism scheduler ---------------------------------------------------
-    def step(self, batch: int | None = None) -> None:
-        batch = self.instances_per_step if batch is None else _positive_int(batch, "batch")
+    def step(self) -> None:
+        # Mesa wraps step() and passes no arguments: run() sets a smaller last batch here.
+        batch = self._next_batch or self.instances_per_step
         values = self.prior.sample(self.rng, self.n_agents, self.n_items, batch=batch)
         self.agents.do("observe", values)
         # The scheduler collects ordinary reports first; clairvoyant agents then see the others'.
@@ -168,7 +170,11 @@ class AllocationModel(mesa.Model):
         remaining = _positive_int(instances, "number of instances")
         while remaining:
             batch = min(self.instances_per_step, remaining)
-            self.step(batch) if batch != self.instances_per_step else self.step()
+            self._next_batch = batch
+            try:
+                self.step()
+            finally:
+                self._next_batch = None
             remaining -= batch
             if progress is not None:
                 progress(batch)

@@ -115,7 +115,7 @@ class Context:
         self.tables.append(f"{name}.parquet")
 
     @contextmanager
-    def figure(self, name: str, title: str, xlabel: str, ylabel: str, size=(6.4, 4.2)):
+    def figure(self, name: str, title: str, xlabel: str, ylabel: str, size=(6.4, 4.2), legend_outside=False):
         import matplotlib
 
         matplotlib.use("Agg")
@@ -128,7 +128,11 @@ class Context:
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
+            if legend_outside:  # many series: keep the data clear
+                fig.set_size_inches(size[0] + 2.6, size[1])
+                ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", borderaxespad=0)
+            else:
+                ax.legend(fontsize=8)
         fig.tight_layout()
         fig.savefig(self.out / f"{name}.png", dpi=110)
         plt.close(fig)

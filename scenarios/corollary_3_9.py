@@ -60,7 +60,7 @@ def run(ctx):
                  lowest, beta, note=f"beta = {beta:.6f}; decreasing: {decreasing}")
     ctx.step()
     with ctx.figure("a_n", "Hill-Kertz a_n (bracket) and the panel's optimal Pick-r", "agents n",
-                    "welfare ratio") as ax:
+                    "welfare ratio", legend_outside=True) as ax:
         ax.fill_between(a["n"], a["a_n_lower"], a["a_n_upper"], alpha=0.4, label="a_n (certified bracket)")
         ax.plot(a["n"], a["a_n_lower"], "k.-", lw=0.8)
         for label, g in t.groupby("prior", sort=False):

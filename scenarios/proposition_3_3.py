@@ -41,7 +41,7 @@ def run(ctx):
                  worst["ci_low"], worst["ci_high"], TARGET - O1_ALLOWANCE,
                  note=f"o(1) allowance {O1_ALLOWANCE} at m = {ms[-1]}")
     with ctx.figure("convergence", "Pick-(2-sqrt2)/2: simulated ratio (points) and alpha (dashed)",
-                    "items m (log scale)", "welfare ratio E[sw] / E[opt]") as ax:
+                    "items m (log scale)", "welfare ratio E[sw] / E[opt]", legend_outside=True) as ax:
         for k, (label, g) in enumerate(frame.groupby("prior", sort=False)):
             color = f"C{k}"
             ax.errorbar(g["m"], g["ratio"], yerr=[g["ratio"] - g["ci_low"], g["ci_high"] - g["ratio"]], fmt="o-",

@@ -42,7 +42,7 @@ def run(ctx):
     ctx.at_least(f"welfare ratio at least 1/2 (worst: {worst['prior']}, n = {int(worst['n'])}, m = {int(worst['m'])})",
                  worst["ratio"], worst["ratio_low"], worst["ratio_high"], 0.5)
     with ctx.figure("ef_rate", "Theorem 3.10's Pick-r: envy-free rate", "items m (log scale)",
-                    "P(allocation is envy-free)") as ax:
+                    "P(allocation is envy-free)", legend_outside=True) as ax:
         for (label, n), g in frame.groupby(["prior", "n"], sort=False):
             ax.plot(g["m"], g["ef_rate"], "o-", ms=3, label=f"{label}, n = {n}")
         ax.set_xscale("log")

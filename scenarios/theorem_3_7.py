@@ -42,7 +42,7 @@ def run(ctx):
     frame = rows(records)
     ctx.save("theorem_3_7", frame)
     with ctx.figure("ef_rate", "Theorem 3.7's Pick-r: envy-free rate", "items m (log scale)",
-                    "P(allocation is envy-free)") as ax:
+                    "P(allocation is envy-free)", legend_outside=True) as ax:
         for label, g in frame.groupby("prior", sort=False):
             ax.errorbar(g["m"], g["ef_rate"], yerr=[g["ef_rate"] - g["ef_low"], g["ef_high"] - g["ef_rate"]],
                         fmt="o-", ms=3, label=label)

@@ -72,11 +72,13 @@ def run(ctx):
     ctx.at_least(f"the shrunk witness ({d.shrunk.n_agents} agents x {d.shrunk.n_items} items) replays"
                  if d.shrunk else "a witness exists", float(ok), float(ok), float(ok), 1.0)
     ctx.step(2)
-    with ctx.figure("ratio", "Ranking: welfare ratio", "items m (log scale)", "E[sw] / E[opt]") as ax:
+    with ctx.figure("ratio", "Ranking: welfare ratio", "items m (log scale)", "E[sw] / E[opt]",
+                    legend_outside=True) as ax:
         for (label, n), g in frame.groupby(["prior", "n"], sort=False):
             ax.plot(g["m"], g["ratio"], "o-", ms=3, label=f"{label}, n = {n}")
         ax.set_xscale("log")
-    with ctx.figure("ef_rate", "Ranking: envy-free rate", "items m (log scale)", "P(allocation is envy-free)") as ax:
+    with ctx.figure("ef_rate", "Ranking: envy-free rate", "items m (log scale)", "P(allocation is envy-free)",
+                    legend_outside=True) as ax:
         for (label, n), g in frame.groupby(["prior", "n"], sort=False):
             ax.plot(g["m"], g["ef_rate"], "o-", ms=3, label=f"{label}, n = {n}")
         ax.set_xscale("log")

@@ -67,7 +67,8 @@ def run(ctx):
                 b["max_expected_gain"], b["ci_low"], b["ci_high"], 0.01 * scale,
                 note=f"{b['deviations_tested']} deviations tested; p_t non-increasing: {b['p_t_non_increasing']}")
     ctx.step()
-    with ctx.figure("weighted_ranking", "Weighted ranking (Algorithm 2)", "items m (log scale)", "rate / ratio") as ax:
+    with ctx.figure("weighted_ranking", "Weighted ranking (Algorithm 2)", "items m (log scale)", "rate / ratio",
+                    legend_outside=True) as ax:
         for k, (label, g) in enumerate(frame.groupby("prior", sort=False)):
             ax.plot(g["m"], g["ef_rate"], "o-", color=f"C{k}", ms=3, label=f"EF rate, {label}")
             ax.plot(g["m"], g["weighted_ratio"], "s--", color=f"C{k}", ms=3, label=f"weighted welfare ratio, {label}")

@@ -48,6 +48,14 @@ def test_step_allocates_a_batch_and_collects_model_and_agent_rows():
     assert (rows.groupby("instance")["items"].sum() == 40).all()  # every item allocated
 
 
+def test_run_allocates_a_smaller_last_batch():
+    model = AllocationModel(mechanism="ranking", n_items=10, instances_per_step=3, rng=0)
+    model.run(7)
+    steps = model.datacollector.get_model_vars_dataframe()
+    assert model.instances_done == 7 and steps["instances"].tolist() == [3, 3, 1]
+    assert model.instance_frame()["instance"].tolist() == list(range(7))
+
+
 def test_model_metrics_equal_a_direct_computation():
     model = AllocationModel(mechanism="pick-r", mechanism_params={"r": [0.4, 0.6]}, n_items=30,
                             instances_per_step=7, rng=3)
