@@ -221,3 +221,18 @@ def test_coupling_bound_formula():
 def test_invalid_arguments_are_refused_clearly(call, message):
     with pytest.raises(TfdError, match=message):
         call()
+
+
+def test_quantile_integrals_survive_singular_densities():
+    # beta(1/2, 1/2) (arcsine): F^{-1}(u) = sin^2(pi u / 2), so the integral over [t, 1] is
+    # (1 - t)/2 + sin(pi t) / (2 pi); its density is infinite at both ends.
+    import warnings
+
+    from abm.priors import parse_marginal
+
+    m = parse_marginal("beta(a=0.5, b=0.5)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for t in (0.0, 0.3, 0.7071, 0.99):
+            assert partial_expectation(m, t) == pytest.approx((1 - t) / 2 + math.sin(math.pi * t) / (2 * math.pi),
+                                                              abs=1e-10)
