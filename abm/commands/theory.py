@@ -51,7 +51,8 @@ def add(sub) -> None:
 
     p = cmd("hill-kertz", "Hill-Kertz a_n: the best prophet ratio for n i.i.d. draws", run_hill_kertz)
     p.add_argument("--agents", type=positive_int, default=2)
-    p.add_argument("--cells", type=positive_int, default=800, help="quantile cells of the LP (default 800)")
+    p.add_argument("--cells", type=positive_int,
+                   help="quantile cells of the LP (default 800; 100 with --table, a bracket of at most 3.3e-4 to n = 50)")
     p.add_argument("--table", action="store_true", help="a_n for every n from 1 to --agents, and beta")
 
     cmd("kertz", "Kertz's constant beta = lim a_n (about 0.745)", run_kertz)
@@ -150,7 +151,7 @@ def run_hill_kertz(args) -> int:
     from abm.theory import hill_kertz, kertz_beta
 
     if not args.table:
-        h = hill_kertz(args.agents, cells=args.cells)
+        h = hill_kertz(args.agents, cells=args.cells or 800)
         emit({"a_n": h.a_n, "agents": h.n, "cells": h.cells, "refined": h.refined, "error": h.error,
               "upper": h.upper}, args.json,
              [f"a_{h.n} = {h.a_n:.8f}  (LP lower bound on {h.cells} quantile cells; "
@@ -161,7 +162,7 @@ def run_hill_kertz(args) -> int:
     beta = kertz_beta()
     rows = []
     for n in tqdm(range(1, args.agents + 1), desc="a_n", file=sys.stderr, leave=False):
-        h = hill_kertz(n, cells=args.cells)
+        h = hill_kertz(n, cells=args.cells or 100)
         rows.append({"n": n, "a_n": h.a_n, "upper": h.upper, "error": h.error})
     lines = [f"{'n':>4}  {'a_n (lower)':>12}  {'upper':>10}  {'refine':>8}"] + [
         f"{r['n']:>4}  {r['a_n']:>12.6f}  {r['upper']:>10.6f}  {r['error']:>8.1e}" for r in rows]
