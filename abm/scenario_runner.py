@@ -78,7 +78,7 @@ def write_report(out, results: list[dict]) -> tuple[Path, Path]:
                       f"{_num(c['ci_high'])}] | **{_MARK[c['verdict']]}** | {c['note']} |")
         md.append("")
         md += [f"![{f}]({r['scenario']}/{f})" for f in r["figures"]]
-        md.append(f"\nData: " + ", ".join(f"`{r['scenario']}/{t}`" for t in r["tables"]) + f" ({r['seconds']} s)")
+        md.append("\nData: " + ", ".join(f"`{r['scenario']}/{t}`" for t in r["tables"]) + f" ({r['seconds']} s)")
     (out / "report.md").write_text("\n".join(md) + "\n")
 
     h = ["<!doctype html><html><head><meta charset='utf-8'><title>tfd reproduction report</title>",

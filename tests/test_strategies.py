@@ -54,7 +54,7 @@ class StrategyContract:
 
     def test_repr_shows_parameters_and_classifier_is_complete(self):
         s = self.make()
-        for k, v in s.params.items():
+        for k in s.params:
             assert f"{k}=" in repr(s)
         assert set(s.classifier) >= {"uses_own_values", "uses_prior", "uses_mechanism", "clairvoyant", "stochastic"}
 

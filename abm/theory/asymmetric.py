@@ -123,7 +123,7 @@ def appendix_b_thresholds(prior, eps: float = 0.01, n: int | None = None) -> App
     for i in range(2):
         m = prior.marginal(i)
         half = 0.5 * integrate_ppf(m, 0.0, 1.0)
-        tau[i] = optimize.brentq(lambda t: integrate_ppf(m, t, 1.0) - half, 0.0, 1.0, xtol=1e-13)
+        tau[i] = optimize.brentq(lambda t, m=m, half=half: integrate_ppf(m, t, 1.0) - half, 0.0, 1.0, xtol=1e-13)
     picker = int(np.argmax(tau))
     share = min(1.0, 1.0 - tau[picker] + eps)
     return AppendixB(tau, picker, share, eps)
