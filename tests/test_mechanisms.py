@@ -231,3 +231,21 @@ def test_ranks_are_exact_across_scatter_blocks():
     order = np.argsort(-bids, axis=-1, kind="stable")
     np.put_along_axis(expected, order, np.broadcast_to(np.arange(bids.shape[-1]), bids.shape), axis=-1)
     np.testing.assert_array_equal(mechanisms.ranks(bids), expected)
+
+
+@given(bids=bid_matrix(batch=True))
+def test_round_robin_paths_agree(bids):
+    from abm.mechanisms.baselines import _round_robin, _round_robin_batch
+
+    n, m = bids.shape[-2:]
+    prefs = np.argsort(-bids, axis=-1, kind="stable")
+    batched = _round_robin_batch(prefs)
+    single = np.stack([_round_robin(p.tolist(), n, m) for p in prefs])
+    np.testing.assert_array_equal(batched, single)
+
+
+def test_round_robin_large_batches_use_the_vectorized_path_and_match_the_definition():
+    bids = np.round(np.random.default_rng(12).random((40, 3, 9)), 1)  # ties included
+    owner = mechanisms.get("round-robin").allocate(bids)
+    assert bids.shape[0] >= mechanisms.RoundRobin.VECTORIZE_FROM
+    np.testing.assert_array_equal(owner, np.stack([reference.round_robin(b) for b in bids]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from abm.mechanisms.base import Claim, Mechanism, MechanismInfo
+from abm.mechanisms.ranking import preference_order
 
 __all__ = ["WelfareMax", "RoundRobin"]
 
@@ -32,9 +33,11 @@ class WelfareMax(Mechanism):
 class RoundRobin(Mechanism):
     """Round robin: agents 1, 2, ..., n, 1, 2, ... each take their favourite remaining item.
 
-    Equal bids: lowest item index first. Picks are inherently sequential (each depends
-    on all earlier ones), so this runs one pointer per agent over its preference list in
-    a plain loop: O(n m) pointer moves per instance after one sort per agent.
+    Equal bids: lowest item index first. Picks are inherently sequential (each depends on
+    all earlier ones). With many instances the m picks run as a loop whose every step
+    covers all instances at once (each agent keeps a pointer into its preference list,
+    advanced past taken items); with few instances a plain pointer loop per instance is
+    faster. Both give the same allocation.
     """
 
     info = MechanismInfo(
@@ -46,12 +49,18 @@ class RoundRobin(Mechanism):
         parameters={},
     )
 
+    #: from this many instances on, picks are vectorized across instances
+    VECTORIZE_FROM = 16
+
     def _allocate(self, bids):
         n, m = bids.shape[-2:]
-        prefs = np.argsort(-bids, axis=-1, kind="stable").reshape(-1, n, m)
-        owner = np.empty((prefs.shape[0], m), dtype=np.int64)
-        for k in range(prefs.shape[0]):
-            owner[k] = _round_robin(prefs[k].tolist(), n, m)
+        prefs = preference_order(bids).reshape(-1, n, m)  # decreasing bids, lowest index first on ties
+        if prefs.shape[0] >= self.VECTORIZE_FROM:
+            owner = _round_robin_batch(prefs)
+        else:
+            owner = np.empty((prefs.shape[0], m), dtype=np.int64)
+            for k in range(prefs.shape[0]):
+                owner[k] = _round_robin(prefs[k].tolist(), n, m)
         return owner.reshape(bids.shape[:-2] + (m,))
 
 
@@ -70,3 +79,26 @@ def _round_robin(prefs: list[list[int]], n: int, m: int) -> list[int]:
         owner[item] = agent
         agent = agent + 1 if agent + 1 < n else 0
     return owner
+
+
+def _round_robin_batch(prefs: np.ndarray) -> np.ndarray:
+    """All instances at once: ``prefs (B, n, m)`` preference lists -> ``owner (B, m)``."""
+    B, n, m = prefs.shape
+    base = np.arange(B, dtype=np.int64) * m  # flat offsets: 1-d takes beat multi-axis fancy indexing
+    lists = [np.ascontiguousarray(prefs[:, a, :]).ravel() + np.repeat(base, m) for a in range(n)]
+    taken = np.zeros(B * m, dtype=bool)
+    owner = np.empty(B * m, dtype=np.int64)
+    ptr = np.zeros((n, B), dtype=np.int64)
+    for k in range(m):
+        a = k % n
+        j = ptr[a] + base
+        item = lists[a].take(j)  # flat index of the item each instance's agent a wants
+        busy = taken.take(item)
+        while busy.any():  # skip items already taken (at most n m skips per instance in all)
+            j += busy
+            item = lists[a].take(j)
+            busy = taken.take(item)
+        taken[item] = True
+        owner[item] = a
+        ptr[a] = j - base + 1
+    return owner.reshape(B, m)
