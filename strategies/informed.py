@@ -59,21 +59,16 @@ class ExPostBestResponse(Strategy):
                   "stochastic": False}
 
     def _bid(self, values, context):
-        from abm.audit.oracles import best_response
+        from abm.audit.oracles import best_responses
 
         if context.others_bids is None:
             raise StrategyError("ex-post-best-response is clairvoyant: it needs the others' bids")
-        others = np.asarray(context.others_bids)
-        out = values.copy()
-        flat_v = values.reshape(-1, values.shape[-1])
-        flat_o = others.reshape(-1, *others.shape[-2:])
-        res = out.reshape(-1, values.shape[-1])
-        for k in range(flat_v.shape[0]):
-            bids = np.insert(flat_o[k], context.agent, flat_v[k], axis=0)
-            br = best_response(context.mechanism, flat_v[k], bids, context.agent)
-            if br is not None:
-                res[k] = br
-        return out
+        m = values.shape[-1]
+        flat_v = values.reshape(-1, m)
+        others = np.asarray(context.others_bids, dtype=float).reshape(flat_v.shape[0], -1, m)
+        bids = np.insert(others, context.agent, flat_v, axis=1)
+        best = best_responses(context.mechanism, flat_v, bids, context.agent)
+        return values.copy() if best is None else best.reshape(values.shape)
 
 
 class ContestedFirst(Strategy):

@@ -111,10 +111,11 @@ def run_dsic(args) -> int:
         t = s["trades"]
         lines.append(f"  trades: rate {t['trade_rate']:.3f}, mean welfare added {t['mean_welfare_added_by_trades']:.4g}")
     if result.witness is not None:
-        lines.append(f"  witness: agent {result.witness.agent} gains {result.witness.gain:.6g} "
-                     f"({result.witness.n_agents} agents x {result.witness.n_items} items); shrunk to "
-                     f"{result.shrunk.n_agents} x {result.shrunk.n_items}, gain {result.shrunk.gain:.6g}"
-                     if result.shrunk else "")
+        w = result.witness
+        lines.append(f"  witness: agent {w.agent} gains {w.gain:.6g} ({w.n_agents} agents x {w.n_items} items)")
+    if result.shrunk is not None:
+        lines.append(f"  shrunk witness: {result.shrunk.n_agents} agents x {result.shrunk.n_items} items, "
+                     f"gain {result.shrunk.gain:.6g}")
     if "written" in s:
         lines.append(f"  written to {args.out}")
     emit(s, args.json, lines)

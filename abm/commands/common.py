@@ -37,24 +37,22 @@ def vector(text: str) -> list[float]:
     return values
 
 
-def unit_interval(text: str) -> float:
+def _real(text: str, ok, what: str) -> float:
     try:
         value = float(text)
     except ValueError:
         value = float("nan")
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
+    if not (math.isfinite(value) and ok(value)):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
     return value
+
+
+def unit_interval(text: str) -> float:
+    return _real(text, lambda v: 0 < v < 1, "a number in (0, 1)")
 
 
 def nonnegative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not (value >= 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a nonnegative number, got {text!r}")
-    return value
+    return _real(text, lambda v: v >= 0, "a nonnegative number")
 
 
 def to_jsonable(obj):
