@@ -76,8 +76,8 @@ def test_ranking_is_manipulable_ex_post_but_not_in_the_interim():
     assert s["violations"] > 0 and s["exact"]
     b = bic_audit("ranking", "uniform", 3, 6, types=30, samples=100, seed=5)
     # No significant gain, and the largest expected gain is under 1% of an agent's truthful expected
-    # utility (about 2.2 here); welfare maximization's is about 1 (test_the_bic_audit_can_fail).
-    assert not b.summary["significant"] and b.summary["max_expected_gain"] < 0.022
+    # utility (1.41 here); welfare maximization's is about 1 (test_the_bic_audit_can_fail).
+    assert not b.summary["significant"] and b.summary["max_expected_gain"] < 0.0141
     assert b.summary["p_t_non_increasing"]
     p = b.p_t[b.p_t.agent == 0]["p"].to_numpy()
     assert p[0] > p[-1] + 0.5  # genuinely decreasing, not flat
