@@ -89,17 +89,24 @@ def _bar(args, total, desc):
                 disable=True if args.no_progress else None)
 
 
-def run_dsic(args) -> int:
-    from abm.audit import dsic_audit
+def _run(args, kind, audit, **sizes):
+    """Build the mechanism, run the audit with a progress bar, write --out; returns (result, summary)."""
     from abm.audit.report import write_audit
 
     mech, prior = _mechanism(args)
-    with _bar(args, args.agents, "dsic audit") as bar:
-        result = dsic_audit(mech, prior, args.agents, args.items, args.profiles, _strategies(args), args.budget,
-                            args.seed, confidence=args.confidence, progress=bar.update)
+    with _bar(args, args.agents, f"{kind} audit") as bar:
+        result = audit(mech, prior, args.agents, args.items, strategies=_strategies(args), seed=args.seed,
+                       confidence=args.confidence, progress=bar.update, **sizes)
     s = dict(result.summary)
     if args.out:
-        s["written"] = write_audit(result, args.out, "dsic")
+        s["written"] = write_audit(result, args.out, kind)
+    return result, s
+
+
+def run_dsic(args) -> int:
+    from abm.audit import dsic_audit
+
+    result, s = _run(args, "dsic", dsic_audit, profiles=args.profiles, budget=args.budget)
     lines = [f"DSIC audit of {s['mechanism']} (claim: {s['claim']}), prior {s['prior']}, "
              f"{s['n_agents']} agents x {s['n_items']} items, {s['profiles']} profiles, seed {s['seed']}",
              f"  max gain {s['max_gain']:.6g}, mean gain {s['mean_gain']:.6g}, "
@@ -124,15 +131,8 @@ def run_dsic(args) -> int:
 
 def run_bic(args) -> int:
     from abm.audit import bic_audit
-    from abm.audit.report import write_audit
 
-    mech, prior = _mechanism(args)
-    with _bar(args, args.agents, "bic audit") as bar:
-        result = bic_audit(mech, prior, args.agents, args.items, args.types, args.samples, _strategies(args),
-                           args.seed, args.confidence, progress=bar.update)
-    s = dict(result.summary)
-    if args.out:
-        s["written"] = write_audit(result, args.out, "bic")
+    _, s = _run(args, "bic", bic_audit, types=args.types, samples=args.samples)
     lines = [f"BIC audit of {s['mechanism']} (claim: {s['claim']}), prior {s['prior']}, "
              f"{s['n_agents']} agents x {s['n_items']} items; {s['types']} types x {s['samples']} draws each",
              f"  largest expected gain {s['max_expected_gain']:.6g} [{s['ci_low']:.6g}, {s['ci_high']:.6g}] "

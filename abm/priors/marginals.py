@@ -75,10 +75,7 @@ class Marginal:
         return self.ppf(random_state.random(size))
 
     def mean(self) -> float:
-        from scipy.integrate import quad
-
-        pts = (0.0, *self.quantile_breakpoints, 1.0)
-        return float(sum(quad(self.ppf, a, b, limit=200)[0] for a, b in zip(pts, pts[1:])))
+        return self.integrate_quantile(0.0, 1.0)
 
     def std(self) -> float:
         from scipy.integrate import quad
