@@ -17,7 +17,7 @@ import numpy as np
 import scipy.stats as st
 
 __all__ = [
-    "bundles", "utilities", "welfare", "optimal_welfare", "envy_matrix", "is_ef", "is_ef1",
+    "bundles", "utilities", "utility_of_reports", "welfare", "optimal_welfare", "envy_matrix", "is_ef", "is_ef1",
     "is_prop", "evaluate", "Estimate", "welfare_ratio", "rate",
 ]
 
@@ -39,6 +39,15 @@ def utilities(values: np.ndarray, owner: np.ndarray) -> np.ndarray:
     """``u[..., i] = sum of v_ij over the items i receives``."""
     values = np.asarray(values, dtype=float)
     return np.where(bundles(owner, values.shape[-2]), values, 0.0).sum(axis=-1)
+
+
+def utility_of_reports(mechanism, values: np.ndarray, bids: np.ndarray, agent: int, reports: np.ndarray) -> np.ndarray:
+    """Agent's true utility for each candidate report: ``reports (..., C, m)`` against ``bids (..., n, m)``."""
+    batch = np.broadcast_to(bids[..., None, :, :], reports.shape[:-1] + bids.shape[-2:]).copy()
+    batch[..., agent, :] = reports
+    owner = mechanism.allocate(batch)
+    v = np.broadcast_to(values[..., None, :], reports.shape)
+    return np.where(owner == agent, v, 0.0).sum(axis=-1)
 
 
 def welfare(values: np.ndarray, owner: np.ndarray) -> np.ndarray:

@@ -11,14 +11,10 @@ __all__ = ["AlwaysTrade", "NeverTrade", "ContestedFirst", "ExPostBestResponse", 
 
 
 def _exchange_masks(mechanism, m):
-    """(S mask, whether the agent is endowed with S) for each exchange component, or []."""
-    from abm.mechanisms import Composition, Exchange
-
-    if isinstance(mechanism, Exchange):
-        return [(np.arange(m), mechanism.endowed(m))]
-    if isinstance(mechanism, Composition):
-        return [(np.asarray(c.items), c.mechanism.endowed(len(c.items))) for c in mechanism.exchanges()]
-    return []
+    """(items, S mask over them) for each exchange component the mechanism declares, or []."""
+    if mechanism is None:
+        return []
+    return [(items, ex.endowed(len(items))) for items, ex in mechanism.exchange_parts(m)]
 
 
 class _TradeStance(Strategy):
@@ -52,23 +48,21 @@ class NeverTrade(_TradeStance):
 
 class ExPostBestResponse(Strategy):
     """The exact best response to the others' actual bids (clairvoyant), where the
-    mechanism has an oracle (:mod:`abm.audit.oracles`); the truth otherwise."""
+    mechanism has a structural oracle (:meth:`Mechanism.best_response`); the truth otherwise."""
 
     name = "ex-post-best-response"
     classifier = {"uses_own_values": True, "uses_prior": False, "uses_mechanism": True, "clairvoyant": True,
                   "stochastic": False}
 
     def _bid(self, values, context):
-        from abm.audit.oracles import best_responses
-
         if context.others_bids is None:
             raise StrategyError("ex-post-best-response is clairvoyant: it needs the others' bids")
         m = values.shape[-1]
         flat_v = values.reshape(-1, m)
         others = np.asarray(context.others_bids, dtype=float).reshape(flat_v.shape[0], -1, m)
         bids = np.insert(others, context.agent, flat_v, axis=1)
-        best = best_responses(context.mechanism, flat_v, bids, context.agent)
-        return values.copy() if best is None else best.reshape(values.shape)
+        best = context.mechanism.best_response(flat_v, bids, context.agent)
+        return values.copy() if best is None else best.reports.reshape(values.shape)
 
 
 class ContestedFirst(Strategy):
@@ -111,7 +105,7 @@ class InterimBestResponse(Strategy):
         return {"samples": self.samples}
 
     def _bid(self, values, context):
-        from abm.audit.bic import candidate_reports, interim_utilities
+        from strategies.interim import candidate_reports, interim_utilities
 
         if context.prior is None or context.mechanism is None:
             raise StrategyError("interim-best-response needs the prior and the mechanism")

@@ -7,10 +7,8 @@ import pytest
 
 from abm import mechanisms
 from abm.audit import bic_audit, dsic_audit, load, replay, shrink
-from abm.audit.oracles import best_response, has_oracle
-from abm.audit.schedule import schedule_deadlines
-from abm.audit.search import exhaustive_reports, utility_of_reports
 from abm.audit.witness import make
+from abm.mechanisms.schedule import schedule_deadlines
 from abm.cli import main
 from abm.metrics import utilities
 
@@ -26,7 +24,9 @@ def test_dsic_mechanisms_show_zero_gain_on_exhaustive_search(name, params):
     mech = mechanisms.get(name, prior="truncexpon(b=3)", **params)
     a = dsic_audit(mech, "truncexpon(b=3)", 2, 6, profiles=60, seed=3)
     s = a.summary
-    assert s["search"] == "exhaustive" and s["exact"]
+    # Proven pair by pair: rankings enumerated for the ordinal rules, the structural oracle for all.
+    assert s["exact"] and s["proof"]["none"] == 0
+    assert s["search"] == ("exhaustive" if mech.info.ordinal else "subset search")
     assert s["max_gain"] <= 1e-9 and s["violations"] == 0 and a.witness is None
     # Zero violations in 120 pairs still bound the rate: 1 - 0.05^(1/120) at 95%.
     assert s["violation_rate_upper"] == pytest.approx(1 - 0.05 ** (1 / 120))
@@ -54,10 +54,10 @@ def test_round_robin_with_two_agents_gains_and_the_witness_replays(tmp_path):
     assert replay(load(path))["confirmed"]
 
 
-def test_round_robin_with_three_agents_says_why_it_searches():
+def test_round_robin_with_three_agents_is_proven_by_the_solver():
     a = dsic_audit("round-robin", "uniform", 3, 10, profiles=20, budget=60, seed=2)
-    assert "NP-complete" in a.summary["oracle"] and not a.summary["exact"]
-    assert a.summary["search"] == "local search" and a.summary["max_gain"] > 0
+    s = a.summary
+    assert s["exact"] and s["proof"]["solver"] == s["pairs"] and s["max_gain"] > 0
 
 
 def test_qt_s_is_not_dsic_its_quotas_are_not_fixed():
@@ -86,24 +86,6 @@ def test_ranking_is_manipulable_ex_post_but_not_in_the_interim():
 def test_the_bic_audit_can_fail():
     b = bic_audit("welfare-max", "uniform", 2, 6, types=30, samples=100, seed=6)
     assert b.summary["significant"] and b.summary["ci_low"] > 0
-
-
-@pytest.mark.parametrize("name, n", [("ranking", 2), ("ranking", 3), ("ranking", 4), ("round-robin", 2),
-                                     ("welfare-max", 3), ("pick-r", 3), ("serial-dictatorship", 2), ("qt-s", 3)])
-def test_exact_oracles_match_brute_force(name, n):
-    mech = mechanisms.get(name, prior="uniform")
-    rng = np.random.default_rng(n * 7 + len(name))
-    assert has_oracle(mech, n)
-    for trial in range(60):
-        m = int(rng.integers(1, 7))
-        values = rng.integers(0, 4, (n, m)).astype(float) if trial % 2 else rng.random((n, m))
-        i = int(rng.integers(0, n))
-        report = best_response(mech, values[i], values, i)
-        lied = values.copy()
-        lied[i] = report
-        u = utilities(values, mech.allocate(lied))[i]
-        brute = utility_of_reports(mech, values[i], values, i, exhaustive_reports(mech, m, 2 * values.max() + 1)).max()
-        assert u == pytest.approx(brute, abs=1e-9), (values, i)
 
 
 def test_scheduling_matches_brute_force_over_subsets():

@@ -1,10 +1,10 @@
 """Searching an agent's reports for a profitable deviation (the others' bids fixed).
 
 * Exhaustive, for small m: an ordinal mechanism's outcome depends only on the reported
-  ranking, so all m! rankings cover every outcome. The cardinal mechanisms here (QT-s,
-  welfare maximization, picking menus, exchanges, compositions) decide each part by
-  comparing the agent's bid or bundle sums with a threshold fixed by the others, so the
-  2^m reports "high on a subset S, zero elsewhere" reach every outcome any report can.
+  ranking, so all m! rankings cover every outcome (the audit relies on that only after
+  :mod:`abm.audit.properties` has checked the declaration). For cardinal mechanisms the
+  2^m reports "high on a subset S, zero elsewhere" are a strong search, not a proof: they
+  reach every outcome only of rules that compare bids or bundle sums with thresholds.
 * Local search, otherwise: from the truth and random restarts, swap and insert moves on
   the ranking (ordinal) or flips of an item between high and zero plus multiplicative
   perturbations (cardinal). Each round proposes one move per profile and evaluates all
@@ -18,16 +18,9 @@ import math
 
 import numpy as np
 
+from abm.metrics import utility_of_reports
+
 __all__ = ["utility_of_reports", "exhaustive_reports", "exhaustive_best", "local_search", "high_bid"]
-
-
-def utility_of_reports(mechanism, values: np.ndarray, bids: np.ndarray, agent: int, reports: np.ndarray) -> np.ndarray:
-    """Agent's true utility for each candidate report: ``reports (..., C, m)`` against ``bids (..., n, m)``."""
-    batch = np.broadcast_to(bids[..., None, :, :], reports.shape[:-1] + bids.shape[-2:]).copy()
-    batch[..., agent, :] = reports
-    owner = mechanism.allocate(batch)
-    v = np.broadcast_to(values[..., None, :], reports.shape)
-    return np.where(owner == agent, v, 0.0).sum(axis=-1)
 
 
 def high_bid(mechanism, bids: np.ndarray) -> float:
@@ -40,9 +33,10 @@ def high_bid(mechanism, bids: np.ndarray) -> float:
     return top * 2 + 1.0
 
 
-def exhaustive_reports(mechanism, m: int, high: float) -> np.ndarray:
-    """An outcome-complete family of reports for small m (see the module docstring)."""
-    if mechanism.info.ordinal:
+def exhaustive_reports(ordinal: bool, m: int, high: float) -> np.ndarray:
+    """All m! strict rankings (complete for a mechanism shown to be ordinal), or else the 2^m
+    reports "high on a subset, zero elsewhere" (a search, complete only for threshold rules)."""
+    if ordinal:
         # Row k lists, for each item, its position in the k-th permutation; bid = m - position.
         positions = np.array(list(itertools.permutations(range(m))), dtype=float)
         return m - positions
@@ -83,19 +77,23 @@ def _bids_from_order(order: np.ndarray) -> np.ndarray:
 
 
 def local_search(mechanism, values: np.ndarray, bids: np.ndarray, agent: int, budget: int, rng,
-                 restarts: int = 2) -> tuple[np.ndarray, np.ndarray, int]:
+                 restarts: int = 2, ordinal: bool | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Budgeted hill climbing for every profile at once.
 
     ``values (P, m)`` the agent's true values, ``bids (P, n, m)`` the profile's bids.
-    Returns the best utility (P,), the best report (P, m) and the evaluations per profile.
+    ``ordinal``: search rankings (default: when the mechanism declares it) or else
+    cardinal reports. Returns the best utility (P,), the best report (P, m) and the
+    evaluations per profile.
     """
+    if ordinal is None:
+        ordinal = "ordinal" in mechanism.properties
     P, m = values.shape
     rounds_per_start = max(1, budget // (restarts + 1))
     best_u = np.full(P, -math.inf)
     best_b = values.copy()
     spent = 0
     for start in range(restarts + 1):
-        if mechanism.info.ordinal:
+        if ordinal:
             order = np.argsort(-values, axis=-1, kind="stable") if start == 0 else \
                 np.argsort(rng.random((P, m)), axis=-1)
             cur_b = _bids_from_order(order)
@@ -105,7 +103,7 @@ def local_search(mechanism, values: np.ndarray, bids: np.ndarray, agent: int, bu
         cur_u = utility_of_reports(mechanism, values, bids, agent, cur_b[:, None, :])[:, 0]
         spent += 1
         for _ in range(rounds_per_start):
-            if mechanism.info.ordinal:
+            if ordinal:
                 cand_order = _ranking_moves(order, rng)
                 cand = _bids_from_order(cand_order)
             else:
@@ -120,7 +118,7 @@ def local_search(mechanism, values: np.ndarray, bids: np.ndarray, agent: int, bu
             better = u > cur_u
             cur_u = np.where(better, u, cur_u)
             cur_b[better] = cand[better]
-            if mechanism.info.ordinal:
+            if ordinal:
                 order[better] = cand_order[better]
         improved = cur_u > best_u
         best_u = np.where(improved, cur_u, best_u)

@@ -95,55 +95,36 @@ def replay(witness: Witness, tol: float = 1e-9) -> dict:
             "allocations_match": bool(same), "truthful_utility": u0, "deviating_utility": u1}
 
 
-def _restrict(spec: dict, keep: np.ndarray) -> dict | None:
-    """The mechanism's spec on a subset of items (kept in order), or None if it cannot be restricted."""
-    new_index = {int(j): k for k, j in enumerate(keep)}
-    name = spec["name"]
-    if name == "exchange":
-        return {**spec, "endowment": [new_index[j] for j in spec["endowment"] if j in new_index]}
-    if name == "picking":
-        if spec.get("bundles") is not None:
-            return {**spec, "bundles": [[new_index[j] for j in b if j in new_index] for b in spec["bundles"]]}
-        sizes = [k for k in spec["sizes"] if k <= len(keep)]
-        return {**spec, "sizes": sizes} if sizes else None
-    if name == "composition":
-        comps = []
-        for c in spec["components"]:
-            local_keep = np.array([k for k, j in enumerate(c["items"]) if j in new_index])
-            if local_keep.size == 0:
-                continue
-            inner = _restrict(c["mechanism"], local_keep)
-            if inner is None:
-                return None
-            comps.append({"items": [new_index[c["items"][k]] for k in local_keep], "mechanism": inner})
-        return {**spec, "components": comps}
-    return spec  # the other mechanisms do not refer to item indices
-
-
 def _best_misreport(mech, values, agent, misreport):
-    """Keep the misreport if it still gains; else try the exact oracle, then exhaustive search."""
-    from abm.audit.oracles import best_response
+    """Keep the misreport if it still gains; else try the structural oracle, then all rankings.
+
+    Whatever is proposed, the gain is recomputed through ``allocate`` (:func:`gain_of`).
+    """
     from abm.audit.search import exhaustive_best, exhaustive_reports, high_bid
 
     g = gain_of(mech, values, agent, misreport)[0]
     if g > 1e-9:
         return misreport, g
-    br = best_response(mech, values[agent], values, agent)
+    br = mech.best_response(values[agent][None], values[None], agent)
     if br is not None:
-        return br, gain_of(mech, values, agent, br)[0]
+        return br.reports[0], gain_of(mech, values, agent, br.reports[0])[0]
     if values.shape[1] <= 7:
-        reports = exhaustive_reports(mech, values.shape[1], high_bid(mech, values))
+        reports = exhaustive_reports("ordinal" in mech.properties, values.shape[1], high_bid(mech, values))
         _, rep, _ = exhaustive_best(mech, values[agent], values, agent, reports)
         return rep, gain_of(mech, values, agent, rep)[0]
     return misreport, g
 
 
-def shrink(witness: Witness, tol: float = 1e-9) -> Witness:
-    """Drop items, then agents, while some misreport still gains; returns a witness no larger than the input."""
+def shrink(witness: Witness, tol: float = 1e-9, mechanism=None) -> Witness:
+    """Drop items, then agents, while some misreport still gains; returns a witness no larger than the input.
+
+    Items are dropped through :meth:`Mechanism.restrict` (a mechanism that cannot restrict
+    itself keeps its items). ``mechanism`` defaults to the one the witness's spec names.
+    """
     values = np.asarray(witness.values, dtype=float)
     report = np.asarray(witness.misreport, dtype=float)
     agent = witness.agent
-    spec = witness.mechanism
+    mech = M.from_spec(witness.mechanism) if mechanism is None else mechanism
     changed = True
     while changed:
         changed = False
@@ -151,21 +132,19 @@ def shrink(witness: Witness, tol: float = 1e-9) -> Witness:
             if values.shape[1] == 1:
                 break
             keep = np.delete(np.arange(values.shape[1]), j)
-            new_spec = _restrict(spec, keep)
-            if new_spec is None:
+            smaller = mech.restrict(keep)
+            if smaller is None:
                 continue
             try:
-                mech = M.from_spec(new_spec)
-                rep, g = _best_misreport(mech, values[:, keep], agent, report[keep])
+                rep, g = _best_misreport(smaller, values[:, keep], agent, report[keep])
             except (ValueError, IndexError):
                 continue
             if g > tol:
-                values, report, spec, changed = values[:, keep], rep, new_spec, True
+                values, report, mech, changed = values[:, keep], rep, smaller, True
         for k in range(values.shape[0] - 1, -1, -1):  # agents other than the deviator
             if k == agent or values.shape[0] <= 2:
                 continue
             try:
-                mech = M.from_spec(spec)
                 smaller = np.delete(values, k, axis=0)
                 a = agent - (k < agent)
                 rep, g = _best_misreport(mech, smaller, a, report)
@@ -173,4 +152,4 @@ def shrink(witness: Witness, tol: float = 1e-9) -> Witness:
                 continue
             if g > tol:
                 values, agent, report, changed = smaller, a, rep, True
-    return make(M.from_spec(spec), values, agent, report, witness.prior, note="shrunk")
+    return make(mech, values, agent, report, witness.prior, note="shrunk")

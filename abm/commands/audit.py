@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from abm.commands.common import emit, positive_int, seed, unit_interval, vector
+from abm.commands.common import emit, parameter, positive_int, seed, unit_interval, vector
 
 
 def add(sub) -> None:
@@ -12,7 +12,10 @@ def add(sub) -> None:
     asub = audit.add_subparsers(dest="audit_command", required=True, parser_class=type(audit))
 
     def common(p):
-        p.add_argument("--mechanism", required=True, help="mechanism name (see `tfd mechanisms`)")
+        p.add_argument("--mechanism", required=True,
+                       help="mechanism name (see `tfd mechanisms`), or package.module:ClassName for your own")
+        p.add_argument("--param", action="append", type=parameter, default=[], metavar="KEY=VALUE",
+                       help="a parameter of the mechanism, e.g. --param bonus=2 (repeatable)")
         p.add_argument("--r", type=vector)
         p.add_argument("--s", type=vector)
         p.add_argument("--picker", type=int)
@@ -56,6 +59,7 @@ def _mechanism(args):
     prior = parse_prior(args.prior)
     params = {k: getattr(args, k) for k in ("r", "s", "picker", "sizes", "endowment", "eps")
               if getattr(args, k) is not None}
+    params.update(dict(args.param))
     return mechanisms.get(args.mechanism, prior=prior, **params), prior
 
 
@@ -113,7 +117,11 @@ def run_dsic(args) -> int:
              f"mean relative gain {s['mean_relative_gain']:.3%}",
              f"  violations {s['violations']} of {s['pairs']} (profile, agent) pairs: rate {s['violation_rate']:.4f}, "
              f"{100 * s['confidence']:g}% upper bound {s['violation_rate_upper']:.4f}",
-             f"  search: {s['search']}; oracle: {s['oracle']}; exact: {s['exact']}; evaluations {s['evaluations']:,}"]
+             f"  proven pairs {s['proven_pairs']} of {s['pairs']} ({s['proven_fraction']:.1%}): "
+             + ", ".join(f"{k} {v}" for k, v in s["proof"].items() if v) + f"; exact: {s['exact']}",
+             f"  oracle: {s['oracle']}; ordinal: {s['properties']['ordinal']}",
+             f"  search: {s['search']}; evaluations {s['evaluations']:,}"]
+    lines += [f"  {d}" for d in s["defects"]]
     if "trades" in s:
         t = s["trades"]
         lines.append(f"  trades: rate {t['trade_rate']:.3f}, mean welfare added {t['mean_welfare_added_by_trades']:.4g}")

@@ -37,6 +37,26 @@ def vector(text: str) -> list[float]:
     return values
 
 
+def parameter(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` for a mechanism parameter: VALUE is a number, comma-separated numbers
+    (a vector), true/false, or else kept as text. Parsed, never evaluated."""
+    key, eq, value = text.partition("=")
+    key, value = key.strip(), value.strip()
+    if not eq or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE with KEY a parameter name, got {text!r}")
+    if value.lower() in ("true", "false"):
+        return key, value.lower() == "true"
+    try:
+        numbers = [float(t) for t in value.split(",")]
+    except ValueError:
+        return key, value
+    if not all(math.isfinite(v) for v in numbers):
+        raise argparse.ArgumentTypeError(f"parameter {key} must be finite, got {value!r}")
+    numbers = [int(v) if v.is_integer() and "." not in t and "e" not in t.lower() else v
+               for v, t in zip(numbers, value.split(","))]
+    return key, numbers if "," in value else numbers[0]
+
+
 def _real(text: str, ok, what: str) -> float:
     try:
         value = float(text)

@@ -5,14 +5,22 @@
 >>> owner = mech.allocate(bids)          # bids (..., n, m) -> owner (..., m)
 
 ``available()`` lists every registered mechanism's :class:`MechanismInfo`.
+
+Bring your own mechanism: any :class:`Mechanism` subclass can be audited from Python;
+``get("package.module:ClassName", ...)`` imports one by path (the CLI's ``--mechanism``),
+and a separate package can register mechanisms by name under the entry-point group
+``tfd.mechanisms`` (``name = "package.module:ClassName"``).
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import re
+from importlib import metadata
 
 from abm.errors import MechanismError
-from abm.mechanisms.base import Claim, Mechanism, MechanismInfo, check_bids
+from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo, check_bids, oracle_binding
 from abm.mechanisms.baselines import RoundRobin, WelfareMax
 from abm.mechanisms.menus import Component, Composition, Exchange, Picking, random_composition
 from abm.mechanisms.presets import PickCorrelated, PickEqualQuota, PickOptimal, PickTheorem37, PickUniversal
@@ -21,7 +29,8 @@ from abm.mechanisms.ranking import Ranking, ranks
 from abm.mechanisms.weighted import WeightedRanking
 
 __all__ = [
-    "Claim", "Mechanism", "MechanismInfo", "check_bids", "get", "available", "register", "from_spec",
+    "BestResponse", "Claim", "Mechanism", "MechanismInfo", "check_bids", "oracle_binding", "get", "available",
+    "register", "from_spec", "spec_name", "ENTRY_POINT_GROUP",
     "PickR", "SerialDictatorship", "QTS", "Ranking", "WelfareMax", "RoundRobin", "WeightedRanking",
     "Picking", "Exchange", "Composition", "Component", "random_composition",
     "PickOptimal", "PickTheorem37", "PickEqualQuota", "PickUniversal", "PickCorrelated",
@@ -44,9 +53,67 @@ for _cls in (PickR, QTS, Ranking, SerialDictatorship, RoundRobin, WelfareMax, We
     register(_cls)
 
 
+ENTRY_POINT_GROUP = "tfd.mechanisms"
+_IMPORT_PATH = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*")
+
+
+def _entry_points() -> dict:
+    return {ep.name.lower(): ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def _load_class(target: str, where: str) -> type[Mechanism]:
+    """Import ``package.module:ClassName`` and check that it is a Mechanism subclass."""
+    if not _IMPORT_PATH.fullmatch(target):
+        raise MechanismError(f"{where}: {target!r} is not an import path; expected package.module:ClassName")
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise MechanismError(f"{where}: cannot import module {module_name!r} ({exc}); is it on PYTHONPATH?") from None
+    cls = getattr(module, attr, None)
+    if not (isinstance(cls, type) and issubclass(cls, Mechanism)):
+        raise MechanismError(f"{where}: {target!r} is not a subclass of abm.mechanisms.Mechanism")
+    return cls
+
+
+def _resolve(name: str) -> tuple[str, type[Mechanism]]:
+    text = str(name).strip()
+    if ":" in text:
+        return text, _load_class(text, "--mechanism")
+    key = _ALIASES.get(text.lower(), text.lower())
+    if key in _REGISTRY:
+        return key, _REGISTRY[key]
+    eps = _entry_points()
+    if key in eps:
+        return key, _load_class(eps[key].value, f"entry point {key!r} of group {ENTRY_POINT_GROUP}")
+    accepted = sorted(_REGISTRY) + sorted(set(eps) - set(_REGISTRY))
+    raise MechanismError(f"unknown mechanism {name!r}; accepted: {', '.join(accepted)}, "
+                         "or package.module:ClassName for your own")
+
+
+def spec_name(mechanism: Mechanism) -> str:
+    """The name :func:`from_spec` rebuilds ``mechanism`` from: its registry name when its class
+    is the one registered (here or by entry point), else its import path."""
+    cls = type(mechanism)
+    key = cls.info.name
+    if key and _REGISTRY.get(key) is cls:
+        return key
+    ep = _entry_points().get(key.lower()) if key else None
+    if ep is not None and ep.value == f"{cls.__module__}:{cls.__qualname__}":
+        return key
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
 def available() -> list[MechanismInfo]:
-    """Metadata of every registered mechanism, sorted by name."""
-    return [_REGISTRY[k].info for k in sorted(_REGISTRY)]
+    """Metadata of every registered mechanism, sorted by name (entry points included)."""
+    infos = {k: cls.info for k, cls in _REGISTRY.items()}
+    for key, ep in _entry_points().items():
+        if key not in infos:
+            try:
+                infos[key] = _load_class(ep.value, f"entry point {key!r}").info
+            except MechanismError:
+                continue  # a broken plug-in does not hide the others; get() reports it by name
+    return [infos[k] for k in sorted(infos)]
 
 
 def get(name: str, **params) -> Mechanism:
@@ -55,10 +122,7 @@ def get(name: str, **params) -> Mechanism:
     Parameters a mechanism does not take are refused by name; ``prior`` is passed only
     to mechanisms that use it (QT-s), so callers may always supply it.
     """
-    key = _ALIASES.get(str(name).strip().lower(), str(name).strip().lower())
-    if key not in _REGISTRY:
-        raise MechanismError(f"unknown mechanism {name!r}; accepted: {', '.join(sorted(_REGISTRY))}")
-    cls = _REGISTRY[key]
+    key, cls = _resolve(name)
     accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
     if "prior" not in accepted:
         params.pop("prior", None)
@@ -67,7 +131,12 @@ def get(name: str, **params) -> Mechanism:
     if unknown:
         takes = ", ".join(sorted(accepted - {"prior"})) or "no parameters"
         raise MechanismError(f"{key} does not take {', '.join(unknown)}; it takes {takes}")
-    return cls(**{k: v for k, v in params.items() if v is not None})
+    try:
+        return cls(**{k: v for k, v in params.items() if v is not None})
+    except MechanismError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise MechanismError(f"{key}: bad parameters {params!r}: {exc}") from None
 
 
 def from_spec(spec: dict) -> Mechanism:

@@ -17,7 +17,7 @@ import numpy as np
 
 from abm.errors import MechanismError
 
-__all__ = ["Claim", "Mechanism", "MechanismInfo", "check_bids"]
+__all__ = ["BestResponse", "Claim", "Mechanism", "MechanismInfo", "check_bids", "oracle_binding"]
 
 
 class Claim:
@@ -40,6 +40,26 @@ class MechanismInfo:
     reference: str
     parameters: dict  # parameter name -> description
     needs_prior: bool = False
+
+
+@dataclass
+class BestResponse:
+    """An agent's ex-post best response computed from a mechanism's structure.
+
+    ``reports (P, m)``: one report per profile; ``value (P,)``: the largest utility any
+    report can earn, computed from the structure (not by running ``allocate``);
+    ``proven (P,)``: where that optimum is certified (a solver that stopped at its
+    time limit leaves it False); ``method``: how it was computed, in words.
+
+    The audit runs ``reports`` through the mechanism's own ``allocate``: a report that
+    does not earn exactly ``value`` is an implementation defect, and proves nothing.
+    """
+
+    reports: np.ndarray
+    value: np.ndarray
+    proven: np.ndarray
+    method: str
+    kind: str = "oracle"  # "oracle" (a structural computation) or "solver" (an optimality certificate)
 
 
 def check_bids(bids, n_agents: int | None = None) -> np.ndarray:
@@ -69,16 +89,56 @@ def check_bids(bids, n_agents: int | None = None) -> np.ndarray:
 
 
 class Mechanism:
-    """Base class. Subclasses set ``info`` and implement ``_allocate(bids) -> owner``."""
+    """Base class. Subclasses set ``info`` and implement ``_allocate(bids) -> owner``.
 
-    info: MechanismInfo
+    A mechanism also answers the audit's questions about itself (OpenSpiel's way: the
+    game knows its rules, the algorithm stays generic):
+
+    * :attr:`properties` -- what it declares (``"ordinal"``); the audit checks a
+      declaration on the object before any proof relies on it;
+    * :meth:`best_response` -- an agent's best report and its value from the structure,
+      or None (then the audit enumerates at small m and searches beyond);
+    * :meth:`restrict` -- the same rule on a subset of the items (to shrink witnesses);
+    * :meth:`exchange_parts` -- its exchange components (trade statistics and stances).
+    """
+
+    info: MechanismInfo = MechanismInfo(name="", summary="", claim=Claim.NONE, ordinal=False,
+                                        reference="", parameters={})
 
     def __init__(self):
         """Parameterless by default; subclasses with parameters define their own."""
 
     @property
     def name(self) -> str:
-        return self.info.name
+        return self.info.name or type(self).__name__
+
+    @property
+    def properties(self) -> frozenset:
+        """Declared structural properties. ``"ordinal"``: the outcome depends on each agent's
+        report only through its ranking (decreasing bid, lowest item index first on ties)."""
+        return frozenset({"ordinal"}) if self.info.ordinal else frozenset()
+
+    def best_response(self, values: np.ndarray, bids: np.ndarray, agent: int) -> BestResponse | None:
+        """Agent ``agent``'s best response for P profiles at once, the others' reports fixed.
+
+        ``values (P, m)``: the agent's true values; ``bids (P, n, m)``: every report (the
+        agent's own row is ignored). None when the mechanism has no structural oracle.
+        An oracle must compute the optimum from the rule itself, never from the
+        mechanism's incentive claim.
+        """
+        return None
+
+    def restrict(self, keep: np.ndarray) -> Mechanism | None:
+        """This rule on the items ``keep`` (old indices, in order), or None if it cannot say.
+
+        Rules that never name an item return ``self``; the base class cannot know, so
+        it returns None and witnesses of this mechanism are not shrunk over items.
+        """
+        return None
+
+    def exchange_parts(self, n_items: int) -> list:
+        """``[(items, Exchange)]``: the exchange components of this mechanism on ``n_items`` items."""
+        return []
 
     @property
     def params(self) -> dict:
@@ -86,8 +146,11 @@ class Mechanism:
         return {}
 
     def spec(self) -> dict:
-        """A JSON-able description that :func:`abm.mechanisms.from_spec` turns back into this mechanism."""
-        return {"name": self.name, **self.params}
+        """A JSON-able description that :func:`abm.mechanisms.from_spec` turns back into this mechanism
+        (mechanisms outside the registry are named by their import path, ``module:Class``)."""
+        from abm.mechanisms import spec_name
+
+        return {"name": spec_name(self), **self.params}
 
     def allocate(self, bids) -> np.ndarray:
         """Allocate every item: ``bids (..., n, m) -> owner (..., m)`` (agent indices, int64)."""
@@ -104,3 +167,27 @@ class Mechanism:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{self.name}({args})"
+
+
+def _definer(cls: type, attribute: str) -> type:
+    return next(c for c in cls.__mro__ if attribute in c.__dict__)
+
+
+def oracle_binding(mechanism: Mechanism) -> tuple[bool, str]:
+    """Whether ``mechanism.best_response`` describes the rule its ``allocate`` runs.
+
+    An oracle is written for the class that defines it. A subclass that redefines
+    ``allocate`` or ``_allocate`` below that class runs a different rule, which the
+    inherited oracle knows nothing about: its answers prove nothing there. Returns
+    (bound, reason); a mechanism without an oracle is (False, "no structural oracle").
+    """
+    cls = type(mechanism)
+    oracle = _definer(cls, "best_response")
+    if oracle is Mechanism:
+        return False, "no structural oracle"
+    for attribute in ("_allocate", "allocate"):
+        rule = _definer(cls, attribute)
+        if not issubclass(oracle, rule):
+            return False, (f"{cls.__name__}.{attribute} is redefined in {rule.__name__}, below {oracle.__name__} "
+                           f"whose best_response it inherits; that oracle describes another rule")
+    return True, f"{oracle.__name__}.best_response"

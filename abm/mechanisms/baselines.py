@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.mechanisms.base import Claim, Mechanism, MechanismInfo
-from abm.mechanisms.ranking import preference_order
+from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo
+from abm.mechanisms.ranking import deadline_best_response, preference_order
 
 __all__ = ["WelfareMax", "RoundRobin"]
 
@@ -28,6 +28,17 @@ class WelfareMax(Mechanism):
 
     def _allocate(self, bids):
         return np.argmax(bids, axis=-2).astype(np.int64)
+
+    def best_response(self, values, bids, agent):
+        """Bidding above every other bid wins any item, so the agent can take all it values."""
+        values = np.asarray(values, dtype=float)
+        P, n, m = bids.shape
+        top = np.delete(bids, agent, axis=1).max(axis=1) if n > 1 else np.zeros((P, m))
+        return BestResponse(np.where(values > 0, top + 1.0, 0.0), values.sum(axis=-1), np.ones(P, dtype=bool),
+                            "structural: outbid the others on every valued item")
+
+    def restrict(self, keep):
+        return self
 
 
 class RoundRobin(Mechanism):
@@ -62,6 +73,34 @@ class RoundRobin(Mechanism):
             for k in range(prefs.shape[0]):
                 owner[k] = _round_robin(prefs[k].tolist(), n, m)
         return owner.reshape(bids.shape[:-2] + (m,))
+
+    #: seconds HiGHS may spend on one (profile, agent) pair with three or more agents
+    solver_time_limit = 10.0
+
+    def best_response(self, values, bids, agent):
+        """Two agents (Bouveret and Lang): the manipulator secures a set iff its j-th item in the
+        other's order can still be taken in time, unit jobs with deadlines. Three or more
+        (NP-complete, Aziz et al. 2017): an exact integer program per profile, proven
+        optimal by HiGHS within :attr:`solver_time_limit` (:mod:`abm.mechanisms.round_robin_milp`)."""
+        P, n, m = bids.shape
+        if n == 1:
+            return deadline_best_response(values, np.full((P, m), m, dtype=np.int64), "structural: the only agent")
+        if n == 2:
+            other = 1 - agent
+            position = np.empty((P, m), dtype=np.int64)
+            np.put_along_axis(position, preference_order(bids[:, other, :]), np.broadcast_to(np.arange(m), (P, m)),
+                              axis=-1)
+            # The j-th pick (0-based) of agent 0 comes after j picks of agent 1, of agent 1 after
+            # j + 1 picks of agent 0; the item at the other's position p is safe until then.
+            deadline = position // 2 + 1 if agent == 0 else (position + 1) // 2
+            return deadline_best_response(values, deadline, "structural: unit-job scheduling with deadlines "
+                                                            "(Bouveret and Lang)")
+        from abm.mechanisms.round_robin_milp import round_robin_best_response
+
+        return round_robin_best_response(values, bids, agent, self.solver_time_limit)
+
+    def restrict(self, keep):
+        return self
 
 
 def _round_robin(prefs: list[list[int]], n: int, m: int) -> list[int]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from abm.errors import MechanismError
-from abm.mechanisms.base import Claim, Mechanism, MechanismInfo
+from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo, oracle_binding
 from abm.mechanisms.picking import select_top, top_t
 
 __all__ = ["Picking", "Exchange", "Composition", "Component", "random_composition"]
@@ -79,13 +79,21 @@ class Picking(Mechanism):
             raise MechanismError(f"a menu bundle names an item outside 0..{m - 1}")
 
     def _allocate(self, bids):
-        m = bids.shape[-1]
-        self._check_items(m)
-        mine = bids[..., self.picker, :]
+        self._check_items(bids.shape[-1])
+        chosen = self.chosen(bids[..., self.picker, :])
+        return np.where(chosen, self.picker, 1 - self.picker).astype(np.int64)
+
+    def _menu_matrix(self, m: int) -> np.ndarray:
+        menu = np.zeros((len(self.bundles), m))
+        for k, b in enumerate(self.bundles):
+            menu[k, b] = 1.0
+        return menu
+
+    def chosen(self, mine: np.ndarray) -> np.ndarray:
+        """The bundle the picker takes given its report ``mine (..., m)``, as a boolean mask."""
+        m = mine.shape[-1]
         if self.bundles is not None:
-            menu = np.zeros((len(self.bundles), m))
-            for k, b in enumerate(self.bundles):
-                menu[k, b] = 1.0
+            menu = self._menu_matrix(m)
             best = np.argmax(mine @ menu.T, axis=-1)  # first listed among equal values
             chosen = menu[best].astype(bool)
         elif self.sizes.size == 1:
@@ -103,7 +111,42 @@ class Picking(Mechanism):
             k = self.sizes[best]
             kth = np.take_along_axis(part, np.minimum(m - k, m - 1)[..., None], axis=-1)
             chosen = select_top(mine, kth, k) & (k[..., None] > 0)
-        return np.where(chosen, self.picker, 1 - self.picker).astype(np.int64)
+        return chosen
+
+    def best_response(self, values, bids, agent):
+        """The picker's best admissible bundle by true value (any bundle of a menu size is
+        admissible, so the best of size k is the top k); the other agent receives the
+        complement of whatever the picker chooses, so its report cannot matter."""
+        values = np.asarray(values, dtype=float)
+        P, n, m = bids.shape
+        self._check_items(m)
+        if agent != self.picker:
+            chosen = ~self.chosen(bids[:, self.picker, :])
+            return BestResponse(values.copy(), np.where(chosen, values, 0.0).sum(axis=-1), np.ones(P, dtype=bool),
+                                "structural: the non-picker receives the complement of the picker's choice")
+        if self.bundles is not None:
+            menu = self._menu_matrix(m).astype(bool)
+            worth = np.where(menu[None], values[:, None, :], 0.0).sum(axis=-1)  # (P, bundles)
+            chosen = menu[np.argmax(worth, axis=-1)]
+            reports = values.copy()  # the truth selects a best bundle (first listed among equals)
+        else:
+            position = np.empty((P, m), dtype=np.int64)
+            np.put_along_axis(position, np.argsort(-values, axis=-1, kind="stable"),
+                              np.broadcast_to(np.arange(m), (P, m)), axis=-1)
+            prefix = np.concatenate([np.zeros((P, 1)), np.cumsum(-np.sort(-values, axis=-1), axis=-1)], axis=-1)
+            k = self.sizes[np.argmax(prefix[:, self.sizes], axis=-1)]
+            chosen = position < k[:, None]
+            reports = chosen.astype(float)  # 1 on the chosen bundle: only its size attains the top
+        return BestResponse(reports, np.where(chosen, values, 0.0).sum(axis=-1), np.ones(P, dtype=bool),
+                            "structural: the picker's best admissible bundle by true value")
+
+    def restrict(self, keep):
+        keep = [int(j) for j in keep]
+        if self.bundles is not None:
+            new = {j: k for k, j in enumerate(keep)}
+            return Picking(self.picker, bundles=[[new[j] for j in b if j in new] for b in self.bundles])
+        sizes = [int(k) for k in self.sizes if k <= len(keep)]
+        return Picking(self.picker, sizes=sizes) if sizes else None
 
 
 class Exchange(Mechanism):
@@ -143,12 +186,36 @@ class Exchange(Mechanism):
         mask[self.endowment] = True
         return mask
 
+    def prefers_swap(self, report: np.ndarray, agent: int) -> np.ndarray:
+        """Whether ``agent`` (0 or 1) strictly prefers the other's endowment by ``report (..., m)``."""
+        S = self.endowed(report.shape[-1])
+        in_S = report @ S.astype(float)
+        in_T = report @ (~S).astype(float)
+        return in_T > in_S if agent == 0 else in_S > in_T
+
     def trades(self, bids) -> np.ndarray:
         """Whether the swap happens in each instance: ``bids (..., 2, m) -> (...)`` bool."""
-        S = self.endowed(bids.shape[-1])
-        in_S = bids @ S.astype(float)  # (..., 2): each agent's value for S
-        in_T = bids.sum(axis=-1) - in_S
-        return (in_T[..., 0] > in_S[..., 0]) & (in_S[..., 1] > in_T[..., 1])
+        return self.prefers_swap(bids[..., 0, :], 0) & self.prefers_swap(bids[..., 1, :], 1)
+
+    def best_response(self, values, bids, agent):
+        """The trade happens only if the other agent's report strictly prefers the swap; then the
+        agent chooses between its endowment and the other's, otherwise it keeps its own."""
+        values = np.asarray(values, dtype=float)
+        P, n, m = bids.shape
+        mine = self.endowed(m) if agent == 0 else ~self.endowed(m)
+        keep = np.where(mine, values, 0.0).sum(axis=-1)
+        swap = np.where(mine, 0.0, values).sum(axis=-1)
+        trade = self.prefers_swap(bids[:, 1 - agent, :], 1 - agent) & (swap > keep)
+        wanted = np.where(trade[:, None], ~mine, mine)
+        return BestResponse(wanted.astype(float), np.where(trade, swap, keep), np.ones(P, dtype=bool),
+                            "structural: the better of trading and not trading against the other's report")
+
+    def restrict(self, keep):
+        new = {int(j): k for k, j in enumerate(keep)}
+        return Exchange([new[j] for j in self.endowment if j in new])
+
+    def exchange_parts(self, n_items):
+        return [(np.arange(n_items), self)]
 
     def _allocate(self, bids):
         S = self.endowed(bids.shape[-1])
@@ -212,7 +279,46 @@ class Composition(Mechanism):
         return owner
 
     def exchanges(self) -> list[Component]:
-        return [c for c in self.components if isinstance(c.mechanism, Exchange)]
+        return [c for c in self.components if c.mechanism.exchange_parts(len(c.items))]
+
+    def exchange_parts(self, n_items):
+        return [(np.asarray(c.items)[items], ex) for c in self.components
+                for items, ex in c.mechanism.exchange_parts(len(c.items))]
+
+    def best_response(self, values, bids, agent):
+        """The components see disjoint items and only their own bids, so the agent's choices
+        are independent part by part: the optimum is the sum of each part's optimum."""
+        values = np.asarray(values, dtype=float)
+        P, n, m = bids.shape
+        if m != self.n_items:
+            raise MechanismError(f"this composition partitions {self.n_items} items; bids have {m}")
+        reports = np.empty((P, m))
+        value = np.zeros(P)
+        proven = np.ones(P, dtype=bool)
+        if not all(oracle_binding(c.mechanism)[0] for c in self.components):
+            return None  # a part whose oracle does not describe its rule: no structural answer
+        for c in self.components:
+            idx = np.asarray(c.items)
+            part = c.mechanism.best_response(values[:, idx], bids[:, :, idx], agent)
+            if part is None:
+                return None
+            reports[:, idx] = part.reports
+            value += part.value
+            proven &= part.proven
+        return BestResponse(reports, value, proven, "structural: the best choice in each component, part by part")
+
+    def restrict(self, keep):
+        new = {int(j): k for k, j in enumerate(keep)}
+        comps = []
+        for c in self.components:
+            local = np.array([k for k, j in enumerate(c.items) if j in new], dtype=np.int64)
+            if local.size == 0:
+                continue
+            inner = c.mechanism.restrict(local)
+            if inner is None:
+                return None
+            comps.append(Component(tuple(new[c.items[k]] for k in local), inner))
+        return Composition(comps) if comps else None
 
 
 def _component_from_spec(spec: dict) -> Component:

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from abm.errors import MechanismError
-from abm.mechanisms.base import Claim, Mechanism, MechanismInfo
+from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo
 
-__all__ = ["PickR", "SerialDictatorship", "QTS", "quotas", "resolve_r", "s_from_r", "r_from_s", "top_t", "select_top"]
+__all__ = ["PickR", "SerialDictatorship", "QTS", "quotas", "resolve_r", "s_from_r", "r_from_s", "top_t", "select_top",
+           "quota_best_response"]
 
 # Products m * sum(r) within this distance of an integer count as that integer, so that
 # r = 0.29 gives 29 of 100 items rather than 28 through floating-point rounding.
@@ -109,6 +110,36 @@ def select_top(masked: np.ndarray, kth: np.ndarray, t) -> np.ndarray:
     return above | (at_cut & (np.cumsum(at_cut, axis=-1) <= need))
 
 
+def quota_best_response(values: np.ndarray, bids: np.ndarray, agent: int, order, t) -> BestResponse:
+    """Best response in a quota serial dictatorship (Definition 3.4), from its structure.
+
+    Agents pick in ``order``; agent ``order[k]`` takes its ``t[order[k]]`` highest-bid items
+    among those left, and the last in order receives the rest. The pickers before the
+    agent choose from their own reports and what their predecessors left, so the agent's
+    report cannot change what reaches it: replay them, then the most the agent can get is
+    its quota of what is left, the items of highest true value. The report bids 1 on
+    exactly those items and 0 elsewhere (no tie at the cut).
+    """
+    values = np.asarray(values, dtype=float)
+    P, n, m = bids.shape
+    order = [int(a) for a in order]
+    pos = order.index(agent)
+    taken = np.zeros((P, m), dtype=bool)
+    for a in order[:pos]:
+        if t[a] > 0:
+            taken |= top_t(np.where(taken, -np.inf, bids[:, a, :]), int(t[a]))
+    if pos == len(order) - 1:  # the last agent receives what is left, whatever it reports
+        chosen = ~taken
+        reports = values.copy()
+    else:
+        k = int(t[agent])
+        chosen = top_t(np.where(taken, -np.inf, values), k) if k else np.zeros((P, m), dtype=bool)
+        reports = chosen.astype(float)
+    return BestResponse(reports=reports, value=np.where(chosen, values, 0.0).sum(axis=-1),
+                        proven=np.ones(P, dtype=bool),
+                        method="structural: replay the earlier pickers, then the agent's quota of what is left")
+
+
 class PickR(Mechanism):
     """Pick-r, the quota serial dictatorship of Definition 3.4.
 
@@ -145,6 +176,13 @@ class PickR(Mechanism):
 
     def quotas(self, n_agents: int, n_items: int) -> np.ndarray:
         return quotas(self.r(n_agents), n_items)
+
+    def best_response(self, values, bids, agent):
+        n, m = bids.shape[-2:]
+        return quota_best_response(values, bids, agent, range(n), self.quotas(n, m))
+
+    def restrict(self, keep):
+        return self  # shares, not item indices: Pick-r on fewer items
 
     def _allocate(self, bids):
         n, m = bids.shape[-2:]
@@ -251,8 +289,30 @@ class QTS(Mechanism):
         self.s(n_agents)
         self.prior.check_agents(n_agents)
 
-    def _allocate(self, bids):
+    def _accepts(self, bids):
         n = bids.shape[-2]
         accept = self.prior.quantiles(bids) >= (1.0 - self.s(n))[:, None]
         accept[..., -1, :] = True
-        return np.argmax(accept, axis=-2).astype(np.int64)  # first accepting agent
+        return accept
+
+    def _allocate(self, bids):
+        return np.argmax(self._accepts(bids), axis=-2).astype(np.int64)  # first accepting agent
+
+    def best_response(self, values, bids, agent):
+        """An item reaches agent i iff no earlier agent accepts it, whatever i reports; a bid at
+        the top of i's support has quantile 1 >= 1 - s_i, so i can take every item that reaches
+        it (the last agent takes them anyway)."""
+        values = np.asarray(values, dtype=float)
+        P, n, m = bids.shape
+        reachable = ~self._accepts(bids)[:, :agent, :].any(axis=1)
+        if agent == n - 1:
+            reports = values.copy()
+        else:
+            high = 2.0 * self.prior.marginal(agent).support()[1] + 1.0
+            reports = np.where(reachable & (values > 0), high, 0.0)
+        return BestResponse(reports=reports, value=np.where(reachable, values, 0.0).sum(axis=-1),
+                            proven=np.ones(P, dtype=bool),
+                            method="structural: accept every valued item that no earlier agent accepts")
+
+    def restrict(self, keep):
+        return self

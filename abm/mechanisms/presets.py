@@ -15,7 +15,7 @@ import numpy as np
 
 from abm.errors import MechanismError
 from abm.mechanisms.base import Claim, Mechanism, MechanismInfo
-from abm.mechanisms.picking import PickR
+from abm.mechanisms.picking import PickR, quota_best_response, quotas
 
 __all__ = ["PickOptimal", "PickTheorem37", "PickEqualQuota", "PickUniversal", "PickCorrelated"]
 
@@ -54,6 +54,13 @@ class _Preset(Mechanism):
     def _allocate(self, bids):
         n, m = bids.shape[-2:]
         return PickR(self.r(n, m))._allocate(bids)
+
+    def best_response(self, values, bids, agent):
+        n, m = bids.shape[-2:]
+        return quota_best_response(values, bids, agent, range(n), quotas(self.r(n, m), m))
+
+    def restrict(self, keep):
+        return self
 
 
 def _info(name, summary, reference, parameters=None, needs_prior=True):
@@ -156,3 +163,13 @@ class PickCorrelated(Mechanism):
         order = [picker, 1 - picker]  # the picker goes first
         owner = PickR([self.rule.share, 1 - self.rule.share])._allocate(bids[..., order, :])
         return np.asarray(order)[owner]
+
+    def best_response(self, values, bids, agent):
+        order = [self.rule.picker, 1 - self.rule.picker]
+        t_in_order = quotas([self.rule.share, 1 - self.rule.share], bids.shape[-1])
+        t = np.empty(2, dtype=np.int64)
+        t[order] = t_in_order  # quota of each agent, indexed by agent
+        return quota_best_response(values, bids, agent, order, t)
+
+    def restrict(self, keep):
+        return self

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.mechanisms.base import Claim, Mechanism, MechanismInfo
+from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo
+from abm.mechanisms.schedule import report_from_slots, schedule_deadlines, scheduled_value
 
-__all__ = ["Ranking", "preference_order", "ranks"]
+__all__ = ["Ranking", "preference_order", "ranks", "deadline_best_response"]
 
 _ABS = np.int64(0x7FFF_FFFF_FFFF_FFFF)  # clears the sign bit, so -0.0 keys like +0.0
 _TOP = np.int64(0x7FF0_0000_0000_0000)  # bit pattern of +inf: above every finite bid
@@ -106,3 +107,29 @@ class Ranking(Mechanism):
             owner[better] = i
             np.minimum(best, rank[..., i, :], out=best)
         return owner
+
+    def best_response(self, values, bids, agent):
+        """Agent i wins item j iff it ranks j before the deadline the others' best rank of j
+        sets (at that rank too when every other agent holding it has a higher index), so the
+        best response is unit-job scheduling with deadlines."""
+        P, n, m = bids.shape
+        if n == 1:
+            deadline = np.full((P, m), m, dtype=np.int64)
+        else:
+            others = np.delete(ranks(bids), agent, axis=1)
+            best = others.min(axis=1)
+            who = np.delete(np.arange(n), agent)[np.argmin(others, axis=1)]  # lowest index holding it
+            deadline = best + (agent < who)
+        return deadline_best_response(values, deadline, "structural: unit-job scheduling with deadlines "
+                                                         "set by the others' best ranks")
+
+    def restrict(self, keep):
+        return self
+
+
+def deadline_best_response(values, deadline, method: str) -> BestResponse:
+    """Best response when the agent wins item j iff it ranks j at a position below ``deadline[j]``."""
+    values = np.asarray(values, dtype=float)
+    slots = schedule_deadlines(values, deadline)
+    return BestResponse(report_from_slots(slots, values), scheduled_value(slots, values),
+                        np.ones(values.shape[0], dtype=bool), method)

@@ -6,7 +6,7 @@ import numpy as np
 
 from abm.errors import MechanismError
 from abm.mechanisms.base import Claim, Mechanism, MechanismInfo
-from abm.mechanisms.ranking import ranks
+from abm.mechanisms.ranking import deadline_best_response, ranks
 
 __all__ = ["WeightedRanking"]
 
@@ -83,3 +83,26 @@ class WeightedRanking(Mechanism):
         rank = ranks(bids)
         virtual = np.take_along_axis(np.broadcast_to(table, rank.shape), rank.astype(np.int64), axis=-1)
         return np.argmax(virtual, axis=-2).astype(np.int64)
+
+    def best_response(self, values, bids, agent):
+        """Agent i's virtual value of its rank-t item, w_i F_i^{-1}(1 - (t+1)/(m+1)), does not
+        increase with t, so the ranks at which i wins item j form a prefix 0..D_j - 1: i must
+        beat the best earlier agent strictly and tie or beat the best later one. Then it is
+        unit-job scheduling with deadlines D_j."""
+        P, n, m = bids.shape
+        table = self.virtual_values(n, m)
+        rank = ranks(bids).astype(np.int64)
+        virtual = np.take_along_axis(np.broadcast_to(table, rank.shape), rank, axis=-1)  # (P, n, m)
+        lower = -table[agent]  # nondecreasing in t
+        deadline = np.full((P, m), m, dtype=np.int64)
+        if agent > 0:  # earlier agents win ties: need table[agent, t] > their best
+            beat = virtual[:, :agent, :].max(axis=1)
+            deadline = np.minimum(deadline, np.searchsorted(lower, -beat.ravel(), side="left").reshape(P, m))
+        if agent < n - 1:  # later agents lose ties: table[agent, t] >= their best suffices
+            tie = virtual[:, agent + 1:, :].max(axis=1)
+            deadline = np.minimum(deadline, np.searchsorted(lower, -tie.ravel(), side="right").reshape(P, m))
+        return deadline_best_response(values, deadline, "structural: unit-job scheduling with deadlines "
+                                                        "under Algorithm 2's weighted positions")
+
+    def restrict(self, keep):
+        return self

@@ -1,4 +1,8 @@
-"""Maximum-weight scheduling of unit jobs with deadlines: the core of two exact oracles.
+"""Maximum-weight scheduling of unit jobs with deadlines: the core of the ranking-type oracles.
+
+Ranking, weighted ranking and two-agent round robin share one structure: with the
+others' reports fixed, the agent wins item j iff it ranks j before a deadline D_j that
+the others' reports set, so its best response is a schedule of unit jobs.
 
 Job j may occupy one slot in 0..D_j - 1; a set of jobs is feasible iff, for every t, at
 most t of them have D_j <= t (nested capacities, a laminar matroid), so the greedy by
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["schedule_deadlines"]
+__all__ = ["schedule_deadlines", "report_from_slots", "scheduled_value"]
 
 
 def schedule_deadlines(weights: np.ndarray, deadlines: np.ndarray) -> np.ndarray:
@@ -48,3 +52,26 @@ def schedule_deadlines(weights: np.ndarray, deadlines: np.ndarray) -> np.ndarray
         slot[rows[ok], j[ok]] = x[ok] - 1
         parent[rows[ok], x[ok]] = x[ok] - 1
     return slot.reshape(shape)
+
+
+def report_from_slots(slots: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """A report ranking the scheduled items at their slots and every other item after them.
+
+    ``slots`` and ``values`` are ``(P, m)`` (slot -1: not scheduled, ranked after the
+    scheduled ones by decreasing value). The bid of an item is m minus its position, so
+    the report is strict: no tie-breaking rule is involved.
+    """
+    P, m = values.shape
+    key_sched = np.where(slots >= 0, slots, m).astype(float)
+    rank_value = np.empty((P, m))
+    np.put_along_axis(rank_value, np.argsort(-values, axis=-1, kind="stable"),
+                      np.broadcast_to(np.arange(m, dtype=float), (P, m)), axis=-1)
+    order = np.lexsort((rank_value, key_sched), axis=-1)
+    bids = np.empty((P, m))
+    np.put_along_axis(bids, order, np.broadcast_to(np.arange(m, 0, -1, dtype=float), (P, m)), axis=-1)
+    return bids
+
+
+def scheduled_value(slots: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Total value of the scheduled jobs, per instance: the structural optimum of a schedule."""
+    return np.where(slots >= 0, values, 0.0).sum(axis=-1)

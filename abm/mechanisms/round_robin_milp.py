@@ -1,0 +1,143 @@
+"""Exact best response in round robin with three or more agents, as an integer program.
+
+Finding the best manipulation of round robin is NP-complete for n >= 3 (Aziz, Bouveret,
+Lang and Mackenzie 2017), so no greedy oracle exists; a solver proves the optimum.
+
+Model (one profile, manipulator a): the turns t = 0, 1, ... go to agent t mod n, and
+only the turns up to a's last one matter. Binary x[t, j] = "item j is picked at turn t".
+
+* every turn picks one item: sum_j x[t, j] = 1;
+* every item is picked at most once: sum_t x[t, j] <= 1;
+* another agent k picks greedily by its reported order: at k's turn t, for every item j,
+  either j was picked before t or k picks j or an item k ranks above j:
+  sum_{j' >=_k j} x[t, j'] + sum_{t' < t} x[t', j] >= 1.
+* a picks freely; maximize a's true value of its picks.
+
+Any pick sequence of a's that is feasible here is what a report earns that ranks those
+picks first, in turn order (induction over the turns), so the optimum is the best
+response's value. The LP relaxation is solved first: when its optimum is integral it is
+already a proof (no integer point can beat the relaxation), which happens in about 40%
+of random profiles at m = 20. Otherwise HiGHS's branch and cut (``scipy.optimize.milp``)
+runs with a zero relative gap; a profile whose solve stops at the time limit is returned
+unproven, with the best sequence found.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from abm.mechanisms.base import BestResponse
+from abm.mechanisms.ranking import preference_order
+
+__all__ = ["round_robin_best_response", "solve_one"]
+
+
+def _model(position: np.ndarray, n: int, agent: int):
+    """Constraint matrix and bounds for one profile; ``position[k, j]``: item j's place in k's order."""
+    m = position.shape[1]
+    last = agent + n * ((m - 1 - agent) // n)  # the manipulator's last turn
+    T = last + 1
+    var = np.arange(T * m).reshape(T, m)
+    rows, cols, data, lo, hi = [], [], [], [], []
+    r = 0
+    # one pick per turn
+    rows.append(np.repeat(np.arange(T), m)); cols.append(var.ravel()); data.append(np.ones(T * m))  # noqa: E702
+    lo += [1.0] * T; hi += [1.0] * T  # noqa: E702
+    r += T
+    # each item at most once
+    rows.append(r + np.tile(np.arange(m), T)); cols.append(var.ravel()); data.append(np.ones(T * m))  # noqa: E702
+    lo += [0.0] * m; hi += [1.0] * m  # noqa: E702
+    r += m
+    # greedy picks of the other agents
+    for t in range(T):
+        k = t % n
+        if k == agent:
+            continue
+        at_or_above = position[k][None, :] <= position[k][:, None]  # [j, j']: j' ranked at or above j by k
+        jj, jp = np.nonzero(at_or_above)
+        rows.append(r + jj); cols.append(var[t, jp]); data.append(np.ones(jj.size))  # noqa: E702
+        if t:
+            before_t = np.repeat(np.arange(m), t)
+            rows.append(r + before_t); cols.append(var[:t, :].T.ravel()); data.append(np.ones(before_t.size))  # noqa: E702
+        lo += [1.0] * m; hi += [np.inf] * m  # noqa: E702
+        r += m
+    A = sp.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(r, T * m))
+    mine = np.array([t % n == agent for t in range(T)])
+    return A, np.array(lo), np.array(hi), T, mine
+
+
+@contextlib.contextmanager
+def _native_stdout_silenced():
+    """Some HiGHS builds print debugging lines from C++ straight to file descriptor 1, which
+    would corrupt ``--json`` output; send that descriptor to /dev/null during a solve."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no real descriptor 1 (embedded interpreters): nothing to guard
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _picks(x: np.ndarray, T: int, m: int, mine: np.ndarray) -> list[int]:
+    x = np.rint(x).reshape(T, m).astype(bool)
+    return [int(np.argmax(x[t])) for t in range(T) if mine[t]]
+
+
+def solve_one(values: np.ndarray, position: np.ndarray, agent: int, time_limit: float):
+    """(picks in turn order, proven, how) for one profile: ``values (m,)``, ``position (n, m)``."""
+    n, m = position.shape
+    if agent >= m:
+        return [], True, "no turn"
+    A, lo, hi, T, mine = _model(position, n, agent)
+    c = -(mine[:, None] * values[None, :]).ravel()
+    eq = lo == hi
+    upper = np.isfinite(hi) & ~eq
+    lp = linprog(c, A_ub=sp.vstack([A[upper], -A[~eq]]), b_ub=np.concatenate([hi[upper], -lo[~eq]]),
+                 A_eq=A[eq], b_eq=lo[eq], bounds=(0, 1), method="highs")
+    if lp.status == 0 and np.all(np.abs(lp.x - np.rint(lp.x)) <= 1e-9):
+        return _picks(lp.x, T, m, mine), True, "LP relaxation integral"
+    with _native_stdout_silenced():
+        res = milp(c, constraints=LinearConstraint(A, lo, hi), integrality=np.ones(T * m), bounds=Bounds(0, 1),
+                   options={"time_limit": float(time_limit), "mip_rel_gap": 0.0, "presolve": True})
+    if res.x is None:
+        return None, False, "no solution within the time limit"
+    return _picks(res.x, T, m, mine), bool(res.status == 0), "branch and cut"
+
+
+def round_robin_best_response(values, bids, agent: int, time_limit: float) -> BestResponse:
+    """Per profile: solve the program, then report the solver's picks first, in turn order."""
+    values = np.asarray(values, dtype=float)
+    P, n, m = bids.shape
+    position = np.empty((P, n, m), dtype=np.int64)
+    np.put_along_axis(position, preference_order(bids), np.broadcast_to(np.arange(m), (P, n, m)), axis=-1)
+    reports = np.empty((P, m))
+    value = np.zeros(P)
+    proven = np.zeros(P, dtype=bool)
+    for p in range(P):
+        picks, ok, _ = solve_one(values[p], position[p], agent, time_limit)
+        if picks is None:  # no feasible point within the limit: fall back to the truth, unproven
+            reports[p], proven[p] = values[p], False
+            value[p] = np.nan
+            continue
+        rest = [j for j in np.argsort(-values[p], kind="stable") if j not in set(picks)]
+        order = picks + [int(j) for j in rest]
+        reports[p, order] = np.arange(m, 0, -1, dtype=float)
+        chosen = np.zeros(m, dtype=bool)
+        chosen[picks] = True
+        value[p] = np.where(chosen, values[p], 0.0).sum()
+        proven[p] = ok
+    return BestResponse(reports, value, proven, "solver: integer program over pick sequences, "
+                        "HiGHS with zero gap", kind="solver")

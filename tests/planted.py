@@ -1,0 +1,56 @@
+"""Mechanisms that lie, for the exactness tests: a hidden flaw, a false property, a false oracle.
+
+Importable by path (``planted:HiddenFlawPickR``), as a researcher's own module would be.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.mechanisms import BestResponse, Mechanism, MechanismInfo, PickR, Ranking, RoundRobin
+from abm.metrics import utilities
+
+
+class HiddenFlawPickR(PickR):
+    """Pick-r, except that agent 0 gets one more item (the lowest-index item it does not
+    hold) when it reports 0 on most items. Inherits Pick-r's label, oracle and 'ordinal'."""
+
+    def _allocate(self, bids):
+        owner = super()._allocate(bids)
+        zeros = (bids[..., 0, :] == 0).sum(axis=-1) > bids.shape[-1] // 2
+        free = owner != 0
+        first = np.argmax(free, axis=-1)
+        flaw = zeros & free.any(axis=-1)
+        owner = owner.copy()
+        np.put_along_axis(owner, first[..., None], np.where(flaw[..., None], 0,
+                          np.take_along_axis(owner, first[..., None], axis=-1)), axis=-1)
+        return owner
+
+
+class FalselyOrdinal(Mechanism):
+    """Declares 'ordinal' but compares raw bids across agents (welfare maximization); no oracle."""
+
+    info = MechanismInfo(name="falsely-ordinal", summary="", claim="DSIC", ordinal=True, reference="",
+                         parameters={})
+
+    def _allocate(self, bids):
+        return np.argmax(bids, axis=-2).astype(np.int64)
+
+
+class InflatedOracle(Ranking):
+    """Ranking whose oracle promises one unit more than its report earns."""
+
+    def best_response(self, values, bids, agent):
+        br = super().best_response(values, bids, agent)
+        return BestResponse(br.reports, br.value + 1.0, br.proven, "inflated")
+
+
+class TruthfulOracleRoundRobin(RoundRobin):
+    """Round robin whose 'oracle' asserts the truth is optimal: its report attains its value,
+    so only the cross-check against other deviations can expose it."""
+
+    def best_response(self, values, bids, agent):
+        own = np.array(bids, dtype=float)
+        own[:, agent, :] = values
+        u = utilities(np.broadcast_to(values[:, None, :], own.shape), self.allocate(own))[:, agent]
+        return BestResponse(np.array(values, dtype=float), u, np.ones(len(u), dtype=bool), "the truth, assumed")

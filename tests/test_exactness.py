@@ -1,0 +1,159 @@
+"""`exact` is earned pair by pair (issue 10): by enumeration of a property the object has
+shown, by a structural oracle that its own allocate confirms, or by a solver's proof;
+never by a label. Planted liars (tests/planted.py) are never certified."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import numpy as np
+import pytest
+
+from abm import mechanisms
+from abm.audit import dsic_audit, replay
+from abm.cli import main
+from planted import FalselyOrdinal, HiddenFlawPickR, InflatedOracle, TruthfulOracleRoundRobin
+
+EXAMPLES = __import__("pathlib").Path(__file__).parents[1] / "examples"
+
+
+@pytest.fixture
+def examples_on_path(monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+
+
+def test_pick_r_at_200_items_is_proven_by_its_structural_oracle_not_its_label():
+    s = dsic_audit(mechanisms.get("pick-r", r=[0.3, 0.7]), "uniform", 2, 200, profiles=50, seed=0).summary
+    assert s["exact"] and s["proof"] == {"exhaustive": 0, "oracle": 100, "solver": 0, "none": 0}
+    assert s["oracle"].startswith("structural: replay the earlier pickers")
+    assert s["properties"]["ordinal"].startswith("declared; held") and not s["defects"]
+
+
+def test_the_label_alone_proves_nothing():
+    # A mechanism that claims DSIC but has no oracle and is cardinal: nothing is proven at any m.
+    class Claimed(mechanisms.Mechanism):
+        info = mechanisms.MechanismInfo("claimed", "", "DSIC", False, "", {})
+
+        def _allocate(self, bids):
+            return np.argmax(bids, axis=-2).astype(np.int64)
+
+    for m in (5, 30):
+        s = dsic_audit(Claimed(), "uniform", 2, m, profiles=20, budget=40, seed=1).summary
+        assert not s["exact"] and s["proof"]["none"] == s["pairs"] and s["oracle"].startswith("none")
+        assert s["violations"] > 0  # and the search finds what the label hid
+
+
+@pytest.mark.parametrize("m", [6, 40])
+def test_a_hidden_flaw_under_an_inherited_oracle_is_never_certified(m):
+    a = dsic_audit(HiddenFlawPickR([0.5, 0.5]), "uniform", 2, m, profiles=50, seed=2)
+    s = a.summary
+    assert not s["exact"] and s["proven_pairs"] == 0
+    assert "redefined in HiddenFlawPickR" in s["oracle"]
+    assert "FAILED" in s["properties"]["ordinal"]  # zeros change the outcome: not ordinal
+    if m == 6:  # the subset search reaches the flaw; its witness replays through the flawed rule
+        assert s["violations"] > 0 and a.witness is not None
+
+
+def test_a_false_ordinal_declaration_earns_no_enumeration_proof():
+    s = dsic_audit(FalselyOrdinal(), "uniform", 2, 5, profiles=30, seed=3).summary
+    assert "FAILED" in s["properties"]["ordinal"] and s["search"] == "subset search"
+    assert not s["exact"] and s["proof"]["exhaustive"] == 0
+
+
+def test_an_oracle_its_allocate_does_not_confirm_is_a_defect():
+    s = dsic_audit(InflatedOracle(), "uniform", 3, 20, profiles=20, budget=0, strategies=[], seed=4).summary
+    assert not s["exact"] and s["proof"]["oracle"] == 0
+    assert s["defects"] and "implementation defect" in s["defects"][0]
+
+
+def test_an_oracle_beaten_by_another_deviation_is_a_defect():
+    for m in (6, 12):  # enumeration at m = 6, local search at m = 12
+        s = dsic_audit(TruthfulOracleRoundRobin(), "uniform", 2, m, profiles=40, seed=5).summary
+        assert not s["exact"] and s["violations"] > 0
+        assert any("above the proven optimum" in d or "enumeration finds" in d for d in s["defects"])
+
+
+def test_round_robin_with_three_agents_every_pair_proven_by_the_solver():
+    s = dsic_audit("round-robin", "uniform", 3, 12, profiles=10, budget=0, strategies=[], seed=6).summary
+    assert s["exact"] and s["proof"]["solver"] == 30 and s["violations"] > 0
+
+
+def test_a_solver_that_stops_at_its_limit_leaves_the_pair_unproven(monkeypatch):
+    rr = mechanisms.get("round-robin")
+    monkeypatch.setattr(rr, "solver_time_limit", 1e-6)
+    s = dsic_audit(rr, "uniform", 3, 24, profiles=3, budget=0, strategies=[], seed=7).summary
+    # Whatever the LP relaxation proves stays proven; nothing else may claim a proof.
+    assert s["proof"]["solver"] + s["proof"]["none"] == s["pairs"]
+    assert s["exact"] == (s["proof"]["none"] == 0)
+
+
+def test_exchange_and_compositions_are_proven_beyond_enumeration():
+    rng = np.random.default_rng(8)
+    comp = mechanisms.random_composition(60, rng, max_components=4)
+    s = dsic_audit(comp, "uniform", 2, 60, profiles=40, seed=9).summary
+    assert s["exact"] and s["proof"]["oracle"] == 80 and s["max_gain"] <= 1e-9
+
+
+def test_bring_your_own_mechanism_from_python_without_an_oracle(examples_on_path):
+    from my_mechanism import Threshold
+
+    small = dsic_audit(Threshold(threshold=0.5), "uniform", 2, 6, profiles=30, seed=10)
+    assert small.summary["search"] == "subset search" and not small.summary["exact"]
+    assert small.summary["violations"] > 0 and replay(small.witness)["confirmed"]
+    large = dsic_audit(Threshold(threshold=0.5), "uniform", 2, 50, profiles=30, budget=50, seed=10)
+    assert large.summary["search"] == "local search" and not large.summary["exact"]
+    assert large.shrunk is not None or large.witness is not None
+
+
+def test_bring_your_own_mechanism_from_the_cli(tmp_path, capsys, examples_on_path):
+    out = tmp_path / "mine"
+    assert main(["audit", "dsic", "--mechanism", "my_mechanism:Threshold", "--param", "threshold=0.7",
+                 "--items", "6", "--profiles", "20", "--json", "--no-progress", "--out", str(out)]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["mechanism"] == "Threshold" and s["mechanism_params"] == {"threshold": 0.7} and not s["exact"]
+    w = json.loads((out / "witness.json").read_text())
+    assert w["mechanism"]["name"] == "my_mechanism:Threshold"
+    assert main(["audit", "replay", str(out / "witness.json")]) == 0
+
+
+@pytest.mark.parametrize("target, message", [
+    ("no_such_module_xyz:Thing", "cannot import module"),
+    ("planted:np", "not a subclass"),
+    ("not a path:X", "not an import path"),
+])
+def test_bad_import_paths_are_one_line_errors(capsys, target, message):
+    assert main(["audit", "dsic", "--mechanism", target, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_an_entry_point_registers_a_mechanism_by_name(tmp_path, monkeypatch):
+    pkg = tmp_path / "site"
+    (pkg / "tfd_plugin_demo").mkdir(parents=True)
+    (pkg / "tfd_plugin_demo" / "__init__.py").write_text(textwrap.dedent('''
+        import numpy as np
+        from abm.mechanisms import Mechanism, MechanismInfo
+
+        class Everything(Mechanism):
+            info = MechanismInfo("everything-to-one", "agent 0 gets every item", "DSIC", True, "", {})
+
+            def _allocate(self, bids):
+                return np.zeros(bids.shape[:-2] + bids.shape[-1:], dtype=np.int64)
+
+            def best_response(self, values, bids, agent):
+                from abm.mechanisms import BestResponse
+                got = np.full(len(values), agent == 0)
+                return BestResponse(np.array(values, float), np.where(got, values.sum(-1), 0.0), got | True,
+                                    "structural: agent 0 owns everything")
+    '''))
+    dist = pkg / "tfd_plugin_demo-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: tfd-plugin-demo\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[tfd.mechanisms]\neverything-to-one = tfd_plugin_demo:Everything\n")
+    monkeypatch.syspath_prepend(str(pkg))
+    mech = mechanisms.get("everything-to-one")
+    assert mechanisms.spec_name(mech) == "everything-to-one"
+    assert "everything-to-one" in [i.name for i in mechanisms.available()]
+    s = dsic_audit("everything-to-one", "uniform", 2, 20, profiles=10, seed=11).summary
+    assert s["exact"] and s["proof"]["oracle"] == 20
