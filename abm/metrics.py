@@ -38,7 +38,11 @@ def envy_matrix(values: np.ndarray, owner: np.ndarray) -> np.ndarray:
 def utilities(values: np.ndarray, owner: np.ndarray) -> np.ndarray:
     """``u[..., i] = sum of v_ij over the items i receives``."""
     values = np.asarray(values, dtype=float)
-    return np.where(bundles(owner, values.shape[-2]), values, 0.0).sum(axis=-1)
+    owner = np.asarray(owner)
+    u = np.empty(values.shape[:-1])
+    for i in range(values.shape[-2]):  # per agent: no (n, m) one-hot temporary
+        u[..., i] = np.where(owner == i, values[..., i, :], 0.0).sum(axis=-1)
+    return u
 
 
 def utility_of_reports(mechanism, values: np.ndarray, bids: np.ndarray, agent: int, reports: np.ndarray) -> np.ndarray:

@@ -157,3 +157,22 @@ def test_an_entry_point_registers_a_mechanism_by_name(tmp_path, monkeypatch):
     assert "everything-to-one" in [i.name for i in mechanisms.available()]
     s = dsic_audit("everything-to-one", "uniform", 2, 20, profiles=10, seed=11).summary
     assert s["exact"] and s["proof"]["oracle"] == 20
+
+
+def test_the_readme_example_is_the_shipped_file_and_its_commands_run(tmp_path, monkeypatch, capsys, examples_on_path):
+    import re
+    import shlex
+
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    section = readme.split("### Bring your own mechanism", 1)[1].split("\n## ", 1)[0]
+    code = re.findall(r"```python\n(.+?)\n```", section, re.S)[0]
+    shipped = [line.strip() for line in (EXAMPLES / "my_mechanism.py").read_text().splitlines() if line.strip()]
+    lines = [line.strip() for line in code.splitlines() if line.strip()]
+    it = iter(shipped)
+    assert all(any(line == s for s in it) for line in lines), "README snippet drifted from examples/my_mechanism.py"
+    monkeypatch.chdir(tmp_path)
+    for command in re.findall(r"```bash\n(.+?)\n```", section, re.S)[0].replace("\\\n", " ").splitlines():
+        argv = shlex.split(command)
+        assert argv[:2] == ["PYTHONPATH=examples", ".venv/bin/tfd"], argv
+        assert main(argv[2:] + (["--no-progress"] if argv[3] == "dsic" else [])) == 0
+    assert "confirmed" in capsys.readouterr().out

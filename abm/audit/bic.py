@@ -91,7 +91,7 @@ def bic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 8, t
     prior.check_agents(n_agents)
     from abm.audit.dsic import default_strategies
 
-    strats = default_strategies(mechanism) if strategies == "default" else [strategy_registry.get(s) for s in strategies]
+    strats = default_strategies(mechanism, n_items) if strategies == "default" else [strategy_registry.get(s) for s in strategies]
     seq = np.random.SeedSequence(seed)
     rng_types, rng_select, rng_eval, rng_strat, rng_pt = (np.random.default_rng(s) for s in seq.spawn(5))
     n, m = n_agents, n_items

@@ -34,7 +34,7 @@ from abm.audit import witness as W
 from abm.audit.properties import check_ordinal
 from abm.audit.search import exhaustive_reports, high_bid, local_search, utility_of_reports
 from abm.errors import TfdError
-from abm.mechanisms.base import oracle_binding
+from abm.mechanisms.base import batched_oracle_agrees, check_bids, oracle_binding
 from abm.metrics import utilities
 from abm.priors import parse_prior
 
@@ -49,12 +49,12 @@ class DsicAudit:
     shrunk: W.Witness | None
 
 
-def default_strategies(mechanism) -> list:
-    """The shipped non-clairvoyant misreports, plus trade stances for exchanges."""
+def default_strategies(mechanism, n_items: int) -> list:
+    """The shipped non-clairvoyant misreports, plus trade stances where the mechanism has exchanges."""
     names = ["exaggerate", "shade", "inflate-top-k", "swap-ranks", "reverse-tail", "random-permutation",
              "cardinal-noise"]
     out = [strategy_registry.get(n) for n in names]
-    if mechanism.exchange_parts(mechanism_items(mechanism)):
+    if mechanism.exchange_parts(n_items):
         out += [strategy_registry.get("always-trade"), strategy_registry.get("never-trade")]
     return out
 
@@ -66,11 +66,6 @@ def upper_bound(violations: int, trials: int, confidence: float) -> float:
     if violations >= trials:
         return 1.0
     return float(st.beta.ppf(confidence, violations + 1, trials - violations))
-
-
-def mechanism_items(mechanism) -> int:
-    """A number of items to ask ``exchange_parts`` about (compositions fix theirs)."""
-    return int(getattr(mechanism, "n_items", 0) or max([*getattr(mechanism, "endowment", [])] + [0]) + 1)
 
 
 def trade_statistics(mechanism, values: np.ndarray) -> dict | None:
@@ -93,6 +88,15 @@ def trade_statistics(mechanism, values: np.ndarray) -> dict | None:
             "share_of_welfare_from_trades": float(added.sum() / max(pick(owner).sum(), 1e-300))}
 
 
+def _chunk(n: int, m: int) -> int:
+    """Profiles per block: about 2^22 values (32 MB), so the allocator recycles warm memory."""
+    return max(1, (1 << 22) // (n * m))
+
+
+def _slices(K: int, chunk: int) -> list[slice]:
+    return [slice(a, min(a + chunk, K)) for a in range(0, K, chunk)]
+
+
 def _scale(values_i: np.ndarray) -> np.ndarray:
     """Per-pair scale for tolerances: the agent's total value (rescaling a prior rescales it)."""
     return np.maximum(values_i.sum(axis=-1), np.finfo(float).tiny)
@@ -106,7 +110,8 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
     ``strategies`` is "default", a list of names/instances, or empty. ``budget`` caps the
     mechanism evaluations of the local search per (profile, agent). ``tol`` is relative to
     the agent's total value: a gain above it is a violation, a shortfall of an oracle
-    report below its optimum beyond it is a defect.
+    report below its optimum beyond it is a defect. Profiles are drawn and audited in
+    blocks of about 2^22 values, so memory stays flat in the number of profiles.
     """
     prior = parse_prior(prior)
     if isinstance(mechanism, str):
@@ -119,94 +124,31 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
     mechanism.check_agents(n_agents)
     prior.check_agents(n_agents)
     seq = np.random.SeedSequence(seed)
-    rng_values, rng_strategies, rng_search, rng_checks = (np.random.default_rng(s) for s in seq.spawn(4))
-    values = prior.sample(rng_values, n_agents, n_items, batch=profiles)
-    K, n, m = values.shape
-    truth_u = utilities(values, mechanism.allocate(values))
-    strats = default_strategies(mechanism) if strategies == "default" else [strategy_registry.get(s) for s in strategies]
-
-    ordinal = check_ordinal(mechanism, values, rng_checks)
+    rngs = dict(zip(("values", "strategies", "search", "checks"), (np.random.default_rng(s) for s in seq.spawn(4))))
+    K, n, m = int(profiles), int(n_agents), int(n_items)
+    strats = default_strategies(mechanism, m) if strategies == "default" else [strategy_registry.get(s) for s in strategies]
     bound, binding_note = oracle_binding(mechanism)
+
+    state = _AuditState(K, n, tol, f"none ({binding_note})")
+    blocks = _slices(K, _chunk(n, m))
+    ordinal = None
+    trade_parts = []
+    for sl in blocks:
+        values = prior.sample(rngs["values"], n, m, batch=sl.stop - sl.start)
+        if ordinal is None:  # checked once, on the first block, before any proof relies on it
+            ordinal = check_ordinal(mechanism, values, rngs["checks"])
+        _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, budget, exhaustive_max_items,
+                     rngs, progress, len(blocks))
+        trades = trade_statistics(mechanism, values)
+        if trades:
+            trade_parts.append((sl.stop - sl.start, trades))
+
     enumerate_rankings = m <= exhaustive_max_items and ordinal.holds
     subset_search = m <= exhaustive_max_items and not ordinal.holds and m <= 16
-
-    rows = []
-    best_gain = np.full((K, n), -np.inf)
-    best_u = np.full((K, n), -np.inf)
-    best_report = values.copy()
-    best_source = np.full((K, n), "", dtype=object)
-    optimum = np.full((K, n), np.nan)  # proven largest utility, where known
-    proof = np.full((K, n), "none", dtype=object)
-    defects: list[str] = []
-    oracle_method = f"none ({binding_note})"
-    evaluations = 0
-
-    def record(i, name, reports, u, evals, proves):
-        nonlocal evaluations
-        gain = u - truth_u[:, i]
-        evaluations += int(np.sum(evals))
-        rows.append(pd.DataFrame({"profile": np.arange(K), "agent": i, "deviation": name, "utility": u,
-                                  "truthful_utility": truth_u[:, i], "gain": gain, "evaluations": evals,
-                                  "exact": proves}))
-        better = gain > best_gain[:, i]
-        best_gain[better, i] = gain[better]
-        best_u[better, i] = u[better]
-        best_report[better, i] = reports[better]
-        best_source[better, i] = name
-
-    for i in range(n):
-        v_i = values[:, i, :]
-        scale = _scale(v_i)
-        for s in strats:
-            ctx = strategy_registry.BidContext(agent=i, n_agents=n, rng=rng_strategies, prior=prior,
-                                               mechanism=mechanism, others_bids=np.delete(values, i, axis=1))
-            reports = s.bid(v_i, ctx)
-            u = utility_of_reports(mechanism, v_i, values, i, reports[:, None, :])[:, 0]
-            record(i, repr(s), reports, u, np.ones(K, dtype=np.int64), np.zeros(K, dtype=bool))
-        if bound:
-            br = mechanism.best_response(v_i, values, i)
-            if br is not None:
-                oracle_method = br.method
-                u = utility_of_reports(mechanism, v_i, values, i, br.reports[:, None, :])[:, 0]
-                attained = np.abs(u - br.value) <= tol * scale  # NaN (no solution) fails too
-                for k in np.nonzero(~attained)[0][:3]:
-                    defects.append(f"implementation defect: agent {i}'s {br.kind} report in profile {int(k)} earns "
-                                   f"{u[k]:.12g} through allocate, not the structural optimum {br.value[k]:.12g}")
-                proven = br.proven & attained
-                record(i, br.kind, br.reports, u, np.ones(K, dtype=np.int64), proven)
-                optimum[proven, i] = br.value[proven]
-                proof[proven, i] = br.kind
-        if enumerate_rankings or subset_search:
-            family = exhaustive_reports(ordinal.holds, m, high_bid(mechanism, values))
-            u, reports = _best_in_family(mechanism, values, i, family)
-            name = "exhaustive" if enumerate_rankings else "subset-search"
-            record(i, name, reports, u, np.full(K, family.shape[0]), np.full(K, enumerate_rankings))
-            if enumerate_rankings:
-                known = ~np.isnan(optimum[:, i])
-                clash = known & (np.abs(u - optimum[:, i]) > tol * scale)
-                for k in np.nonzero(clash)[0][:3]:
-                    defects.append(f"implementation defect: enumeration finds {u[k]:.12g} for agent {i} in profile "
-                                   f"{int(k)}, the oracle's optimum is {optimum[k, i]:.12g}")
-                proof[clash, i] = "none"
-                ok = ~clash
-                optimum[ok, i] = u[ok]
-                proof[ok & ~known, i] = "exhaustive"
-        if budget > 0 and not enumerate_rankings:
-            u, reports, spent = local_search(mechanism, v_i, values, i, budget, rng_search, ordinal=ordinal.holds)
-            record(i, "local-search", reports, u, np.full(K, spent), np.zeros(K, dtype=bool))
-        # Cross-check: nothing tried may beat a proven optimum.
-        beaten = ~np.isnan(optimum[:, i]) & (best_u[:, i] > optimum[:, i] + tol * scale)
-        for k in np.nonzero(beaten)[0][:3]:
-            defects.append(f"implementation defect: {best_source[k, i]} earns {best_u[k, i]:.12g} for agent {i} in "
-                           f"profile {int(k)}, above the proven optimum {optimum[k, i]:.12g}")
-        proof[beaten, i] = "none"
-        optimum[beaten, i] = np.nan
-        if progress is not None:
-            progress(1)
-
-    frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    frame = pd.concat(state.rows, ignore_index=True) if state.rows else pd.DataFrame()
+    best_gain, truth_u, proof, best_source = state.best_gain, state.truth_u, state.proof, state.best_source
     gains = np.maximum(best_gain, 0.0)
-    violated = best_gain > tol * _scale(values)
+    violated = state.violated
     n_viol, pairs = int(violated.sum()), K * n
     proven_pairs = int((proof != "none").sum())
     relative = gains / np.where(truth_u > 0, truth_u, np.nan)
@@ -219,26 +161,163 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
         "mean_relative_gain": float(np.nanmean(relative)) if np.isfinite(relative).any() else 0.0,
         "violations": n_viol, "violation_rate": n_viol / pairs,
         "violation_rate_upper": upper_bound(n_viol, pairs, confidence), "confidence": confidence,
-        "evaluations": evaluations, "budget": budget,
+        "evaluations": state.evaluations, "budget": budget,
         "exact": proven_pairs == pairs, "proven_pairs": proven_pairs, "proven_fraction": proven_pairs / pairs,
         "proof": {k: int((proof == k).sum()) for k in ("exhaustive", "oracle", "solver", "none")},
+        "cross_checked": int(state.cross_checked.sum()),
         "properties": {"ordinal": ordinal.describe()},
-        "oracle": oracle_method, "defects": defects,
+        "oracle": state.oracle_method, "defects": state.defects[:10], "defect_count": len(state.defects),
         "search": ("exhaustive" if enumerate_rankings else "subset search" if subset_search
                    else "local search" if budget > 0 else "none"),
         "best_deviations": pd.Series(best_source[violated]).value_counts().to_dict() if n_viol else {},
     }
-    trades = trade_statistics(mechanism, values)
-    if trades:
-        summary["trades"] = trades
+    if trade_parts:
+        total = sum(w for w, _ in trade_parts)
+        summary["trades"] = {key: (trade_parts[0][1][key] if key == "exchange_components" else
+                                   sum(w * t[key] for w, t in trade_parts) / total) for key in trade_parts[0][1]}
     witness = shrunk = None
-    if n_viol:
-        k, i = np.unravel_index(np.argmax(np.where(violated, best_gain, -np.inf)), best_gain.shape)
-        witness = W.make(mechanism, values[k], int(i), best_report[k, i], prior.spec,
+    if n_viol and state.witness is not None:
+        k, i, profile, report = state.witness
+        witness = W.make(mechanism, profile, int(i), report, prior.spec,
                          note=f"profile {int(k)}, deviation {best_source[k, i]}")
         if shrink:
             shrunk = W.shrink(witness, tol, mechanism)
     return DsicAudit(frame, summary, witness, shrunk)
+
+
+class _AuditState:
+    """Per-pair bookkeeping across blocks: the best deviation found, the proven optimum, the proof."""
+
+    def __init__(self, K: int, n: int, tol: float, oracle_method: str):
+        self.tol = tol
+        self.rows: list[pd.DataFrame] = []
+        self.truth_u = np.zeros((K, n))
+        self.scale = np.ones((K, n))
+        self.best_gain = np.full((K, n), -np.inf)
+        self.best_u = np.full((K, n), -np.inf)
+        self.best_source = np.full((K, n), "", dtype=object)
+        self.optimum = np.full((K, n), np.nan)  # proven largest utility, where known
+        self.proof = np.full((K, n), "none", dtype=object)
+        self.cross_checked = np.zeros((K, n), dtype=bool)  # two independent proofs agreed
+        self.defects: list[str] = []
+        self.oracle_method = oracle_method
+        self.evaluations = 0
+        self.witness = None  # (profile index, agent, profile values, report) of the largest violation
+        self.witness_gain = 0.0
+
+    @property
+    def violated(self) -> np.ndarray:
+        return self.best_gain > self.tol * self.scale
+
+    def record(self, sl, values, i, name, reports, u, evals, proves):
+        """One deviation's utilities for agent i on the block ``sl``; ``reports`` may be a
+        function of the block's profile index (computed only if a witness needs it)."""
+        truth = self.truth_u[sl, i]
+        gain = u - truth
+        self.evaluations += int(np.sum(evals))
+        self.rows.append(pd.DataFrame({"profile": np.arange(sl.start, sl.stop), "agent": i, "deviation": name,
+                                       "utility": u, "truthful_utility": truth, "gain": gain, "evaluations": evals,
+                                       "exact": proves}))
+        better = gain > self.best_gain[sl, i]
+        self.best_gain[sl, i] = np.where(better, gain, self.best_gain[sl, i])
+        self.best_u[sl, i] = np.where(better, u, self.best_u[sl, i])
+        self.best_source[sl, i] = np.where(better, name, self.best_source[sl, i])
+        k = int(np.argmax(gain))
+        if gain[k] > self.tol * self.scale[sl.start + k, i] and gain[k] > self.witness_gain:
+            report = reports(k) if callable(reports) else reports[k]
+            self.witness_gain = float(gain[k])
+            self.witness = (sl.start + k, i, values[k].copy(), np.array(report, dtype=float))
+
+    def prove(self, sl, i, mask, value, kind):
+        rows = np.arange(sl.start, sl.stop)[mask]
+        self.optimum[rows, i] = value[mask]
+        self.proof[rows, i] = kind
+
+    def defect(self, message: str):
+        self.defects.append(message)
+
+
+def _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, budget, exhaustive_max_items,
+                 rngs, progress, n_blocks):
+    """Audit one block of profiles ``values (B, n, m)`` (rows ``sl`` of the whole audit)."""
+    B, n, m = values.shape
+    tol = state.tol
+    state.truth_u[sl] = utilities(values, mechanism.allocate(values))
+    state.scale[sl] = _scale(values)
+    enumerate_rankings = m <= exhaustive_max_items and ordinal.holds
+    subset_search = m <= exhaustive_max_items and not ordinal.holds and m <= 16
+    ones = np.ones(B, dtype=np.int64)
+
+    # The block was checked by allocate above; a swapped-in row needs checking alone, unless the
+    # mechanism redefines allocate itself (then it is called as it is).
+    run = mechanism._allocate if type(mechanism).allocate is M.Mechanism.allocate else mechanism.allocate
+
+    def evaluate(i, reports):
+        """Agent i's true utility when it alone reports ``reports (B, m)``, through the mechanism's
+        rule. The block is this audit's own sample: agent i's row is swapped in and put back."""
+        truth = values[:, i, :]
+        if np.array_equal(reports, truth):  # the truthful profile: allocated above already
+            return state.truth_u[sl, i].copy()
+        truth = truth.copy()
+        check_bids(reports)
+        values[:, i, :] = reports
+        try:
+            owner = run(values)
+        finally:
+            values[:, i, :] = truth
+        return np.where(owner == i, truth, 0.0).sum(axis=-1)
+
+    oracles = [None] * n
+    if bound:
+        oracles = (mechanism.best_responses(values, values) if batched_oracle_agrees(mechanism)
+                   else [mechanism.best_response(values[:, i, :], values, i) for i in range(n)])
+
+    for i in range(n):
+        v_i = values[:, i, :]
+        scale = state.scale[sl, i]
+        for s in strats:
+            ctx = strategy_registry.BidContext(agent=i, n_agents=n, rng=rngs["strategies"], prior=prior,
+                                               mechanism=mechanism, others_bids=np.delete(values, i, axis=1))
+            reports = s.bid(v_i, ctx)
+            state.record(sl, values, i, repr(s), reports, evaluate(i, reports), ones, np.zeros(B, dtype=bool))
+        br, oracles[i] = oracles[i], None  # its reports are freed once checked
+        if br is not None:
+            state.oracle_method = br.method
+            u = evaluate(i, br.reports)
+            attained = np.abs(u - br.value) <= tol * scale  # NaN (no solution) fails too
+            for k in np.nonzero(~attained)[0][:3]:
+                state.defect(f"implementation defect: agent {i}'s {br.kind} report in profile {sl.start + int(k)} "
+                             f"earns {u[k]:.12g} through allocate, not the structural optimum {br.value[k]:.12g}")
+            proven = br.proven & attained
+            state.record(sl, values, i, br.kind, br.reports, u, ones, proven)
+            state.prove(sl, i, proven, br.value, br.kind)
+        if enumerate_rankings or subset_search:
+            family = exhaustive_reports(ordinal.holds, m, high_bid(mechanism, values))
+            u, reports = _best_in_family(mechanism, values, i, family)
+            name = "exhaustive" if enumerate_rankings else "subset-search"
+            state.record(sl, values, i, name, reports, u, np.full(B, family.shape[0]), np.full(B, enumerate_rankings))
+            if enumerate_rankings:
+                optimum = state.optimum[sl, i]
+                known = ~np.isnan(optimum)
+                clash = known & (np.abs(u - optimum) > tol * scale)
+                for k in np.nonzero(clash)[0][:3]:
+                    state.defect(f"implementation defect: enumeration finds {u[k]:.12g} for agent {i} in profile "
+                                 f"{sl.start + int(k)}, the oracle's optimum is {optimum[k]:.12g}")
+                state.cross_checked[sl, i] = known & ~clash
+                state.prove(sl, i, clash, np.full(B, np.nan), "none")
+                state.prove(sl, i, ~known, u, "exhaustive")
+        if budget > 0 and not enumerate_rankings:
+            u, reports, spent = local_search(mechanism, v_i, values, i, budget, rngs["search"], ordinal=ordinal.holds)
+            state.record(sl, values, i, "local-search", reports, u, np.full(B, spent), np.zeros(B, dtype=bool))
+        # Cross-check: nothing tried may beat a proven optimum.
+        optimum, best_u = state.optimum[sl, i], state.best_u[sl, i]
+        beaten = ~np.isnan(optimum) & (best_u > optimum + tol * scale)
+        for k in np.nonzero(beaten)[0][:3]:
+            state.defect(f"implementation defect: {state.best_source[sl.start + k, i]} earns {best_u[k]:.12g} for "
+                         f"agent {i} in profile {sl.start + int(k)}, above the proven optimum {optimum[k]:.12g}")
+        state.prove(sl, i, beaten, np.full(B, np.nan), "none")
+        if progress is not None:
+            progress(1 / n_blocks)
 
 
 def _best_in_family(mechanism, values, agent, family):

@@ -17,7 +17,8 @@ import numpy as np
 
 from abm.errors import MechanismError
 
-__all__ = ["BestResponse", "Claim", "Mechanism", "MechanismInfo", "check_bids", "oracle_binding"]
+__all__ = ["BestResponse", "Claim", "Mechanism", "MechanismInfo", "batched_oracle_agrees", "check_bids",
+           "oracle_binding"]
 
 
 class Claim:
@@ -79,7 +80,7 @@ def check_bids(bids, n_agents: int | None = None) -> np.ndarray:
         raise MechanismError(f"bids need at least one agent and one item, got shape {b.shape}")
     if n_agents is not None and b.shape[-2] != n_agents:
         raise MechanismError(f"this mechanism is set up for {n_agents} agents but bids have {b.shape[-2]} rows")
-    if not ((b >= 0).all() and np.isfinite(b.max())):  # two cheap passes; NaN fails the first
+    if not (b.min() >= 0 and np.isfinite(b.max())):  # two reductions, no temporaries; NaN fails the first
         if np.isnan(b).any():
             raise MechanismError("bids contain NaN values; bids must be finite and nonnegative")
         if np.isinf(b).any():
@@ -127,6 +128,11 @@ class Mechanism:
         mechanism's incentive claim.
         """
         return None
+
+    def best_responses(self, values: np.ndarray, bids: np.ndarray) -> list:
+        """Every agent's :meth:`best_response` at once: ``values (P, n, m)`` true values. Override
+        when agents can share work (Pick-r replays its pickers once for all of them)."""
+        return [self.best_response(values[:, i, :], bids, i) for i in range(bids.shape[-2])]
 
     def restrict(self, keep: np.ndarray) -> Mechanism | None:
         """This rule on the items ``keep`` (old indices, in order), or None if it cannot say.
@@ -191,3 +197,11 @@ def oracle_binding(mechanism: Mechanism) -> tuple[bool, str]:
             return False, (f"{cls.__name__}.{attribute} is redefined in {rule.__name__}, below {oracle.__name__} "
                            f"whose best_response it inherits; that oracle describes another rule")
     return True, f"{oracle.__name__}.best_response"
+
+
+def batched_oracle_agrees(mechanism: Mechanism) -> bool:
+    """Whether :meth:`Mechanism.best_responses` may stand for ``best_response``: it is the default
+    loop, or defined at or below the class that defines ``best_response``."""
+    cls = type(mechanism)
+    batched = _definer(cls, "best_responses")
+    return batched is Mechanism or issubclass(batched, _definer(cls, "best_response"))

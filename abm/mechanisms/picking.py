@@ -15,7 +15,7 @@ from abm.errors import MechanismError
 from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo
 
 __all__ = ["PickR", "SerialDictatorship", "QTS", "quotas", "resolve_r", "s_from_r", "r_from_s", "top_t", "select_top",
-           "quota_best_response"]
+           "quota_best_response", "quota_best_responses"]
 
 # Products m * sum(r) within this distance of an integer count as that integer, so that
 # r = 0.29 gives 29 of 100 items rather than 28 through floating-point rounding.
@@ -102,12 +102,63 @@ def select_top(masked: np.ndarray, kth: np.ndarray, t) -> np.ndarray:
     """The ``t`` largest entries of each row given each row's t-th largest value ``kth`` (shape ``(..., 1)``);
     ``t`` may be a scalar or one count per row. Ties at the cut go to the lowest item index."""
     t = np.asarray(t)[..., None] if np.ndim(t) else t
+    at_least = masked >= kth
+    if np.array_equal(np.count_nonzero(at_least, axis=-1)[..., None], np.broadcast_to(t, at_least.shape[:-1] + (1,))):
+        return at_least  # no surplus ties at the cut: the common case for continuous values
     above = masked > kth
-    at_cut = masked == kth
+    at_cut = at_least & ~above
     need = t - above.sum(axis=-1, keepdims=True)
-    if np.array_equal(at_cut.sum(axis=-1, keepdims=True), need):
-        return above | at_cut  # no surplus ties: the common case for continuous values
     return above | (at_cut & (np.cumsum(at_cut, axis=-1) <= need))
+
+
+def top_remaining(row: np.ndarray, taken: np.ndarray, k: int, masked: np.ndarray | None = None,
+                  scratch: np.ndarray | None = None) -> np.ndarray:
+    """The k highest entries of ``row`` among the items not yet ``taken`` (ties: lowest index).
+
+    ``masked`` and ``scratch`` are optional work buffers of ``row``'s shape, reused by
+    callers that pick many times (fresh arrays of this size cost page faults).
+    """
+    masked = np.empty(row.shape) if masked is None else masked
+    scratch = np.empty(row.shape) if scratch is None else scratch
+    below = -(2.0 * float(row.max(initial=0.0)) + 1.0)  # under every entry of the row
+    if np.isfinite(below):  # x + 0 is x exactly; taken items sink below every entry
+        np.multiply(taken, below, out=masked)
+        np.add(masked, row, out=masked)
+    else:  # entries near the float maximum: mask the slow, safe way
+        np.copyto(masked, row)
+        np.putmask(masked, taken, -np.inf)
+    np.copyto(scratch, masked)
+    scratch.partition(row.shape[-1] - k, axis=-1)
+    return select_top(masked, scratch[..., row.shape[-1] - k, None], k)
+
+
+def quota_best_responses(values: np.ndarray, bids: np.ndarray, order, t) -> list[BestResponse]:
+    """:func:`quota_best_response` for every agent at once: ``values (P, n, m)``; the replay of
+    the pickers is shared (agent order[k] sees what order[:k] left), so n agents cost one replay."""
+    values = np.asarray(values, dtype=float)
+    P, n, m = bids.shape
+    order = [int(a) for a in order]
+    taken = np.zeros((P, m), dtype=bool)
+    buffers = np.empty((P, m)), np.empty((P, m))
+    out: list = [None] * n
+    for pos, a in enumerate(order):
+        out[a] = _quota_choice(values[:, a, :], taken, pos == len(order) - 1, int(t[a]), buffers)
+        if pos < len(order) - 1 and t[a] > 0:
+            taken = taken | top_remaining(bids[:, a, :], taken, int(t[a]), *buffers)
+    return out
+
+
+def _quota_choice(values: np.ndarray, taken: np.ndarray, last: bool, k: int, buffers=(None, None)) -> BestResponse:
+    P, m = values.shape
+    if last:  # the last agent receives what is left, whatever it reports
+        chosen = ~taken
+        reports = values.copy()
+    else:
+        chosen = top_remaining(values, taken, k, *buffers) if k else np.zeros((P, m), dtype=bool)
+        reports = chosen.astype(float)
+    return BestResponse(reports=reports, value=np.where(chosen, values, 0.0).sum(axis=-1),
+                        proven=np.ones(P, dtype=bool),
+                        method="structural: replay the earlier pickers, then the agent's quota of what is left")
 
 
 def quota_best_response(values: np.ndarray, bids: np.ndarray, agent: int, order, t) -> BestResponse:
@@ -127,17 +178,8 @@ def quota_best_response(values: np.ndarray, bids: np.ndarray, agent: int, order,
     taken = np.zeros((P, m), dtype=bool)
     for a in order[:pos]:
         if t[a] > 0:
-            taken |= top_t(np.where(taken, -np.inf, bids[:, a, :]), int(t[a]))
-    if pos == len(order) - 1:  # the last agent receives what is left, whatever it reports
-        chosen = ~taken
-        reports = values.copy()
-    else:
-        k = int(t[agent])
-        chosen = top_t(np.where(taken, -np.inf, values), k) if k else np.zeros((P, m), dtype=bool)
-        reports = chosen.astype(float)
-    return BestResponse(reports=reports, value=np.where(chosen, values, 0.0).sum(axis=-1),
-                        proven=np.ones(P, dtype=bool),
-                        method="structural: replay the earlier pickers, then the agent's quota of what is left")
+            taken |= top_remaining(bids[:, a, :], taken, int(t[a]))
+    return _quota_choice(values, taken, pos == len(order) - 1, int(t[agent]))
 
 
 class PickR(Mechanism):
@@ -181,22 +223,35 @@ class PickR(Mechanism):
         n, m = bids.shape[-2:]
         return quota_best_response(values, bids, agent, range(n), self.quotas(n, m))
 
+    def best_responses(self, values, bids):
+        n, m = bids.shape[-2:]
+        return quota_best_responses(values, bids, range(n), self.quotas(n, m))
+
     def restrict(self, keep):
         return self  # shares, not item indices: Pick-r on fewer items
 
     def _allocate(self, bids):
         n, m = bids.shape[-2:]
         t = self.quotas(n, m)
-        owner = np.full(bids.shape[:-2] + (m,), n - 1, dtype=np.int64)  # the last agent gets the rest
-        taken = np.zeros(bids.shape[:-2] + (m,), dtype=bool)
+        shape = bids.shape[:-2] + (m,)
+        # Buffers are reused across agents; owners are int8 codes while picking (an eighth of
+        # int64's memory traffic), updated by arithmetic, which is cheaper than a masked store.
+        small = n < 128
+        owner = np.full(shape, n - 1, dtype=np.int8 if small else np.int64)  # the last agent gets the rest
+        taken = np.zeros(shape, dtype=bool)
+        masked = np.empty(shape)
+        scratch = np.empty(shape)
         for i in range(n - 1):
-            if t[i] == 0:
+            k = int(t[i])
+            if k == 0:
                 continue
-            masked = np.where(taken, -np.inf, bids[..., i, :]) if i else bids[..., i, :]
-            chosen = top_t(masked, int(t[i]))
-            owner[chosen] = i
+            chosen = top_remaining(bids[..., i, :], taken, k, masked, scratch)
+            if small:
+                owner -= chosen.view(np.int8) * np.int8(n - 1 - i)
+            else:
+                np.putmask(owner, chosen, i)
             taken |= chosen
-        return owner
+        return owner.astype(np.int64)
 
 
 class SerialDictatorship(PickR):

@@ -15,7 +15,7 @@ import numpy as np
 
 from abm.errors import MechanismError
 from abm.mechanisms.base import Claim, Mechanism, MechanismInfo
-from abm.mechanisms.picking import PickR, quota_best_response, quotas
+from abm.mechanisms.picking import PickR, quota_best_response, quota_best_responses, quotas
 
 __all__ = ["PickOptimal", "PickTheorem37", "PickEqualQuota", "PickUniversal", "PickCorrelated"]
 
@@ -58,6 +58,10 @@ class _Preset(Mechanism):
     def best_response(self, values, bids, agent):
         n, m = bids.shape[-2:]
         return quota_best_response(values, bids, agent, range(n), quotas(self.r(n, m), m))
+
+    def best_responses(self, values, bids):
+        n, m = bids.shape[-2:]
+        return quota_best_responses(values, bids, range(n), quotas(self.r(n, m), m))
 
     def restrict(self, keep):
         return self

@@ -17,8 +17,9 @@ Any pick sequence of a's that is feasible here is what a report earns that ranks
 picks first, in turn order (induction over the turns), so the optimum is the best
 response's value. The LP relaxation is solved first: when its optimum is integral it is
 already a proof (no integer point can beat the relaxation), which happens in about 40%
-of random profiles at m = 20. Otherwise HiGHS's branch and cut (``scipy.optimize.milp``)
-runs with a zero relative gap; a profile whose solve stops at the time limit is returned
+of random profiles at m = 20. Otherwise HiGHS's branch and cut runs with a zero relative
+gap (through ``highspy``: HiGHS 1.15 solves these in about 60% of the time of the build
+bundled with scipy, and its output can be silenced); a profile whose solve stops at the time limit is returned
 unproven, with the best sequence found.
 """
 
@@ -30,7 +31,6 @@ import sys
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from abm.mechanisms.base import BestResponse
 from abm.mechanisms.ranking import preference_order
@@ -74,8 +74,9 @@ def _model(position: np.ndarray, n: int, agent: int):
 
 @contextlib.contextmanager
 def _native_stdout_silenced():
-    """Some HiGHS builds print debugging lines from C++ straight to file descriptor 1, which
-    would corrupt ``--json`` output; send that descriptor to /dev/null during a solve."""
+    """HiGHS prints its banner from C++ straight to file descriptor 1 when a solver is created,
+    whatever its options, which would corrupt ``--json`` output: point that descriptor at
+    /dev/null meanwhile."""
     try:
         sys.stdout.flush()
         saved = os.dup(1)
@@ -98,23 +99,39 @@ def _picks(x: np.ndarray, T: int, m: int, mine: np.ndarray) -> list[int]:
 
 def solve_one(values: np.ndarray, position: np.ndarray, agent: int, time_limit: float):
     """(picks in turn order, proven, how) for one profile: ``values (m,)``, ``position (n, m)``."""
+    import highspy
+
     n, m = position.shape
     if agent >= m:
         return [], True, "no turn"
     A, lo, hi, T, mine = _model(position, n, agent)
-    c = -(mine[:, None] * values[None, :]).ravel()
-    eq = lo == hi
-    upper = np.isfinite(hi) & ~eq
-    lp = linprog(c, A_ub=sp.vstack([A[upper], -A[~eq]]), b_ub=np.concatenate([hi[upper], -lo[~eq]]),
-                 A_eq=A[eq], b_eq=lo[eq], bounds=(0, 1), method="highs")
-    if lp.status == 0 and np.all(np.abs(lp.x - np.rint(lp.x)) <= 1e-9):
-        return _picks(lp.x, T, m, mine), True, "LP relaxation integral"
     with _native_stdout_silenced():
-        res = milp(c, constraints=LinearConstraint(A, lo, hi), integrality=np.ones(T * m), bounds=Bounds(0, 1),
-                   options={"time_limit": float(time_limit), "mip_rel_gap": 0.0, "presolve": True})
-    if res.x is None:
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("time_limit", float(time_limit))
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = T * m, A.shape[0]
+    lp.col_cost_ = -(mine[:, None] * values[None, :]).ravel()  # HiGHS minimizes
+    lp.col_lower_, lp.col_upper_ = np.zeros(T * m), np.ones(T * m)
+    lp.row_lower_, lp.row_upper_ = lo, np.where(np.isfinite(hi), hi, highspy.kHighsInf)
+    Ac = A.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = Ac.indptr, Ac.indices, Ac.data
+    h.passModel(lp)
+    h.run()  # the LP relaxation first
+    if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        x = np.asarray(h.getSolution().col_value)
+        if np.all(np.abs(x - np.rint(x)) <= 1e-9):
+            return _picks(x, T, m, mine), True, "LP relaxation integral"
+    h.changeColsIntegrality(T * m, np.arange(T * m, dtype=np.int32),
+                            np.full(T * m, highspy.HighsVarType.kInteger))
+    h.run()
+    status = h.getModelStatus()
+    sol = h.getSolution()
+    if not sol.value_valid:
         return None, False, "no solution within the time limit"
-    return _picks(res.x, T, m, mine), bool(res.status == 0), "branch and cut"
+    return _picks(np.asarray(sol.col_value), T, m, mine), status == highspy.HighsModelStatus.kOptimal, "branch and cut"
 
 
 def round_robin_best_response(values, bids, agent: int, time_limit: float) -> BestResponse:
@@ -140,4 +157,4 @@ def round_robin_best_response(values, bids, agent: int, time_limit: float) -> Be
         value[p] = np.where(chosen, values[p], 0.0).sum()
         proven[p] = ok
     return BestResponse(reports, value, proven, "solver: integer program over pick sequences, "
-                        "HiGHS with zero gap", kind="solver")
+                        "HiGHS (highspy) with zero gap", kind="solver")
