@@ -131,7 +131,7 @@ def bic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 8, t
     scale = st.t.ppf(0.5 + adj / 2, k - 1) / st.t.ppf(0.5 + confidence / 2, k - 1)
     p_t = None
     monotone = None
-    if mechanism.info.ordinal:
+    if "ordinal" in mechanism.properties:
         p_t = pd.concat([win_probability_by_rank(mechanism, prior, n, m, i, p_t_draws, rng_pt, confidence)
                          for i in range(n)], ignore_index=True)
         # Non-increasing unless some later position is significantly more likely than an earlier one.
