@@ -8,6 +8,7 @@ import math
 
 from abm.priors import parse_prior
 from abm.simulate import simulate
+from abm.theory import min_items_for_margin
 
 #: Theorem 3.3's panel: smooth, skewed both ways, U-shaped, exponential-like, bimodal, and Theorem 3.1's instance.
 PANEL = {
@@ -39,12 +40,12 @@ def sim(ctx, label, mechanism, prior, n_agents, n_items, instances, **params) ->
 
 
 def ef_regime_reached(min_margin: float, m: int, prior: str) -> bool:
-    """Whether m is large enough for Lemma 3.6's EF margin to show: the expected envy gap
-    m * margin should exceed three standard deviations of the realized gap (at most
-    2 sd(X) sqrt(m)), i.e. margin * sqrt(m) >= 6 sd(X)."""
+    """Whether m is large enough for Lemma 3.6's EF margin to show
+    (:func:`abm.theory.min_items_for_margin`: margin * sqrt(m) >= 6 sd(X))."""
     p = parse_prior(prior)
     sd = max(p.marginal(i).std() for i in range(p.n_agents or 1))
-    return min_margin > 0 and min_margin * math.sqrt(m) >= 6 * sd
+    need = min_items_for_margin(min_margin, sd)
+    return need is not None and m >= need
 
 
 def rows(records) -> "pd.DataFrame":  # noqa: F821

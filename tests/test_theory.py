@@ -236,3 +236,47 @@ def test_quantile_integrals_survive_singular_densities():
         for t in (0.0, 0.3, 0.7071, 0.99):
             assert partial_expectation(m, t) == pytest.approx((1 - t) / 2 + math.sin(math.pi * t) / (2 * math.pi),
                                                               abs=1e-10)
+
+
+# -- No knife-edges (issue 11): rescaling a prior changes nothing (section 2) -------------------
+
+SCALABLE = ["uniform", "beta(a=2, b=5)", "beta(a=5, b=2)", "truncexpon(b=3)", "beta(a=2, b=2)"]
+
+
+def _scaled(spec: str, c: float) -> str:
+    return f"{spec}(scale={c})" if "(" not in spec else spec[:-1] + f", scale={c})"
+
+
+@pytest.mark.parametrize("spec", SCALABLE)
+@pytest.mark.parametrize("c", [7.0, 0.001, 1000.0])
+def test_theory_outputs_do_not_change_when_the_prior_is_rescaled(spec, c):
+    from abm.theory import PROPOSITION_3_3_R, alpha_pick_r, ef_margins, envy_free_margins, optimal_pick_r, theorem_3_7_r
+
+    scaled = _scaled(spec, c)
+    a, b = theorem_3_7_r(spec, 20000), theorem_3_7_r(scaled, 20000)
+    assert (a.case, a.min_items) == (b.case, b.min_items)
+    assert a.r == pytest.approx(b.r, rel=1e-12) and a.margin_at_m * c == pytest.approx(b.margin_at_m, rel=1e-7)
+    for r in ([0.3, 0.7], [PROPOSITION_3_3_R, 1 - PROPOSITION_3_3_R], [0.2, 0.3, 0.5]):
+        assert alpha_pick_r(spec, r) == pytest.approx(alpha_pick_r(scaled, r), rel=1e-9)
+        assert envy_free_margins(spec, r) == envy_free_margins(scaled, r)
+        np.testing.assert_allclose(ef_margins(spec, r) * c, ef_margins(scaled, r), rtol=1e-7, atol=1e-12 * c)
+    np.testing.assert_allclose(optimal_pick_r(spec, 3).r, optimal_pick_r(scaled, 3).r, rtol=1e-7)
+
+
+def test_theorem_3_7_on_uniform_is_the_fallback_at_every_scale():
+    # Pick-(2-sqrt2)/2 meets its EF condition with equality on uniform priors: the strict
+    # inequality fails, whatever the sign of the rounding (-1.1e-16 at scale 1, +4.4e-16 at 7).
+    from abm.theory import theorem_3_7_r
+
+    assert {theorem_3_7_r(_scaled("uniform", c), 20000).case for c in (1.0, 7.0, 0.001, 3.3, 1e6)} == {"fallback"}
+
+
+def test_pick_theorem_3_7_allocates_the_same_on_a_rescaled_prior():
+    from abm import mechanisms
+    from abm.priors import parse_prior
+
+    values = parse_prior("uniform").sample(np.random.default_rng(3), 2, 2000, batch=20)
+    for c in (7.0, 0.001):
+        a = mechanisms.get("pick-theorem-3-7", prior="uniform").allocate(values)
+        b = mechanisms.get("pick-theorem-3-7", prior=_scaled("uniform", c)).allocate(values * c)
+        np.testing.assert_array_equal(a, b)

@@ -14,9 +14,9 @@ No constant of the paper is typed in: (2+sqrt2)/4, beta and 7/8 come out of thes
 from abm.theory.asymmetric import AppendixB, BaiGolz, appendix_b_thresholds, bai_golz_weights, win_probabilities
 from abm.theory.picking import (
     PROPOSITION_3_3_R, Theorem37Choice, Theorem310Choice, alpha_pick_r, alpha_qt_s, coupling_bound, ef_margins,
-    theorem_3_7_r, theorem_3_10_r, welfare_per_item,
+    envy_free_margins, min_items_for_margin, theorem_3_7_r, theorem_3_10_r, welfare_per_item,
 )
-from abm.theory.quantile import expected_max, integrate_ppf, partial_expectation
+from abm.theory.quantile import MARGIN_RTOL, expected_max, integrate_ppf, partial_expectation, strictly_positive
 from abm.theory.stopping import OptimalStopping, optimal_pick_r
 from abm.theory.worst_case import (
     HillKertz, Theorem37Fallback, UniversalThresholds, discrete_prior_search, hill_kertz, kertz_beta,
@@ -24,6 +24,7 @@ from abm.theory.worst_case import (
 )
 
 __all__ = [
+    "MARGIN_RTOL", "envy_free_margins", "min_items_for_margin", "strictly_positive",
     "AppendixB", "BaiGolz", "HillKertz", "OptimalStopping", "PROPOSITION_3_3_R", "Theorem37Choice",
     "Theorem37Fallback", "Theorem310Choice", "UniversalThresholds", "alpha_pick_r", "alpha_qt_s",
     "appendix_b_thresholds", "bai_golz_weights", "coupling_bound", "discrete_prior_search", "ef_margins",

@@ -17,12 +17,12 @@ import numpy as np
 from abm.errors import TfdError
 from abm.mechanisms.picking import resolve_r, s_from_r
 from abm.priors import Prior, parse_prior
-from abm.theory.quantile import expected_max, integrate_ppf
+from abm.theory.quantile import MARGIN_RTOL, expected_max, integrate_ppf, strictly_positive
 
 __all__ = [
     "iid_marginal", "as_r", "as_s", "welfare_per_item", "alpha_pick_r", "alpha_qt_s", "ef_margins",
     "Theorem37Choice", "theorem_3_7_r", "Theorem310Choice", "theorem_3_10_r", "coupling_bound",
-    "PROPOSITION_3_3_R",
+    "PROPOSITION_3_3_R", "envy_free_margins", "min_items_for_margin",
 ]
 
 #: Proposition 3.3's share for agent 1: r = (2 - sqrt 2) / 2 (a parameter of the mechanism).
@@ -116,6 +116,26 @@ def ef_margins(prior, r, n: int | None = None) -> np.ndarray:
     return out
 
 
+def envy_free_margins(prior, r, n: int | None = None) -> bool:
+    """Whether every off-diagonal margin of :func:`ef_margins` is strictly positive, within
+    :data:`abm.theory.quantile.MARGIN_RTOL` of the prior's mean (so a rescaled prior gives the
+    same answer, and an exact zero is not "positive" by rounding)."""
+    r = as_r(r, n)
+    marginal = iid_marginal(prior, r.size)
+    margins = ef_margins(prior, r)
+    off = margins[~np.eye(r.size, dtype=bool)]
+    return bool(np.all(strictly_positive(off, integrate_ppf(marginal, 0.0, 1.0))))
+
+
+def min_items_for_margin(margin: float, sd: float) -> int | None:
+    """The smallest m at which an EF margin per item shows through the noise: the expected envy
+    gap m * margin exceeds three standard deviations of the realized gap (at most 2 sd sqrt(m)),
+    i.e. margin * sqrt(m) >= 6 sd. None when the margin is not positive."""
+    if not margin > 0:
+        return None
+    return int(math.ceil((6.0 * sd / margin) ** 2))
+
+
 def coupling_bound(n: int, m: int) -> float:
     """Lemma 3.6 part 1's order: Pick-r and QT-s differ on O(n^2 sqrt(m log m)) items (constant 1 here)."""
     n, m = _check_n(n), _check_n(m)
@@ -129,20 +149,31 @@ class Theorem37Choice:
     margin: float  # Lemma 3.6's EF margin of Pick-(2-sqrt2)/2 for agent 1 against agent 2
     alpha: float  # alpha of the chosen r as m grows
     reason: str
+    margin_at_m: float | None = None  # smallest EF margin per item of the chosen r (None without m)
+    min_items: int | None = None  # smallest m from which the chosen r's margin shows (see min_items_for_margin)
+    finite_m: str = ""  # what holds at the given m, in words
 
 
 def theorem_3_7_r(prior, m: int | None = None) -> Theorem37Choice:
     """Theorem 3.7 (appendix E): Pick-(2-sqrt2)/2 if its EF condition holds, else Pick-(1/2 - m^(-1/4)).
 
     The condition is r E[X | F(X) >= 1-r] > (1-r) E[X | F(X) < 1-r] at r = (2-sqrt2)/2; the
-    other pair's condition holds because r < 1/2. ``m`` is needed only in the second case.
+    other pair's condition holds because r < 1/2. It is strict: a margin within
+    ``MARGIN_RTOL`` of the prior's mean fails it (uniform priors meet it with equality), so
+    the branch is the same at every scale. ``m`` is needed in the second case; given, the
+    choice also reports the chosen r's margin at that m and the smallest m from which
+    that margin shows (the theorem itself is a statement as m grows).
     """
     marginal = iid_marginal(prior, 2)
     r0 = PROPOSITION_3_3_R
+    mean = integrate_ppf(marginal, 0.0, 1.0)
     margin = integrate_ppf(marginal, 1 - r0, 1.0) - integrate_ppf(marginal, 0.0, 1 - r0)
-    if margin > 0:
-        return Theorem37Choice(r0, "envy-free", margin, alpha_pick_r(prior, [r0]),
-                               f"Pick-(2-sqrt2)/2 is envy-free w.h.p. (margin {margin:.6g} > 0); Proposition 3.3 gives the welfare")
+    sd = marginal.std()
+    if strictly_positive(margin, mean):
+        return _with_finite_m(Theorem37Choice(
+            r0, "envy-free", margin, alpha_pick_r(prior, [r0]),
+            f"Pick-(2-sqrt2)/2 is envy-free w.h.p. (margin {margin:.6g} > 0); Proposition 3.3 gives the welfare"),
+            prior, m, sd, lambda _m: r0)
     if m is None:
         raise TfdError("the EF condition of Pick-(2-sqrt2)/2 fails for this prior; Theorem 3.7 then uses "
                        "r = 1/2 - m^(-1/4): give the number of items m")
@@ -150,9 +181,41 @@ def theorem_3_7_r(prior, m: int | None = None) -> Theorem37Choice:
     r = 0.5 - m ** -0.25
     if r < 0:
         raise TfdError(f"m = {m} is too small for r = 1/2 - m^(-1/4) to be a share")
-    return Theorem37Choice(r, "fallback", margin, alpha_pick_r(prior, [r]),
-                           f"Pick-(2-sqrt2)/2 fails its EF condition (margin {margin:.6g} <= 0); "
-                           f"Pick-(1/2 - m^-1/4) is EF w.h.p. and at least 7/8 - o(1) of the optimum")
+    return _with_finite_m(Theorem37Choice(
+        r, "fallback", margin, alpha_pick_r(prior, [r]),
+        f"Pick-(2-sqrt2)/2 fails its strict EF condition (margin {margin:.6g}, not > 0 within {MARGIN_RTOL:g} "
+        f"of the mean); Pick-(1/2 - m^-1/4) is EF w.h.p. as m grows and at least 7/8 - o(1) of the optimum"),
+        prior, m, sd, lambda _m: 0.5 - _m ** -0.25)
+
+
+def _with_finite_m(choice: Theorem37Choice, prior, m, sd: float, r_at) -> Theorem37Choice:
+    """Add the chosen rule's EF margin at m and the smallest m from which it shows."""
+    if m is None:
+        return choice
+    at_m = float(np.nanmin(ef_margins(prior, [r_at(m)])))
+
+    def shows(k: int) -> bool:
+        if r_at(k) <= 0:
+            return False
+        need = min_items_for_margin(float(np.nanmin(ef_margins(prior, [r_at(k)]))), sd)
+        return need is not None and k >= need
+
+    lo, hi = 1, 2
+    while not shows(hi):  # the margin grows with m for the fallback; constant for the EF branch
+        lo, hi = hi, hi * 2
+        if hi > 10**15:
+            hi = None
+            break
+    if hi is not None:
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if shows(mid) else (mid, hi)
+    holds = hi is not None and m >= hi
+    text = (f"at m = {m}: smallest EF margin per item {at_m:+.4g}; "
+            + (f"it shows from m = {hi} on (margin x sqrt(m) >= 6 sd), so EF w.h.p. is expected here"
+               if holds else f"it shows only from m = {hi} on, so EF is not yet expected at this m"
+               if hi is not None else "it never shows"))
+    return Theorem37Choice(choice.r, choice.case, choice.margin, choice.alpha, choice.reason, at_m, hi, text)
 
 
 @dataclass(frozen=True)

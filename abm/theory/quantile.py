@@ -10,7 +10,22 @@ hard instance), so each piece is smooth and ``quad`` is exact to its tolerance.
 
 from __future__ import annotations
 
-__all__ = ["integrate_ppf", "partial_expectation", "expected_max"]
+__all__ = ["integrate_ppf", "partial_expectation", "expected_max", "MARGIN_RTOL", "strictly_positive"]
+
+#: A margin within this fraction of the prior's mean counts as zero. The paper's conditions
+#: are strict inequalities ("> 0"); a margin that is zero in exact arithmetic comes out as
+#: +-1e-16 after quadrature, with a sign that depends on the prior's scale. Within the
+#: tolerance the strict inequality fails, whatever the rounding said.
+MARGIN_RTOL = 1e-9
+
+
+def strictly_positive(margin, scale: float):
+    """``margin > 0`` as the paper's strict inequalities demand, robust to rounding: the margin
+    must exceed ``MARGIN_RTOL`` times ``scale`` (the prior's mean, so rescaling the prior
+    rescales both sides). Works elementwise on arrays; NaN is not positive."""
+    import numpy as np
+
+    return np.asarray(margin) > MARGIN_RTOL * abs(float(scale))
 
 
 def integrate_ppf(marginal, lo: float, hi: float, weight=None) -> float:
