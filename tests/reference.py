@@ -16,13 +16,15 @@ def preference(bids_row):
 
 def pick_r(bids, r):
     """Definition 3.4 with t_i = floor(m sum_{j<=i} r_j) - floor(m sum_{j<i} r_j)."""
+    from fractions import Fraction
+
     n, m = bids.shape
     owner = [None] * m
-    cum = 0.0
+    cum = Fraction(0)
     prev = 0
-    for i in range(n):
-        cum = 1.0 if i == n - 1 else cum + r[i]
-        upto = math.floor(m * cum + 1e-9)
+    for i in range(n):  # exact arithmetic on the shares as written in decimals
+        cum = Fraction(1) if i == n - 1 else cum + Fraction(repr(float(r[i])))
+        upto = math.floor(m * cum)
         t = upto - prev
         prev = upto
         remaining = [j for j in preference(bids[i]) if owner[j] is None]

@@ -41,7 +41,8 @@ def test_picking_with_one_size_is_pick_r(data):
     picker = data.draw(st.integers(0, 1))
     got = Picking(picker, sizes=[k]).allocate(bids)
     order = [picker, 1 - picker]
-    expected = np.asarray(order)[mechanisms.get("pick-r", r=[k / m, 1 - k / m]).allocate(bids[:, order, :])]
+    share = f"{k}/{m},{m - k}/{m}"  # exact shares: k/m as a float may sit just below k/m
+    expected = np.asarray(order)[mechanisms.get("pick-r", r=share).allocate(bids[:, order, :])]
     np.testing.assert_array_equal(got, expected)
 
 

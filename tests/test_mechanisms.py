@@ -65,12 +65,14 @@ def test_pick_r_gives_agent_i_exactly_t_i_items(data):
     bids = data.draw(bid_matrix(batch=True))
     n, m = bids.shape[-2:]
     r = data.draw(share_vector(n))
-    owner = mechanisms.get("pick-r", r=r).allocate(bids)
-    t = quotas(r, m)
-    assert t.sum() == m
+    mech = mechanisms.get("pick-r", r=r)
+    owner = mech.allocate(bids)
+    exact = mech.shares(n)  # the decimal shares, the last taking exactly the rest
+    t = quotas(exact, m)
+    assert t.sum() == m and (t == quotas(r, m)).all()
     for i in range(n):
         assert ((owner == i).sum(axis=-1) == t[i]).all()
-        assert t[i] in (math.floor(r[i] * m), math.ceil(r[i] * m))  # Definition 3.4's note
+        assert t[i] in (math.floor(exact[i] * m), math.ceil(exact[i] * m))  # Definition 3.4's note
 
 
 @given(data=st.data())
@@ -249,3 +251,34 @@ def test_round_robin_large_batches_use_the_vectorized_path_and_match_the_definit
     owner = mechanisms.get("round-robin").allocate(bids)
     assert bids.shape[0] >= mechanisms.RoundRobin.VECTORIZE_FROM
     np.testing.assert_array_equal(owner, np.stack([reference.round_robin(b) for b in bids]))
+
+
+# -- Exact rules computed exactly (issue 11) ----------------------------------------------------
+
+def test_pick_r_quotas_follow_definition_3_4_exactly_on_decimal_shares():
+    from abm.mechanisms import quotas
+
+    assert quotas([0.29, 0.71], 100).tolist() == [29, 71]
+    assert quotas([0.29999999999, 0.70000000001], 10).tolist() == [2, 8]  # floor(2.9999999999) = 2
+    assert quotas([0.3, 0.3, 0.4], 10).tolist() == [3, 3, 4]
+    assert quotas([0.1] * 10, 10).tolist() == [1] * 10  # sums of 0.1 are exact in decimals
+    assert mechanisms.get("pick-r").quotas(3, 3).tolist() == [1, 1, 1]  # equal shares are exactly 1/n
+    assert mechanisms.get("pick-r", r="1/3,1/3,1/3").quotas(3, 3).tolist() == [1, 1, 1]
+    assert mechanisms.get("pick-r", r=[1 / 3, 1 / 3, 1 / 3]).quotas(3, 3).tolist() == [0, 1, 2]  # 0.3333333333333333
+    assert mechanisms.from_spec(mechanisms.get("pick-r", r="1/3,2/3").spec()).quotas(2, 3).tolist() == [1, 2]
+    for m in range(1, 60):
+        for r1 in (0.01, 0.07, 0.29, 0.33, 0.5, 0.57, 0.99):
+            assert quotas([r1, 1 - r1], m)[0] == (m * round(r1 * 100)) // 100
+
+
+def test_the_exchange_never_trades_on_a_decimal_indifference():
+    from fractions import Fraction
+
+    ex = mechanisms.Exchange([1, 2])
+    grid = [k / 10 for k in range(11)]
+    rng = np.random.default_rng(0)
+    bids = np.array(grid)[rng.integers(0, 11, (4000, 2, 3))]
+    exact = lambda b, S: sum(Fraction(repr(float(x))) * (1 if j in S else -1) for j, x in enumerate(b))  # noqa: E731
+    want = [(exact(b[0], {0}) > 0) and (exact(b[1], {1, 2}) > 0) for b in bids]
+    np.testing.assert_array_equal(ex.trades(bids), want)
+    assert not ex.trades(np.array([[0.9, 0.6, 0.3], [0.0, 1.0, 1.0]]))  # 0.9 = 0.6 + 0.3: no trade

@@ -16,7 +16,7 @@ import numpy as np
 
 from abm.errors import MechanismError
 from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo, oracle_binding
-from abm.mechanisms.picking import select_top, top_t
+from abm.mechanisms.picking import decimal_fraction, select_top, top_t
 
 __all__ = ["Picking", "Exchange", "Composition", "Component", "random_composition"]
 
@@ -103,7 +103,7 @@ class Picking(Mechanism):
             # The best bundle of size k is the top k; partitioning at every menu size puts each
             # top-k set in the last k places (its cut value at place m - k), so prefix sums give
             # every size's value at once.
-            cuts = sorted({m - int(k) for k in self.sizes if 0 < k < m})
+            cuts = sorted({m - int(k) for k in self.sizes if 0 < k <= m})  # k = m needs the minimum in place
             part = np.partition(mine, cuts, axis=-1) if cuts else np.sort(mine, axis=-1)
             prefix = np.concatenate([np.zeros(mine.shape[:-1] + (1,)), np.cumsum(part, axis=-1)], axis=-1)
             value = prefix[..., -1:] - prefix[..., m - self.sizes]  # best bundle of each size
@@ -187,11 +187,27 @@ class Exchange(Mechanism):
         return mask
 
     def prefers_swap(self, report: np.ndarray, agent: int) -> np.ndarray:
-        """Whether ``agent`` (0 or 1) strictly prefers the other's endowment by ``report (..., m)``."""
-        S = self.endowed(report.shape[-1])
-        in_S = report @ S.astype(float)
-        in_T = report @ (~S).astype(float)
-        return in_T > in_S if agent == 0 else in_S > in_T
+        """Whether ``agent`` (0 or 1) strictly prefers the other's endowment by ``report (..., m)``.
+
+        Decided exactly: the difference of the two sums is computed in floating point, and
+        where it lies within that sum's rounding error bound it is recomputed in rational
+        arithmetic on the decimal bids (:func:`abm.mechanisms.picking.decimal_fraction`), so
+        0.9 against 0.6 + 0.3 is an indifference (no trade), not a rounding-error preference.
+        """
+        report = np.asarray(report, dtype=float)
+        m = report.shape[-1]
+        S = self.endowed(m)
+        sign = np.where(S, -1.0, 1.0) if agent == 0 else np.where(S, 1.0, -1.0)  # other's minus own
+        diff = report @ sign
+        bound = 2.0 * m * np.finfo(float).eps * (np.abs(report) @ np.ones(m))
+        unsure = np.abs(diff) <= bound
+        if unsure.any():
+            diff = np.array(diff, dtype=float, copy=True)
+            flat_r, flat_d, flat_u = report.reshape(-1, m), diff.reshape(-1), unsure.reshape(-1)
+            for k in np.nonzero(flat_u)[0]:
+                exact = sum(decimal_fraction(x) * int(g) for x, g in zip(flat_r[k], sign))
+                flat_d[k] = float(np.sign(float(exact)))
+        return diff > 0
 
     def trades(self, bids) -> np.ndarray:
         """Whether the swap happens in each instance: ``bids (..., 2, m) -> (...)`` bool."""

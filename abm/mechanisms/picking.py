@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from fractions import Fraction
 
 import numpy as np
 
@@ -17,9 +18,6 @@ from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo
 __all__ = ["PickR", "SerialDictatorship", "QTS", "quotas", "resolve_r", "s_from_r", "r_from_s", "top_t", "select_top",
            "quota_best_response", "quota_best_responses"]
 
-# Products m * sum(r) within this distance of an integer count as that integer, so that
-# r = 0.29 gives 29 of 100 items rather than 28 through floating-point rounding.
-_FLOOR_SLACK = 1e-9
 
 
 def _as_vector(x, name: str) -> np.ndarray:
@@ -34,6 +32,29 @@ def _as_vector(x, name: str) -> np.ndarray:
     if not np.isfinite(v).all():
         raise MechanismError(f"{name} must be finite, got {v.tolist()}")
     return v
+
+
+def _as_fractions(x, name: str) -> list[Fraction]:
+    """Shares as exact rationals: text tokens as written ("0.29", "1/3"), numbers by their
+    decimal text (:func:`decimal_fraction`), Fractions as they are."""
+    tokens = x.split(",") if isinstance(x, str) else list(np.atleast_1d(np.asarray(x, dtype=object)).ravel())
+    out = []
+    for t in tokens:
+        try:
+            f = Fraction(t.strip()) if isinstance(t, str) else decimal_fraction(t)
+        except (ValueError, TypeError, ZeroDivisionError):
+            raise MechanismError(f"{name} must be comma-separated numbers like 0.29,0.71 or fractions like 1/3,2/3, "
+                                  f"got {x!r}") from None
+        out.append(f)
+    if not out:
+        raise MechanismError(f"{name} must be a non-empty list of numbers, got {x!r}")
+    return out
+
+
+def _jsonable_share(f: Fraction):
+    """A float when its decimal text is the exact share, else the text "a/b" (so specs round-trip)."""
+    x = float(f)
+    return x if decimal_fraction(x) == f else f"{f.numerator}/{f.denominator}"
 
 
 def resolve_r(r, n_agents: int) -> np.ndarray:
@@ -57,12 +78,28 @@ def resolve_r(r, n_agents: int) -> np.ndarray:
     return v
 
 
+def decimal_fraction(x) -> Fraction:
+    """The exact rational a number was written as: its shortest decimal text (``repr``), so
+    0.29 is 29/100 and not the binary double just below it."""
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, (int, np.integer)):
+        return Fraction(int(x))
+    return Fraction(repr(float(x)))
+
+
 def quotas(r, n_items: int) -> np.ndarray:
-    """Definition 3.4: t_i = floor(m sum_{j<=i} r_j) - floor(m sum_{j<i} r_j)."""
-    cum = np.concatenate([[0.0], np.cumsum(r)])
-    cum[-1] = 1.0
-    floors = np.floor(n_items * cum + _FLOOR_SLACK).astype(np.int64)
-    return np.diff(floors)
+    """Definition 3.4: t_i = floor(m sum_{j<=i} r_j) - floor(m sum_{j<i} r_j), in exact rational
+    arithmetic on the decimal shares (:func:`decimal_fraction`): 0.29 x 100 is 29, and
+    r = (0.29999999999, 0.70000000001) with m = 10 gives (2, 8). The last cumulative share
+    is 1 (the last agent takes the rest)."""
+    shares = [decimal_fraction(x) for x in np.atleast_1d(r)]
+    cum, floors = Fraction(0), [0]
+    for x in shares[:-1]:
+        cum += x
+        floors.append(math.floor(n_items * cum))
+    floors.append(int(n_items))
+    return np.diff(np.minimum(np.asarray(floors, dtype=np.int64), int(n_items)))
 
 
 def s_from_r(r) -> np.ndarray:
@@ -199,25 +236,35 @@ class PickR(Mechanism):
     )
 
     def __init__(self, r: Sequence[float] | float | str | None = None):
-        self._r = None if r is None else _as_vector(r, "r")
-        if self._r is not None and ((self._r < 0).any() or self._r.sum() > 1 + 1e-9):
+        self._exact = None if r is None else _as_fractions(r, "r")
+        self._r = None if r is None else np.array([float(f) for f in self._exact])
+        if self._r is not None and (not np.isfinite(self._r).all() or (self._r < 0).any()
+                                    or self._r.sum() > 1 + 1e-9):
             raise MechanismError(f"r must be nonnegative and sum to 1, got {self._r.tolist()}")
 
     @property
     def params(self) -> dict:
-        return {"r": None if self._r is None else self._r.tolist()}
+        return {"r": None if self._exact is None else [_jsonable_share(f) for f in self._exact]}
 
     def r(self, n_agents: int) -> np.ndarray:
-        """The full share vector used with ``n_agents`` agents."""
-        if self._r is None:
-            return np.full(n_agents, 1.0 / n_agents)
-        return resolve_r(self._r, n_agents)
+        """The full share vector used with ``n_agents`` agents (floats, for display and theory)."""
+        return np.array([float(f) for f in self.shares(n_agents)])
+
+    def shares(self, n_agents: int) -> list[Fraction]:
+        """The exact shares behind the quotas: equal shares are exactly 1/n; given n - 1 shares,
+        or n shares summing to 1 up to 1e-9, the last agent's is exactly 1 minus the others'
+        (it takes the rest, as Definition 3.4's t_n does)."""
+        if self._exact is None:
+            return [Fraction(1, n_agents)] * n_agents
+        resolve_r(self._r, n_agents)  # the checks, with their messages
+        head = self._exact[: n_agents - 1]
+        return head + [1 - sum(head, Fraction(0))]
 
     def check_agents(self, n_agents: int) -> None:
-        self.r(n_agents)
+        self.shares(n_agents)
 
     def quotas(self, n_agents: int, n_items: int) -> np.ndarray:
-        return quotas(self.r(n_agents), n_items)
+        return quotas(self.shares(n_agents), n_items)
 
     def best_response(self, values, bids, agent):
         n, m = bids.shape[-2:]
@@ -273,10 +320,8 @@ class SerialDictatorship(PickR):
     def params(self) -> dict:
         return {}
 
-    def r(self, n_agents: int) -> np.ndarray:
-        r = np.zeros(n_agents)
-        r[0] = 1.0
-        return r
+    def shares(self, n_agents: int) -> list[Fraction]:
+        return [Fraction(1)] + [Fraction(0)] * (n_agents - 1)
 
 
 class QTS(Mechanism):
