@@ -2,8 +2,10 @@
 
 A strategy turns an agent's private values into bids. It has a ``name``, keeps its
 parameters in its ``repr``, and declares in ``classifier`` what information it uses
-(own values, the prior, the mechanism, others' bids -- "clairvoyant") and whether it
-is random. Strategies never touch the Mesa model: what they may know arrives in a
+(own values, the prior, the mechanism, others' bids -- "clairvoyant"), whether it
+is random, and whether its report always ranks the items as the values do
+("keeps_ranking": such a report cannot change an ordinal mechanism's outcome).
+Strategies never touch the Mesa model: what they may know arrives in a
 :class:`BidContext`, and randomness only through ``context.rng``.
 """
 
@@ -44,6 +46,7 @@ class Strategy:
         "uses_mechanism": False,
         "clairvoyant": False,
         "stochastic": False,
+        "keeps_ranking": False,
     }
 
     @property

@@ -19,7 +19,7 @@ def _exchange_masks(mechanism, m):
 
 class _TradeStance(Strategy):
     classifier = {"uses_own_values": True, "uses_prior": False, "uses_mechanism": True, "clairvoyant": False,
-                  "stochastic": False}
+                  "stochastic": False, "keeps_ranking": False}
     accept = True
 
     def _bid(self, values, context):
@@ -52,7 +52,7 @@ class ExPostBestResponse(Strategy):
 
     name = "ex-post-best-response"
     classifier = {"uses_own_values": True, "uses_prior": False, "uses_mechanism": True, "clairvoyant": True,
-                  "stochastic": False}
+                  "stochastic": False, "keeps_ranking": False}
 
     def _bid(self, values, context):
         if context.others_bids is None:
@@ -73,7 +73,7 @@ class ContestedFirst(Strategy):
 
     name = "contested-first"
     classifier = {"uses_own_values": True, "uses_prior": False, "uses_mechanism": False, "clairvoyant": True,
-                  "stochastic": False}
+                  "stochastic": False, "keeps_ranking": False}
 
     def _bid(self, values, context):
         if context.others_bids is None:
@@ -93,7 +93,7 @@ class InterimBestResponse(Strategy):
 
     name = "interim-best-response"
     classifier = {"uses_own_values": True, "uses_prior": True, "uses_mechanism": True, "clairvoyant": False,
-                  "stochastic": True}
+                  "stochastic": True, "keeps_ranking": False}
 
     def __init__(self, samples: int = 64):
         if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:

@@ -11,7 +11,7 @@ __all__ = ["Scale", "Exaggerate", "Shade", "InflateTopK", "SwapRanks", "ReverseT
            "CardinalNoise"]
 
 _OWN = {"uses_own_values": True, "uses_prior": False, "uses_mechanism": False, "clairvoyant": False,
-        "stochastic": False}
+        "stochastic": False, "keeps_ranking": False}
 
 
 def _positive(x, name):
@@ -36,7 +36,7 @@ class Scale(Strategy):
     Changes nothing under ordinal mechanisms; pays under welfare maximization."""
 
     name = "scale"
-    classifier = dict(_OWN)
+    classifier = {**_OWN, "keeps_ranking": True}  # a positive factor keeps every comparison
 
     def __init__(self, factor: float = 2.0):
         self.factor = _positive(factor, "factor")

@@ -27,7 +27,8 @@ class Noisy(Strategy):
         if not 0 <= p <= 1:
             raise StrategyError(f"p must lie in [0, 1], got {p}")
         self.p = float(p)
-        self.classifier = {**self.strategy.classifier, "stochastic": True}
+        self.classifier = {**self.strategy.classifier, "stochastic": True,
+                           "keeps_ranking": bool(self.strategy.classifier.get("keeps_ranking")) and self.p == 0}
 
     @property
     def params(self):
@@ -57,6 +58,7 @@ class Mixed(Strategy):
         self.classifier = {k: any(s.classifier.get(k, False) for s in self.strategies)
                            for k in self.strategies[0].classifier}
         self.classifier["stochastic"] = True
+        self.classifier["keeps_ranking"] = all(s.classifier.get("keeps_ranking", False) for s in self.strategies)
 
     @property
     def params(self):
@@ -81,7 +83,7 @@ class OnItems(Strategy):
             raise StrategyError(f"fraction must lie in [0, 1], got {fraction}")
         self.fraction = float(fraction)
         self.items = None if items is None else sorted(int(j) for j in items)
-        self.classifier = dict(self.strategy.classifier)
+        self.classifier = {**self.strategy.classifier, "keeps_ranking": False}  # rescaled subsets reorder items
 
     @property
     def params(self):

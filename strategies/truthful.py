@@ -17,6 +17,7 @@ class Truthful(Strategy):
         "uses_mechanism": False,
         "clairvoyant": False,
         "stochastic": False,
+        "keeps_ranking": True,
     }
 
     def _bid(self, values, context):

@@ -56,7 +56,17 @@ class StrategyContract:
         s = self.make()
         for k in s.params:
             assert f"{k}=" in repr(s)
-        assert set(s.classifier) >= {"uses_own_values", "uses_prior", "uses_mechanism", "clairvoyant", "stochastic"}
+        assert set(s.classifier) >= {"uses_own_values", "uses_prior", "uses_mechanism", "clairvoyant", "stochastic",
+                                     "keeps_ranking"}
+
+    def test_keeps_ranking_flag_is_true_of_the_instance(self):
+        # Axelrod's expected_classifier, checked on behaviour: a report declared to keep the
+        # ranking never reorders items (it cannot change an ordinal mechanism's outcome).
+        from abm.mechanisms.ranking import preference_order
+
+        if self.make().classifier["keeps_ranking"]:
+            for seed in range(3):
+                np.testing.assert_array_equal(preference_order(self.bid(seed=seed)), preference_order(self.values))
 
     def test_registered_by_name(self):
         s = self.make()

@@ -32,7 +32,7 @@ import strategies as strategy_registry
 from abm import mechanisms as M
 from abm.audit import witness as W
 from abm.audit.properties import check_ordinal
-from abm.audit.search import exhaustive_reports, high_bid, local_search, utility_of_reports
+from abm.audit.search import exhaustive_reports, high_bid, local_search, probe_reports, utility_of_reports
 from abm.errors import TfdError
 from abm.mechanisms.base import batched_oracle_agrees, check_bids, oracle_binding
 from abm.metrics import utilities
@@ -291,6 +291,10 @@ def _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, bu
             proven = br.proven & attained
             state.record(sl, values, i, br.kind, br.reports, u, ones, proven)
             state.prove(sl, i, proven, br.value, br.kind)
+        if not enumerate_rankings and budget > 0:
+            probes = probe_reports(v_i, np.delete(values, i, axis=1), high_bid(mechanism, values))
+            u, reports = _best_in_family(mechanism, values, i, probes)
+            state.record(sl, values, i, "probes", reports, u, np.full(B, probes.shape[1]), np.zeros(B, dtype=bool))
         if enumerate_rankings or subset_search:
             family = exhaustive_reports(ordinal.holds, m, high_bid(mechanism, values))
             u, reports = _best_in_family(mechanism, values, i, family)
@@ -321,17 +325,20 @@ def _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, bu
 
 
 def _best_in_family(mechanism, values, agent, family):
-    """The best report of ``family (C, m)`` for every profile, in memory-bounded chunks."""
+    """The best report of ``family`` for every profile, in memory-bounded chunks: ``family`` is
+    ``(C, m)`` (the same for every profile) or ``(K, C, m)`` (one family per profile)."""
     K, n, m = values.shape
-    chunk = max(1, 4_000_000 // (family.shape[0] * n * m))
+    per_profile = family.ndim == 3
+    C = family.shape[-2]
+    chunk = max(1, 4_000_000 // (C * n * m))
     u = np.empty(K)
     reports = np.empty((K, m))
     for start in range(0, K, chunk):
         sl = slice(start, min(start + chunk, K))
         size = sl.stop - sl.start
-        uu = utility_of_reports(mechanism, values[sl, agent, :], values[sl], agent,
-                                np.broadcast_to(family, (size,) + family.shape))
+        fam = family[sl] if per_profile else np.broadcast_to(family, (size,) + family.shape)
+        uu = utility_of_reports(mechanism, values[sl, agent, :], values[sl], agent, fam)
         best = np.argmax(uu, axis=-1)
         u[sl] = uu[np.arange(size), best]
-        reports[sl] = family[best]
+        reports[sl] = fam[np.arange(size), best]
     return u, reports

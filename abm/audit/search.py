@@ -20,7 +20,7 @@ import numpy as np
 
 from abm.metrics import utility_of_reports
 
-__all__ = ["utility_of_reports", "exhaustive_reports", "exhaustive_best", "local_search", "high_bid"]
+__all__ = ["utility_of_reports", "exhaustive_reports", "exhaustive_best", "local_search", "high_bid", "probe_reports"]
 
 
 def high_bid(mechanism, bids: np.ndarray) -> float:
@@ -49,6 +49,37 @@ def exhaustive_best(mechanism, values: np.ndarray, bids: np.ndarray, agent: int,
     u = utility_of_reports(mechanism, values, bids, agent, reports)
     k = int(np.argmax(u))
     return float(u[k]), reports[k].copy(), reports.shape[0]
+
+
+def probe_reports(values: np.ndarray, others: np.ndarray, high: float) -> np.ndarray:
+    """Structured misreports that common flaws respond to, ``values (P, m)`` -> ``(P, C, m)``.
+
+    Scaled truths (cardinal rules), "keep the top k, zero the rest" for k from one item to
+    most (rules that read zeros or counts, including "most items zero"), the top items raised
+    to the top bid, coarse levels (ties at any cut), a flat report, the reversed ranking,
+    and reports aimed at the others' bids (``others (P, n-1, m)``): high where they bid
+    highest or lowest. The truth is not among them.
+    """
+    P, m = values.shape
+    order = np.argsort(-values, axis=-1, kind="stable")
+    position = np.empty((P, m), dtype=np.int64)
+    np.put_along_axis(position, order, np.broadcast_to(np.arange(m), (P, m)), axis=-1)
+    top = np.maximum(values.max(axis=-1, keepdims=True), np.finfo(float).tiny)
+    out = [values * f for f in (0.0, 0.5, 2.0, 10.0)]
+    for k in sorted({1, max(1, m // 4), max(1, (m + 1) // 2 - 1), max(1, m // 2), max(1, 3 * m // 4)}):
+        out.append(np.where(position < k, values, 0.0))  # keep the top k
+        out.append(np.where(position < k, high, values))  # raise the top k
+    for levels in (2, 3, 5):
+        out.append(np.floor(values / top * (levels - 0.001)) / (levels - 1) * top)
+    out.append(np.broadcast_to(values.mean(axis=-1, keepdims=True), (P, m)))
+    out.append(np.take_along_axis(np.take_along_axis(values, order, axis=-1)[:, ::-1], position, axis=-1))  # reversed
+    if others.shape[-2]:
+        rival = others.max(axis=-2)
+        rival_pos = np.argsort(np.argsort(-rival, axis=-1, kind="stable"), axis=-1, kind="stable")
+        out.append(np.where(rival_pos < (m + 1) // 2, high, 0.0))  # contested items
+        out.append(np.where(rival_pos >= m // 2, high, 0.0))  # items the others care least about
+        out.append(np.where(rival_pos < (m + 1) // 2, values * 10.0, values))
+    return np.stack(out, axis=1)
 
 
 def _ranking_moves(order: np.ndarray, rng) -> np.ndarray:
@@ -115,7 +146,7 @@ def local_search(mechanism, values: np.ndarray, bids: np.ndarray, agent: int, bu
                 cand[jitter] = cur_b[jitter] * np.exp(0.5 * rng.standard_normal((int(jitter.sum()), m)))
             u = utility_of_reports(mechanism, values, bids, agent, cand[:, None, :])[:, 0]
             spent += 1
-            better = u > cur_u
+            better = u >= cur_u  # sideways moves too: flaws hide behind plateaus (zeros, ties)
             cur_u = np.where(better, u, cur_u)
             cur_b[better] = cand[better]
             if ordinal:

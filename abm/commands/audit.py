@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from abm.commands.common import emit, parameter, positive_int, seed, unit_interval, vector
@@ -45,6 +46,18 @@ def add(sub) -> None:
                    help="own-value draws (types) per agent")
     b.add_argument("--samples", type=positive_int, default=200, help="draws of the others per type")
     b.set_defaults(run=run_bic)
+
+    z = asub.add_parser("mutants", help="the mutant zoo: does the audit catch manipulable variants of the catalogue?",
+                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    z.add_argument("--items", type=positive_int, default=50, help="items per profile")
+    z.add_argument("--profiles", type=positive_int, default=200, help="profiles per DSIC audit (BIC: profiles / 5 types)")
+    z.add_argument("--workers", type=positive_int, default=2, help="processes")
+    z.add_argument("--seed", type=seed, default=0)
+    z.add_argument("--only", action="append", metavar="ENTRY", help="audit only these entries (repeatable)")
+    z.add_argument("--list", action="store_true", help="list the entries and exit")
+    z.add_argument("--json", action="store_true")
+    z.add_argument("--out", help="folder for mutants.csv, mutants.parquet and summary.json")
+    z.set_defaults(run=run_mutants)
 
     r = asub.add_parser("replay", help="re-check a saved witness")
     r.add_argument("witness", help="witness.json from an audit's --out folder")
@@ -162,3 +175,37 @@ def run_replay(args) -> int:
     emit(r, args.json, [f"{'confirmed' if r['confirmed'] else 'NOT confirmed'}: agent {w.agent} gains "
                         f"{r['gain']:.6g} (saved {r['saved_gain']:.6g}); allocations match: {r['allocations_match']}"])
     return 0 if r["confirmed"] else 1
+
+
+def run_mutants(args) -> int:
+    import json
+    from pathlib import Path
+
+    from abm import mutants
+
+    if args.list:
+        for name in mutants.names():
+            print(name)
+        return 0
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+
+    def progress(row):
+        print(f"  {row['outcome']:<11} {row['entry']:<45} {row['seconds']:6.2f} s  {row['by']}", file=sys.stderr,
+              flush=True)
+
+    frame, s = mutants.run_zoo(args.items, args.profiles, args.seed, args.workers, args.only, progress)
+    if args.out:
+        frame.to_csv(out / "mutants.csv", index=False)
+        frame.to_parquet(out / "mutants.parquet", index=False)
+        (out / "summary.json").write_text(json.dumps(s, indent=2))
+        s = {**s, "written": str(out)}
+    pct = lambda x: "n/a" if x is None else f"{x:.0%}"  # noqa: E731
+    lines = [f"mutant zoo: {len(frame)} entries, m = {args.items}, {args.profiles} profiles, seed {args.seed}",
+             f"  DSIC mutants caught: {pct(s['dsic_kill_rate'])}; BIC mutants caught: {pct(s['bic_kill_rate'])}",
+             f"  missed: {', '.join(s['missed']) or 'none'}; false alarms on originals: "
+             f"{', '.join(s['false_alarms']) or 'none'}",
+             f"  audit time {s['seconds_total']:.1f} s in all"]
+    emit({**s, "rows": frame.to_dict(orient="records")}, args.json, lines)
+    return 0 if not s["false_alarms"] else 1
