@@ -15,6 +15,7 @@ reached by the theory's own margin are marked inconclusive with the reason, not 
 from __future__ import annotations
 
 import json
+import math
 import time
 import zlib
 from contextlib import contextmanager
@@ -25,25 +26,53 @@ import numpy as np
 
 from abm import __version__
 
-__all__ = ["Claim", "Context", "MODES"]
+__all__ = ["Claim", "Context", "MODES", "RATE", "NONNEGATIVE", "REAL"]
 
 MODES = ("quick", "default", "full")
 
 
 @dataclass
 class Claim:
+    """One checked claim. ``paper_value`` is the number the paper states or implies (None when it
+    states none); ``threshold`` is the allowance the verdict uses, with ``threshold_reason``;
+    ``domain_low``/``domain_high`` bound the measured quantity, so a reader (and a test) can see
+    that some value in that range would break the rule: no check that cannot fail."""
+
     claim: str
-    predicted: float | None
+    paper_value: float | None
+    threshold: float | None
+    threshold_reason: str
     measured: float
     ci_low: float
     ci_high: float
     verdict: str
     rule: str
+    kind: str  # at_least, at_most, matches, asymptotic, bic
+    domain_low: float | None
+    domain_high: float | None
+    tolerance: float = 0.0
     note: str = ""
+
+    def violable(self) -> bool:
+        """Whether some value of the measured quantity's domain breaks the rule."""
+        lo = -math.inf if self.domain_low is None else self.domain_low
+        hi = math.inf if self.domain_high is None else self.domain_high
+        t = self.threshold
+        if self.kind in ("at_least", "asymptotic"):
+            return lo < t
+        if self.kind in ("at_most", "bic"):
+            return hi > t
+        return lo < t - self.tolerance or hi > t + self.tolerance  # matches
 
 
 def _f(x):
     return None if x is None else float(x)
+
+
+#: Domains of the usual measured quantities.
+RATE = (0.0, 1.0)
+NONNEGATIVE = (0.0, None)
+REAL = (None, None)
 
 
 class Context:
@@ -76,32 +105,74 @@ class Context:
             self._progress(n)
 
     # -- claims -----------------------------------------------------------------------
-    def _add(self, claim, predicted, measured, lo, hi, verdict, rule, note):
-        self.claims.append(Claim(claim, _f(predicted), _f(measured), _f(lo), _f(hi), verdict, rule, note))
+    def _add(self, claim, kind, threshold, measured, lo, hi, verdict, rule, note, paper, reason, domain, tolerance=0.0):
+        if domain[0] is not None and domain[1] is not None and not domain[0] <= domain[1]:
+            raise ValueError(f"bad domain {domain} for claim {claim!r}")
+        self.claims.append(Claim(claim, _f(paper), _f(threshold), reason, _f(measured), _f(lo), _f(hi), verdict, rule,
+                                 kind, _f(domain[0]), _f(domain[1]), float(tolerance), note))
         return verdict
 
-    def at_least(self, claim, measured, ci_low, ci_high, threshold, note=""):
+    def at_least(self, claim, measured, ci_low, ci_high, threshold, note="", paper=None, reason="",
+                 domain=RATE):
+        """Reproduced if the interval lies at or above ``threshold``. ``paper``: the paper's own
+        number, where it states one; ``reason``: why the threshold is what it is."""
         verdict = "reproduced" if ci_low >= threshold else ("not reproduced" if ci_high < threshold else "inconclusive")
-        return self._add(claim, threshold, measured, ci_low, ci_high, verdict, f">= {threshold:.6g}", note)
+        return self._add(claim, "at_least", threshold, measured, ci_low, ci_high, verdict, f">= {threshold:.6g}", note,
+                         paper, reason, domain)
 
-    def at_most(self, claim, measured, ci_low, ci_high, threshold, note=""):
+    def at_most(self, claim, measured, ci_low, ci_high, threshold, note="", paper=None, reason="",
+                domain=NONNEGATIVE):
         verdict = "reproduced" if ci_high <= threshold else ("not reproduced" if ci_low > threshold else "inconclusive")
-        return self._add(claim, threshold, measured, ci_low, ci_high, verdict, f"<= {threshold:.6g}", note)
+        return self._add(claim, "at_most", threshold, measured, ci_low, ci_high, verdict, f"<= {threshold:.6g}", note,
+                         paper, reason, domain)
 
-    def matches(self, claim, measured, ci_low, ci_high, predicted, tolerance=0.0, note=""):
+    def matches(self, claim, measured, ci_low, ci_high, predicted, tolerance=0.0, note="", paper=None, reason="",
+                domain=RATE):
+        """Reproduced if ``predicted`` lies in the interval widened by ``tolerance``. ``paper``
+        defaults to ``predicted``: a prediction here is the paper's number or computed from it."""
         ok = ci_low - tolerance <= predicted <= ci_high + tolerance
         rule = f"= {predicted:.6g} (+/- {tolerance:.3g} allowance)"
-        return self._add(claim, predicted, measured, ci_low, ci_high, "reproduced" if ok else "not reproduced", rule,
-                         note)
+        return self._add(claim, "matches", predicted, measured, ci_low, ci_high, "reproduced" if ok else "not reproduced",
+                         rule, note, predicted if paper is None else paper, reason, domain, tolerance)
 
-    def asymptotic(self, claim, measured, ci_low, ci_high, threshold, reached: bool, note=""):
+    def asymptotic(self, claim, measured, ci_low, ci_high, threshold, reached: bool, note="", paper=None, reason="",
+                   domain=RATE):
         """``at_least`` for an m -> infinity claim; if the theory says the regime is not reached
         at this m (``reached`` False) a failure is reported as inconclusive, with the reason."""
         verdict = "reproduced" if ci_low >= threshold else ("not reproduced" if ci_high < threshold else "inconclusive")
         if verdict == "not reproduced" and not reached:
             verdict = "inconclusive"
             note = (note + "; " if note else "") + "the asymptotic regime is not reached at this m (see margin)"
-        return self._add(claim, threshold, measured, ci_low, ci_high, verdict, f">= {threshold:.6g} as m grows", note)
+        return self._add(claim, "asymptotic", threshold, measured, ci_low, ci_high, verdict,
+                         f">= {threshold:.6g} as m grows", note, paper, reason, domain)
+
+    def bic(self, claim, audit, threshold, reason, note=""):
+        """A "no interim gain" claim from a BIC audit, earned by every deviation: reproduced only
+        when each deviation's Bonferroni-corrected upper bound lies below ``threshold`` and p_t
+        shows no significant increase; not reproduced when the headline (the per-type best
+        response, selected on one set of draws and evaluated on fresh ones) is significantly
+        above it; inconclusive otherwise, with the count of deviations above the threshold."""
+        from abm.audit.bic import above
+
+        s, frame = audit.summary, audit.frame
+        h = s["headline"]
+        n_above = above(frame, threshold)
+        increase = s.get("p_t_increase") or {}
+        if n_above == 0 and not increase.get("significant"):
+            verdict = "reproduced"
+        elif h["ci_low"] > threshold or increase.get("significant"):
+            verdict = "not reproduced"
+        else:
+            verdict = "inconclusive"
+        detail = (f"headline: agent {h['agent']}'s per-type best response; {n_above} of {len(frame)} deviations' "
+                  f"corrected upper bounds reach the threshold (largest {s['max_upper_corrected']:.3g})")
+        if s.get("left_out"):
+            detail += f"; left out: {', '.join(s['left_out'])} ({s['left_out_note']})"
+        if increase:
+            detail += f"; largest p_t increase z = {increase['z']:.2f} (corrected p = {increase['p_value_corrected']:.3g})"
+        note = (note + "; " if note else "") + detail
+        return self._add(claim, "bic", threshold, h["mean_gain"], h["ci_low"], h["upper_corrected"], verdict,
+                         f"every deviation's corrected upper bound < {threshold:.6g}", note, 0.0, reason, REAL)
 
     # -- outputs ----------------------------------------------------------------------
     def save(self, name: str, frame) -> None:

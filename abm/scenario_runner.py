@@ -55,6 +55,10 @@ def _num(x):
     return "" if x is None else f"{x:.6g}"
 
 
+def _rule(c: dict) -> str:
+    return c["rule"] + (f" ({c['threshold_reason']})" if c.get("threshold_reason") else "")
+
+
 def write_report(out, results: list[dict]) -> tuple[Path, Path]:
     """``report.md`` and ``report.html`` gathering every claim's verdict and every figure."""
     out = Path(out)
@@ -72,10 +76,11 @@ def write_report(out, results: list[dict]) -> tuple[Path, Path]:
                   f"{v.count('inconclusive')} | {v.count('not reproduced')} |")
     for r in results:
         md += ["", f"## {r['title']}", f"<a id=\"{r['scenario']}\"></a>", "", r.get("description", ""), "",
-               "| claim | rule | measured | interval | verdict | note |", "|---|---|---|---|---|---|"]
+               "| claim | paper | rule (why this threshold) | measured | interval | verdict | note |",
+               "|---|---|---|---|---|---|---|"]
         for c in r["claims"]:
-            md.append(f"| {c['claim']} | {c['rule']} | {_num(c['measured'])} | [{_num(c['ci_low'])}, "
-                      f"{_num(c['ci_high'])}] | **{_MARK[c['verdict']]}** | {c['note']} |")
+            md.append(f"| {c['claim']} | {_num(c['paper_value'])} | {_rule(c)} | {_num(c['measured'])} | "
+                      f"[{_num(c['ci_low'])}, {_num(c['ci_high'])}] | **{_MARK[c['verdict']]}** | {c['note']} |")
         md.append("")
         md += [f"![{f}]({r['scenario']}/{f})" for f in r["figures"]]
         md.append("\nData: " + ", ".join(f"`{r['scenario']}/{t}`" for t in r["tables"]) + f" ({r['seconds']} s)")
@@ -86,7 +91,7 @@ def write_report(out, results: list[dict]) -> tuple[Path, Path]:
          "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;font-size:14px}"
          "img{max-width:48%;margin:4px;border:1px solid #eee}.v{font-weight:bold}</style></head><body>",
          "<h1>Truthful fair division under stochastic valuations: reproduction report</h1>",
-         f"<p>{html.escape(md[2])}</p><table><tr><th>scenario</th><th>claims</th><th>reproduced</th>"
+         f"<p>{html.escape(md[2].replace('`', ''))}</p><table><tr><th>scenario</th><th>claims</th><th>reproduced</th>"
          "<th>inconclusive</th><th>not reproduced</th></tr>"]
     for r in results:
         v = [c["verdict"] for c in r["claims"]]
@@ -96,10 +101,11 @@ def write_report(out, results: list[dict]) -> tuple[Path, Path]:
     h.append("</table>")
     for r in results:
         h.append(f"<h2 id='{r['scenario']}'>{html.escape(r['title'])}</h2><p>{html.escape(r.get('description', ''))}</p>")
-        h.append("<table><tr><th>claim</th><th>rule</th><th>measured</th><th>interval</th><th>verdict</th>"
-                 "<th>note</th></tr>")
+        h.append("<table><tr><th>claim</th><th>paper</th><th>rule (why this threshold)</th><th>measured</th>"
+                 "<th>interval</th><th>verdict</th><th>note</th></tr>")
         for c in r["claims"]:
-            h.append(f"<tr><td>{html.escape(c['claim'])}</td><td>{html.escape(c['rule'])}</td>"
+            h.append(f"<tr><td>{html.escape(c['claim'])}</td><td>{_num(c['paper_value'])}</td>"
+                     f"<td>{html.escape(_rule(c))}</td>"
                      f"<td>{_num(c['measured'])}</td><td>[{_num(c['ci_low'])}, {_num(c['ci_high'])}]</td>"
                      f"<td class='v' style='color:{_COLOR[c['verdict']]}'>{_MARK[c['verdict']]}</td>"
                      f"<td>{html.escape(c['note'])}</td></tr>")

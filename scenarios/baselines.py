@@ -39,14 +39,16 @@ def run(ctx):
                         "exact": s["exact"]})
         if s["claim"] == "DSIC":
             ctx.matches(f"{label}: no profitable lie (max gain, exact search over {K} profiles)", s["max_gain"],
-                        s["max_gain"], s["max_gain"], 0.0, tolerance=1e-9,
+                        s["max_gain"], s["max_gain"], 0.0, tolerance=1e-9, reason="floating point",
+                        domain=(0.0, None),
                         note=f"violation rate <= {s['violation_rate_upper']:.3g} ({100 * CONFIDENCE:g}%)")
         else:
             confirmed = a.shrunk is not None and replay(a.shrunk)["confirmed"]
             if a.shrunk is not None:
                 (ctx.out / f"witness-{mech.name}.json").write_text(a.shrunk.to_json())
             ctx.at_least(f"{label}: lies pay (max gain; shrunk witness replays: {confirmed})", s["max_gain"],
-                         s["max_gain"], s["max_gain"] if confirmed else 0.0, 1e-9,
+                         s["max_gain"], s["max_gain"] if confirmed else 0.0, 1e-9, domain=(0.0, None),
+                         reason="any gain above floating point",
                          note=f"violation rate {s['violation_rate']:.3f}, mean relative gain "
                               f"{s['mean_relative_gain']:.1%}")
         ctx.step()

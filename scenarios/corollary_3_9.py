@@ -27,7 +27,7 @@ def run(ctx):
     worst = t.loc[t["alpha"].idxmin()]
     ctx.at_least(f"the optimal Pick-r's alpha is at least beta on the panel, n = 2..{n_max} "
                  f"(worst: {worst['prior']}, n = {int(worst['n'])})", worst["alpha"], worst["alpha"], worst["alpha"],
-                 beta, note="theory, exact integrals")
+                 beta, note="theory, exact integrals", paper=beta, reason="Kertz's beta, computed")
     ctx.step()
 
     m, instances = ctx.pick(500, 2000, 10000), ctx.pick(60, 150, 400)
@@ -41,7 +41,7 @@ def run(ctx):
     ctx.save("simulated", f)
     w = f.loc[f["ratio"].idxmin()]
     ctx.at_least(f"simulated optimal Pick-r is at least beta - o(1) (worst: {w['prior']}, n = {int(w['n'])}, m = {m})",
-                 w["ratio"], w["ci_low"], w["ci_high"], beta - O1_ALLOWANCE)
+                 w["ratio"], w["ci_low"], w["ci_high"], beta - O1_ALLOWANCE, paper=beta, reason=f"o(1) allowance {O1_ALLOWANCE} at finite m")
     ctx.step()
 
     cells = ctx.pick(60, 150, 400)
@@ -57,7 +57,8 @@ def run(ctx):
     lowest = a["a_n_lower"].min()
     decreasing = bool(np.all(np.diff(a["a_n_upper"].to_numpy()) < 0))
     ctx.at_least(f"a_n >= beta for n = 1..{n_max}" + (" and a_n decreases" if decreasing else ""), lowest, lowest,
-                 lowest, beta, note=f"beta = {beta:.6f}; decreasing: {decreasing}")
+                 lowest, beta, note=f"beta = {beta:.6f}; decreasing: {decreasing}", paper=beta,
+                 reason="Kertz's beta, computed")
     ctx.step()
     with ctx.figure("a_n", "Hill-Kertz a_n (bracket) and the panel's optimal Pick-r", "agents n",
                     "welfare ratio", legend_outside=True) as ax:

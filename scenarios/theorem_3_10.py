@@ -34,13 +34,14 @@ def run(ctx):
             ctx.asymptotic(f"{label}, n = {n}: EF w.h.p. (eps = {choice.eps:.3g}; rate at m = {ms[-1]})",
                            last["ef_rate"], last["ef_low"], last["ef_high"], 0.9,
                            reached=ef_regime_reached(choice.min_margin, ms[-1], prior),
-                           note=f"smallest EF margin {choice.min_margin:+.4f}")
+                           note=f"smallest EF margin {choice.min_margin:+.4f}", paper=1.0,
+                           reason="'with high probability': at least 90% at this m")
             ctx.step()
     frame = rows(records)
     ctx.save("theorem_3_10", frame)
     worst = frame.loc[frame["ratio"].idxmin()]
     ctx.at_least(f"welfare ratio at least 1/2 (worst: {worst['prior']}, n = {int(worst['n'])}, m = {int(worst['m'])})",
-                 worst["ratio"], worst["ratio_low"], worst["ratio_high"], 0.5)
+                 worst["ratio"], worst["ratio_low"], worst["ratio_high"], 0.5, paper=0.5, reason="the paper's bound")
     with ctx.figure("ef_rate", "Theorem 3.10's Pick-r: envy-free rate", "items m (log scale)",
                     "P(allocation is envy-free)", legend_outside=True) as ax:
         for (label, n), g in frame.groupby(["prior", "n"], sort=False):

@@ -35,9 +35,10 @@ def run(ctx):
         ctx.asymptotic(f"{label}: Pick-{last['r']:.3f} ({last['case']}) is EF w.h.p. (rate at m = {ms[-1]})",
                        last["ef_rate"], last["ef_low"], last["ef_high"], 0.9,
                        reached=ef_regime_reached(last["margin"], ms[-1], prior),
-                       note=f"EF margin per item {last['margin']:+.4f}")
+                       note=f"EF margin per item {last['margin']:+.4f}", paper=1.0,
+                       reason="'with high probability': at least 90% at this m")
         ctx.at_least(f"{label}: ratio at m = {ms[-1]} at least (2+sqrt2)/4 - o(1)", last["ratio"], last["ratio_low"],
-                     last["ratio_high"], TARGET - O1_ALLOWANCE)
+                     last["ratio_high"], TARGET - O1_ALLOWANCE, paper=TARGET, reason=f"o(1) allowance {O1_ALLOWANCE} at finite m")
         ctx.step()
     frame = rows(records)
     ctx.save("theorem_3_7", frame)

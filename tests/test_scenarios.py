@@ -29,7 +29,8 @@ def test_scenario_verdicts(report, name):
     summary = json.loads((out / name / "summary.json").read_text())
     assert summary["claims"], "a scenario must check at least one claim"
     for c in summary["claims"]:
-        assert set(c) >= {"claim", "predicted", "measured", "ci_low", "ci_high", "verdict"}
+        assert set(c) >= {"claim", "paper_value", "threshold", "threshold_reason", "measured", "ci_low", "ci_high",
+                          "verdict", "domain_low", "domain_high"}
         assert c["verdict"] in {"reproduced", "inconclusive", "not reproduced"}
         assert c["verdict"] != "not reproduced", c
         assert c["ci_low"] <= c["measured"] + 1e-12 and c["measured"] <= c["ci_high"] + 1e-12
@@ -39,6 +40,38 @@ def test_scenario_verdicts(report, name):
         assert (out / name / fig).stat().st_size > 5000
     for table in summary["tables"]:
         assert (out / name / table).exists() and (out / name / table.replace(".parquet", ".csv")).exists()
+
+
+def _breaks_rule(c: dict, x: float) -> bool:
+    t, tol = c["threshold"], c.get("tolerance", 0.0)
+    if c["kind"] in ("at_least", "asymptotic"):
+        return x < t
+    if c["kind"] in ("at_most", "bic"):
+        return x > t
+    return abs(x - t) > tol
+
+
+def test_every_check_can_fail(report):
+    # For every claim of every summary.json, some value of the measured quantity's range breaks
+    # the rule: a check whose rule holds for every possible measurement proves nothing.
+    out, results = report
+    import math
+
+    for r in results:
+        for c in json.loads((out / r["scenario"] / "summary.json").read_text())["claims"]:
+            lo = -1e300 if c["domain_low"] is None else c["domain_low"]
+            hi = 1e300 if c["domain_high"] is None else c["domain_high"]
+            probes = [lo, hi, (lo + hi) / 2, c["threshold"] - abs(c["threshold"]) * 1e-6 - 1e-12,
+                      c["threshold"] + abs(c["threshold"]) * 1e-6 + 1e-12 + c.get("tolerance", 0.0)]
+            inside = [x for x in probes if lo <= x <= hi and math.isfinite(x)]
+            assert any(_breaks_rule(c, x) for x in inside), (r["scenario"], c["claim"], c["rule"], lo, hi)
+
+
+def test_paper_values_are_the_papers_and_thresholds_say_why(report):
+    _, results = report
+    for r in results:
+        for c in r["claims"]:
+            assert c["threshold_reason"] or c["kind"] == "matches", (r["scenario"], c["claim"])
 
 
 def test_the_report_shows_every_verdict_and_figure(report):
