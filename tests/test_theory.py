@@ -280,3 +280,15 @@ def test_pick_theorem_3_7_allocates_the_same_on_a_rescaled_prior():
         a = mechanisms.get("pick-theorem-3-7", prior="uniform").allocate(values)
         b = mechanisms.get("pick-theorem-3-7", prior=_scaled("uniform", c)).allocate(values * c)
         np.testing.assert_array_equal(a, b)
+
+
+def test_choose_r_and_the_preset_say_what_holds_at_this_m():
+    from abm import mechanisms
+    from abm.theory import theorem_3_7_r
+
+    c = theorem_3_7_r("beta(a=5, b=2)", 10000)
+    assert c.case == "fallback" and c.margin_at_m < 0 and c.min_items > 10000 and "not yet expected" in c.finite_m
+    later = theorem_3_7_r("beta(a=5, b=2)", c.min_items)
+    assert later.margin_at_m > 0 and later.min_items == c.min_items and "is expected here" in later.finite_m
+    note = mechanisms.get("pick-theorem-3-7", prior="beta(a=5, b=2)").notes(2, 10000)
+    assert f"from m = {c.min_items}" in note and "as m grows" in note

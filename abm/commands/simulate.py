@@ -80,6 +80,9 @@ def run_simulate(args) -> int:
                          mechanism_params=params, instances_per_step=args.batch, progress=bar.update)
     summary = model.summary(args.confidence)
     summary["seed"] = args.seed
+    note = model.mechanism.notes(args.agents, args.items)
+    if note:
+        summary["theory_note"] = note
     if args.out:
         write_rows(tidy_rows(model, args.seed), args.out, {"seed": args.seed, **model.parameters})
         summary["out"] = args.out
@@ -105,5 +108,7 @@ def _print_summary(s: dict) -> None:
     for a in s["agents"]:
         print(f"  {a['agent']:>5}  {a['strategy']:<16}  {a['mean_utility']:>12.4g}  {a['mean_items']:>10.4g}  "
               f"{a['mean_gain']:>9.4g}")
+    if "theory_note" in s:
+        print(f"  theory: {s['theory_note']}")
     if "out" in s:
         print(f"  rows written to {s['out']}")

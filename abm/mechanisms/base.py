@@ -142,6 +142,10 @@ class Mechanism:
         """
         return None
 
+    def notes(self, n_agents: int, n_items: int) -> str:
+        """What the paper's theory says about this mechanism at this size, in words ("" if nothing)."""
+        return ""
+
     def exchange_parts(self, n_items: int) -> list:
         """``[(items, Exchange)]``: the exchange components of this mechanism on ``n_items`` items."""
         return []

@@ -97,6 +97,14 @@ class PickTheorem37(_Preset):
         r = theorem_3_7_r(self.prior, m).r
         return [r, 1 - r]
 
+    def notes(self, n_agents, n_items):
+        """Theorem 3.7's choice at this m: the asymptotic statement, the margin at m, and the
+        smallest m from which the chosen r's envy-freeness shows."""
+        from abm.theory import theorem_3_7_r
+
+        c = theorem_3_7_r(self.prior, n_items)
+        return f"{c.reason}; {c.finite_m}"
+
 
 class PickEqualQuota(_Preset):
     info = _info("pick-equal-quota", "Pick-(1/n - eps, ..., 1/n + (n-1) eps), EF w.h.p. with a 1/2 welfare ratio",

@@ -9,6 +9,7 @@ the integrals of :mod:`abm.theory.quantile`.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -193,29 +194,43 @@ def _with_finite_m(choice: Theorem37Choice, prior, m, sd: float, r_at) -> Theore
     if m is None:
         return choice
     at_m = float(np.nanmin(ef_margins(prior, [r_at(m)])))
-
-    def shows(k: int) -> bool:
-        if r_at(k) <= 0:
-            return False
-        need = min_items_for_margin(float(np.nanmin(ef_margins(prior, [r_at(k)]))), sd)
-        return need is not None and k >= need
-
-    lo, hi = 1, 2
-    while not shows(hi):  # the margin grows with m for the fallback; constant for the EF branch
-        lo, hi = hi, hi * 2
-        if hi > 10**15:
-            hi = None
-            break
-    if hi is not None:
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            lo, hi = (lo, mid) if shows(mid) else (mid, hi)
+    spec = parse_prior(prior).spec if not isinstance(prior, Prior) else prior.spec
+    hi = _first_m_that_shows(spec, choice.case, sd)
     holds = hi is not None and m >= hi
     text = (f"at m = {m}: smallest EF margin per item {at_m:+.4g}; "
             + (f"it shows from m = {hi} on (margin x sqrt(m) >= 6 sd), so EF w.h.p. is expected here"
                if holds else f"it shows only from m = {hi} on, so EF is not yet expected at this m"
                if hi is not None else "it never shows"))
     return Theorem37Choice(choice.r, choice.case, choice.margin, choice.alpha, choice.reason, at_m, hi, text)
+
+
+@functools.lru_cache(maxsize=256)
+def _first_m_that_shows(spec: str, case: str, sd: float) -> int | None:
+    """The smallest m from which Theorem 3.7's chosen r has a visible EF margin (doubling, then
+    bisection; the fallback's margin grows with m, the EF branch's is constant). Cached per prior:
+    each step integrates the quantile function."""
+    r0 = PROPOSITION_3_3_R
+
+    def r_at(k: int) -> float:
+        return r0 if case == "envy-free" else 0.5 - k ** -0.25
+
+    def shows(k: int) -> bool:
+        if r_at(k) <= 0:
+            return False
+        need = min_items_for_margin(float(np.nanmin(ef_margins(spec, [r_at(k)]))), sd)
+        return need is not None and k >= need
+
+    if case == "envy-free":
+        return min_items_for_margin(float(np.nanmin(ef_margins(spec, [r0]))), sd)
+    lo, hi = 1, 2
+    while not shows(hi):
+        lo, hi = hi, hi * 2
+        if hi > 10**15:
+            return None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if shows(mid) else (mid, hi)
+    return hi
 
 
 @dataclass(frozen=True)
