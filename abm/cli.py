@@ -23,7 +23,7 @@ def _fail(message: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from abm.commands import audit, batch, scenario, simulate, theory
+    from abm.commands import audit, batch, learn, scenario, simulate, theory
 
     parser = _Parser(prog="tfd", description="Truthful fair division testbed (Halpern, Psomas, Zhang).")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add(sub)
     batch.add(sub)
     scenario.add(sub)
+    learn.add(sub)
     return parser
 
 

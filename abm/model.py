@@ -125,8 +125,28 @@ class AllocationModel(mesa.Model):
         items = np.stack([(owner == i).sum(axis=-1) for i in range(self.n_agents)], axis=-1)
         for b in self.bidders:
             b.receive(utility[..., b.index], truthful[..., b.index], items[..., b.index])
+        for b in self.bidders:
+            if isinstance(b.strategy, strategy_registry.Learner):
+                self._teach(b, values, bids)
         self._record(result, utility, truthful, items, batch)
         self.datacollector.collect(self)
+
+    def _teach(self, bidder, values, bids) -> None:
+        """Tell a learner what each strategy of its menu would have earned this round against the
+        others' actual reports (one vectorized allocation for the whole menu), as rewards in
+        [0, 1]: utility over the agent's total value in that instance."""
+        learner, i = bidder.strategy, bidder.index
+        own = values[..., i, :].reshape(-1, self.n_items)
+        context = strategy_registry.BidContext(agent=i, n_agents=self.n_agents, rng=self.rng, prior=self.prior,
+                                               mechanism=self.mechanism)
+        reports = np.stack([s.bid(own, context) for s in learner.menu], axis=1)  # (B, K, m)
+        batch = np.broadcast_to(bids.reshape(-1, 1, self.n_agents, self.n_items),
+                                (own.shape[0], len(learner.menu), self.n_agents, self.n_items)).copy()
+        batch[:, :, i, :] = reports
+        won = self.mechanism.allocate(batch) == i
+        scale = np.maximum(own.sum(axis=-1, keepdims=True), np.finfo(float).tiny)
+        rewards = np.where(won, own[:, None, :], 0.0).sum(axis=-1) / scale
+        learner.update(rewards, np.asarray(learner.last_arms).reshape(-1))
 
     def _record(self, result, utility, truthful, items, batch):
         first = self.instances_done

@@ -7,7 +7,8 @@ Truthful()
 
 The protocol is in :mod:`strategies.base`; own-value misreports in
 :mod:`strategies.simple`; mechanism-, prior- and others-aware ones in
-:mod:`strategies.informed`; transformers in :mod:`strategies.transformers`.
+:mod:`strategies.informed`; transformers in :mod:`strategies.transformers`; learners,
+which the Mesa model updates after every round, in :mod:`strategies.learning`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from strategies.informed import AlwaysTrade, ContestedFirst, ExPostBestResponse,
 from strategies.simple import (
     CardinalNoise, Exaggerate, InflateTopK, RandomPermutation, ReverseTail, Scale, Shade, SwapRanks,
 )
+from strategies.learning import Exp3, Hedge, Learner
 from strategies.transformers import Mixed, Noisy, OnItems
 from strategies.truthful import Truthful
 
@@ -27,7 +29,7 @@ __all__ = [
     "BidContext", "Strategy", "Truthful", "get", "available", "register", "names", "parse",
     "Scale", "Exaggerate", "Shade", "InflateTopK", "SwapRanks", "ReverseTail", "RandomPermutation", "CardinalNoise",
     "AlwaysTrade", "NeverTrade", "ContestedFirst", "ExPostBestResponse", "InterimBestResponse",
-    "Noisy", "Mixed", "OnItems",
+    "Noisy", "Mixed", "OnItems", "Learner", "Hedge", "Exp3",
 ]
 
 _REGISTRY: dict[str, type[Strategy]] = {}
@@ -41,7 +43,7 @@ def register(cls: type[Strategy]) -> type[Strategy]:
 
 for _cls in (Truthful, Scale, Exaggerate, Shade, InflateTopK, SwapRanks, ReverseTail, RandomPermutation,
              CardinalNoise, AlwaysTrade, NeverTrade, ContestedFirst, ExPostBestResponse, InterimBestResponse,
-             Noisy, Mixed, OnItems):
+             Noisy, Mixed, OnItems, Hedge, Exp3):
     register(_cls)
 
 

@@ -232,6 +232,31 @@ class TestOnItems(StrategyContract):
         np.testing.assert_array_equal(b[:, 6:], self.values[:, 6:])
 
 
+class TestHedge(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("hedge"), menu=["truthful", "exaggerate", "swap-ranks"]))
+
+    def test_starts_uniform_and_moves_towards_the_better_strategy(self):
+        h = self.make()
+        np.testing.assert_allclose(h.distribution(), 1 / 3)
+        for _ in range(50):
+            h.update(np.tile([0.2, 0.5, 0.1], (4, 1)), np.zeros(4, dtype=int))
+        assert np.argmax(h.distribution()) == 1 and h.distribution()[1] > 0.9
+        assert h.regret() == pytest.approx(0.5 - h.earned / 50)
+
+
+class TestExp3(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("exp3"), menu=["truthful", "exaggerate"], gamma=0.2))
+
+    def test_learns_only_from_what_it_played(self):
+        e = self.make()
+        rewards = np.tile([0.1, 0.9], (6, 1))
+        e.update(rewards, np.zeros(6, dtype=int))  # only arm 0 played: arm 1's reward is unseen
+        assert e.estimates[1] == 0 and e.estimates[0] > 0
+        for _ in range(200):
+            e.update(rewards, np.array([0, 1, 1, 0, 1, 1]))
+        assert e.distribution()[1] > 0.8
+
+
 def test_every_registered_strategy_has_a_contract_test():
     for cls in StrategyContract.__subclasses__():
         cls.make()  # registers the name it covers

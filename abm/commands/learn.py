@@ -1,0 +1,92 @@
+"""``tfd learn``: learners facing a mechanism round after round."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from abm.commands.common import emit, positive_int, seed, unit_interval
+
+
+def add(sub) -> None:
+    p = sub.add_parser("learn", help="repeated play: what learning agents come to report under a mechanism",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--mechanism", default="round-robin", help="mechanism name (see `tfd mechanisms`)")
+    p.add_argument("--learner", default="hedge",
+                   help="agent 0's learner: hedge, exp3, or with parameters, e.g. 'exp3(gamma=0.2)'; "
+                        "prefix 'all:' to make every agent learn")
+    p.add_argument("--others", default="truthful", help="strategy of the agents that do not learn")
+    p.add_argument("--rounds", type=positive_int, default=2000)
+    p.add_argument("--instances-per-round", type=positive_int, default=1, help="instances allocated per round")
+    p.add_argument("--agents", type=positive_int, default=2)
+    p.add_argument("--items", type=positive_int, default=20)
+    p.add_argument("--prior", default="uniform")
+    p.add_argument("--seed", type=seed, default=0)
+    p.add_argument("--confidence", type=unit_interval, default=0.99)
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--out", help="folder for rounds.parquet, summary.json and learning.png")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(run=run)
+
+
+def _plot(frame, path, title):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for agent, g in frame.groupby("agent"):
+        t = g["round"].to_numpy()
+        a.plot(t, g["gain"].cumsum() / t, label=f"agent {agent}")
+        if "regret" in g and g["regret"].notna().any():
+            b.plot(t, g["regret"], label=f"agent {agent}")
+    a.axhline(0, color="k", lw=0.8)
+    a.set(xlabel="round", ylabel="time-average gain over truthful play", xscale="log")
+    b.set(xlabel="round", ylabel="time-average regret (reward in [0, 1])", xscale="log", yscale="log")
+    for ax in (a, b):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def run(args) -> int:
+    import json
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from abm.learning import learn
+
+    if args.out:
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--out {args.out!r} is a file; give a folder")
+    with tqdm(total=args.rounds, unit="round", desc="learn", file=sys.stderr, leave=False,
+              disable=True if args.no_progress else None) as bar:
+        r = learn(args.mechanism, args.learner, args.prior, args.agents, args.items, args.rounds,
+                  args.instances_per_round, args.others, args.seed, confidence=args.confidence, progress=bar.update)
+    s = dict(r.summary)
+    if args.out:
+        out.mkdir(parents=True, exist_ok=True)
+        r.rounds.to_parquet(out / "rounds.parquet", index=False)
+        (out / "summary.json").write_text(json.dumps(s, indent=2))
+        _plot(r.rounds, out / "learning.png", f"{args.learner} under {s['mechanism']}, {args.agents} agents x "
+                                               f"{args.items} items, {args.prior}")
+        s["written"] = str(out)
+    lines = [f"{args.rounds} rounds of {s['mechanism']}, {args.agents} agents x {args.items} items, prior {s['prior']}, "
+             f"seed {args.seed}"]
+    for agent, L in s["learners"].items():
+        top = sorted(L["final_distribution"].items(), key=lambda kv: -kv[1])[:3]
+        lines += [f"  agent {agent} ({L['learner']}): time-average regret {L['time_average_regret']:.4g}; "
+                  f"gain over truthful {L['time_average_gain']:.4g} [{L['gain_ci'][0]:.4g}, {L['gain_ci'][1]:.4g}]",
+                  "    plays " + ", ".join(f"{k} {v:.2f}" for k, v in top)]
+    lines.append(f"  welfare ratio {s['welfare_ratio_early']:.4f} (first {s['early_late_rounds']} rounds) -> "
+                 f"{s['welfare_ratio_late']:.4f} (last); EF rate {s['ef_rate_early']:.3f} -> {s['ef_rate_late']:.3f}")
+    if "written" in s:
+        lines.append(f"  written to {args.out}")
+    emit(s, args.json, lines)
+    return 0

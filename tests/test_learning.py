@@ -1,0 +1,63 @@
+"""Learning agents (issue 12, first part): Hedge and Exp3 in the Mesa model, tfd learn."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from abm.cli import main
+from abm.learning import learn
+
+
+def test_hedge_regret_shrinks_like_one_over_sqrt_rounds():
+    # Rewards lie in [0, 1]; anytime Hedge's regret after R rounds is at most 2 sqrt(R ln K / 2) +
+    # sqrt(ln K / 8) (Cesa-Bianchi and Lugosi 2006, Theorem 2.3), whatever the rewards: a bound
+    # the implementation must meet on every run, not only on average.
+    regrets = {}
+    for R in (100, 400, 1600):
+        r = learn("welfare-max", "hedge", n_agents=2, n_items=8, rounds=R, seed=3)
+        K = len(r.summary["learners"]["0"]["menu"])
+        regrets[R] = r.summary["learners"]["0"]["time_average_regret"]
+        bound = (2 * math.sqrt(R * math.log(K) / 2) + math.sqrt(math.log(K) / 8)) / R
+        assert -1e-12 <= regrets[R] <= bound, (R, regrets[R], bound)
+        assert regrets[R] * math.sqrt(R) <= math.sqrt(2 * math.log(K)) + 0.1  # 1/sqrt(R), within a constant
+    assert regrets[1600] < regrets[100]
+
+
+def test_learners_are_deterministic_under_a_seed():
+    a = learn("ranking", "exp3(gamma=0.2)", n_agents=3, n_items=6, rounds=60, seed=5).rounds
+    b = learn("ranking", "exp3(gamma=0.2)", n_agents=3, n_items=6, rounds=60, seed=5).rounds
+    assert a.equals(b)
+
+
+def test_under_pick_r_no_round_ever_gains_and_under_welfare_max_the_learner_gains():
+    dsic = learn("pick-r", "all:hedge", n_agents=2, n_items=10, rounds=300, seed=1)
+    assert dsic.rounds["gain"].max() <= 1e-12  # Pick-r is DSIC: no report beats the truth, in any round
+    wm = learn("welfare-max", "hedge", n_agents=2, n_items=10, rounds=300, seed=1).summary["learners"]["0"]
+    assert wm["gain_ci"][0] > 0
+    top = max(wm["final_distribution"], key=wm["final_distribution"].get)
+    assert top in ("Exaggerate(factor=2.0)", "Scale(factor=2.0)", "InflateTopK(k=1, factor=10.0)")
+
+
+def test_cli_learn_writes_rows_summary_and_plot(tmp_path, capsys):
+    out = tmp_path / "learn"
+    assert main(["learn", "--mechanism", "welfare-max", "--rounds", "50", "--items", "6", "--json", "--no-progress",
+                 "--out", str(out)]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert set(s["learners"]["0"]) >= {"final_distribution", "time_average_regret", "time_average_gain", "gain_ci"}
+    assert {"welfare_ratio_early", "welfare_ratio_late", "ef_rate_early", "ef_rate_late"} <= set(s)
+    assert (out / "rounds.parquet").exists() and (out / "learning.png").stat().st_size > 5000
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--learner", "truthful"], "not a learner"),
+    (["--learner", "hedge(eta=-1)"], "eta must be a positive number"),
+    (["--mechanism", "nosuch"], "unknown mechanism"),
+])
+def test_cli_learn_errors_are_one_line(capsys, args, message):
+    assert main(["learn", "--rounds", "5", "--no-progress"] + args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
