@@ -66,7 +66,7 @@ def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: i
             row = {"round": t + 1, "agent": b.index, "strategy": type(b.strategy).__name__,
                    "utility": float(b.utility.mean()), "truthful_utility": float(b.truthful_utility.mean()),
                    "gain": float(b.gain.mean()), "welfare_ratio": last["welfare_ratio"], "ef_rate": last["ef_rate"]}
-            if isinstance(b.strategy, strategy_registry.Learner):
+            if isinstance(b.strategy, strategy_registry.Learner) and b.strategy.menu:
                 p = b.strategy.distribution()
                 row["regret"] = b.strategy.regret()
                 row["top_strategy"] = repr(b.strategy.menu[int(np.argmax(p))])
@@ -86,9 +86,11 @@ def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: i
         learners[str(b.index)] = {
             "learner": b.strategy.name, "menu": [repr(s) for s in b.strategy.menu],
             "final_distribution": {repr(s): float(q) for s, q in zip(b.strategy.menu, p)},
-            "time_average_regret": b.strategy.regret(),
+            "time_average_regret": b.strategy.regret() if b.strategy.menu else None,
             "time_average_gain": gain, "gain_ci": [lo, hi],
         }
+        if hasattr(b.strategy, "theta"):
+            learners[str(b.index)]["parameters"] = b.strategy.theta.tolist()
     early, late = frame[frame["round"] <= cut], frame[frame["round"] > rounds - cut]
     summary = {
         "mechanism": model.mechanism.name, "mechanism_params": model.mechanism.params, "prior": model.prior.spec,

@@ -137,11 +137,13 @@ class AllocationModel(mesa.Model):
         [0, 1]: utility over the agent's total value in that instance."""
         learner, i = bidder.strategy, bidder.index
         own = values[..., i, :].reshape(-1, self.n_items)
+        others = np.delete(bids.reshape(-1, self.n_agents, self.n_items), i, axis=-2)
         context = strategy_registry.BidContext(agent=i, n_agents=self.n_agents, rng=self.rng, prior=self.prior,
-                                               mechanism=self.mechanism)
-        reports = np.stack([s.bid(own, context) for s in learner.menu], axis=1)  # (B, K, m)
+                                               mechanism=self.mechanism,
+                                               others_bids=others if bidder.clairvoyant else None)
+        reports = learner.candidates(own, context)  # (B, C, m)
         batch = np.broadcast_to(bids.reshape(-1, 1, self.n_agents, self.n_items),
-                                (own.shape[0], len(learner.menu), self.n_agents, self.n_items)).copy()
+                                (own.shape[0], reports.shape[1], self.n_agents, self.n_items)).copy()
         batch[:, :, i, :] = reports
         won = self.mechanism.allocate(batch) == i
         scale = np.maximum(own.sum(axis=-1, keepdims=True), np.finfo(float).tiny)

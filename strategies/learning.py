@@ -23,7 +23,7 @@ import numpy as np
 from abm.errors import StrategyError
 from strategies.base import Strategy
 
-__all__ = ["Learner", "Hedge", "Exp3", "default_menu"]
+__all__ = ["Learner", "Hedge", "Exp3", "ShadingCurve", "default_menu"]
 
 
 def default_menu() -> list[Strategy]:
@@ -79,6 +79,11 @@ class Learner(Strategy):
             rows = arms == k
             out[rows] = self.menu[int(k)].bid(values[rows], context)
         return out
+
+    def candidates(self, values: np.ndarray, context) -> np.ndarray:
+        """The reports whose rewards the model computes after a round, ``(B, C, m)``: here every
+        strategy of the menu (what a full-information learner compares)."""
+        return np.stack([s.bid(values, context) for s in self.menu], axis=1)
 
     def update(self, rewards: np.ndarray, arms: np.ndarray) -> None:
         """After a round: ``rewards (B, K)``, every menu strategy's reward in each instance against
@@ -169,3 +174,86 @@ class Exp3(Learner):
         K = len(self.menu)
         realized = rewards[np.arange(arms.size), arms]  # bandit feedback: only what was played
         self.estimates += np.bincount(arms, weights=realized, minlength=K) / (p * arms.size)
+
+
+class ShadingCurve(Learner):
+    """A continuous misreport family trained by evolution strategies with common random numbers.
+
+    Bid b_j = v_j exp(theta_0 + g(q_j)): theta_0 scales every bid (what pays under cardinal
+    rules such as welfare maximization), and g, piecewise linear in q_j (the best rank any other
+    agent gives item j, over m - 1; 0 = someone's favourite) with ``knots`` values, re-ranks
+    items by how contested they are (what pays under round robin). It reads the others'
+    reports (clairvoyant), like the ex-post best response it is measured against. Each round
+    the model evaluates ``pairs`` antithetic perturbations theta +- sigma eps on the same
+    instances (common random numbers); theta moves along the estimated gradient of the reward.
+    """
+
+    name = "shading-curve"
+    feedback = "full"
+    classifier = {"uses_own_values": True, "uses_prior": False, "uses_mechanism": True, "clairvoyant": True,
+                  "stochastic": True, "keeps_ranking": False}
+
+    def __init__(self, knots: int = 5, sigma: float = 0.3, rate: float = 0.1, pairs: int = 8):
+        for label, v in (("sigma", sigma), ("rate", rate)):
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise StrategyError(f"{label} must be a positive number, got {v!r}")
+        if isinstance(knots, bool) or not isinstance(knots, int) or knots < 2:
+            raise StrategyError(f"knots must be an integer >= 2, got {knots!r}")
+        if isinstance(pairs, bool) or not isinstance(pairs, int) or pairs < 1:
+            raise StrategyError(f"pairs must be a positive integer, got {pairs!r}")
+        self.knots, self.sigma, self.rate, self.pairs = knots, float(sigma), float(rate), pairs
+        self.menu = []
+        self.reset()
+
+    @property
+    def params(self):
+        return {"knots": self.knots, "sigma": self.sigma, "rate": self.rate, "pairs": self.pairs}
+
+    def reset(self):
+        self.rounds = 0
+        self.theta = np.zeros(self.knots + 1)
+        self.last_arms = None
+        self.earned = 0.0
+        self._eps = None
+        self._moment = np.zeros(self.knots + 1)
+
+    def distribution(self):
+        return np.ones(1)
+
+    def regret(self) -> float:
+        return float("nan")  # no finite menu to compare with: measured by its gain over truthful play
+
+    def _report(self, values, others, theta):
+        m = values.shape[-1]
+        if others is None or others.shape[-2] == 0 or m == 1:
+            q = np.zeros(values.shape)
+        else:
+            from abm.mechanisms.ranking import ranks
+
+            q = ranks(np.asarray(others, dtype=float)).min(axis=-2) / (m - 1)
+        grid = np.linspace(0.0, 1.0, self.knots)
+        g = np.interp(q, grid, theta[..., 1:]) if theta.ndim == 1 else \
+            np.stack([np.interp(q, grid, t[1:]) for t in theta], axis=-2)
+        scale = theta[..., :1] if theta.ndim == 1 else theta[:, :1]
+        return values[..., None, :] * np.exp(np.clip(scale + g, -30, 30)) if theta.ndim > 1 else \
+            values * np.exp(np.clip(scale + g, -30, 30))
+
+    def _bid(self, values, context):
+        self.last_arms = np.zeros(values.shape[:-1], dtype=np.int64)
+        return self._report(values, context.others_bids, self.theta)
+
+    def candidates(self, values, context):
+        self._eps = context.rng.standard_normal((self.pairs, self.theta.size))
+        thetas = np.concatenate([self.theta + self.sigma * self._eps, self.theta - self.sigma * self._eps])
+        return self._report(values, context.others_bids, thetas)  # (B, 2 pairs, m)
+
+    def update(self, rewards, arms=None):
+        rewards = np.asarray(rewards, dtype=float)
+        if rewards.ndim != 2 or rewards.shape[1] != 2 * self.pairs:
+            raise StrategyError(f"shading-curve needs rewards for its {2 * self.pairs} perturbations")
+        diff = (rewards[:, : self.pairs] - rewards[:, self.pairs:]).mean(axis=0)  # common random numbers
+        grad = (diff[:, None] * self._eps).mean(axis=0) / (2 * self.sigma)
+        self._moment = 0.9 * self._moment + 0.1 * grad * grad
+        self.theta += self.rate * grad / (np.sqrt(self._moment) + 1e-8)  # RMSprop-normalized step
+        self.earned += float(rewards.mean())
+        self.rounds += 1

@@ -61,3 +61,15 @@ def test_cli_learn_errors_are_one_line(capsys, args, message):
     assert main(["learn", "--rounds", "5", "--no-progress"] + args) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
+
+
+def test_the_continuous_learner_finds_most_of_the_oracle_gain_under_welfare_maximization():
+    # The exact ex-post best response outbids the others on every item: its gain is the agent's
+    # whole value minus its truthful utility. The learner starts truthful and must climb there.
+    from abm.audit import dsic_audit
+
+    oracle = dsic_audit("welfare-max", "uniform", 2, 10, profiles=2000, strategies=[], budget=0, seed=2,
+                        shrink=False).summary["per_agent_mean_gain"][0]
+    r = learn("welfare-max", "shading-curve", n_agents=2, n_items=10, rounds=600, instances_per_round=8, seed=2)
+    late = r.rounds[(r.rounds.agent == 0) & (r.rounds["round"] > 400)]["gain"]
+    assert late.mean() >= 0.8 * oracle, (late.mean(), oracle)

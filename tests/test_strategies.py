@@ -257,6 +257,18 @@ class TestExp3(StrategyContract):
         assert e.distribution()[1] > 0.8
 
 
+class TestShadingCurve(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("shading-curve"), knots=4, pairs=3))
+
+    def test_starts_truthful_and_its_candidates_are_antithetic_pairs(self):
+        s = self.make()
+        np.testing.assert_allclose(self.bid(), self.values)  # theta = 0: the truth
+        c = s.candidates(self.values, context(0, others=self.others))
+        assert c.shape == (5, 6, self.m)
+        np.testing.assert_allclose(np.log(c[:, :3] / self.values[:, None]) + np.log(c[:, 3:] / self.values[:, None]), 0,
+                                   atol=1e-9)
+
+
 def test_every_registered_strategy_has_a_contract_test():
     for cls in StrategyContract.__subclasses__():
         cls.make()  # registers the name it covers
@@ -265,7 +277,7 @@ def test_every_registered_strategy_has_a_contract_test():
 
 def test_registry_filters_and_errors():
     clair = {c.name for c in strategies.available(clairvoyant=True)}
-    assert clair == {"contested-first", "ex-post-best-response"}
+    assert clair == {"contested-first", "ex-post-best-response", "shading-curve"}
     assert "random-permutation" in {c.name for c in strategies.available(stochastic=True)}
     with pytest.raises(StrategyError, match="unknown strategy 'liar'"):
         strategies.get("liar")
