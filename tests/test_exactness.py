@@ -176,3 +176,9 @@ def test_the_readme_example_is_the_shipped_file_and_its_commands_run(tmp_path, m
         assert argv[:2] == ["PYTHONPATH=examples", ".venv/bin/tfd"], argv
         assert main(argv[2:] + (["--no-progress"] if argv[3] == "dsic" else [])) == 0
     assert "confirmed" in capsys.readouterr().out
+
+
+def test_round_robin_beyond_the_solver_size_is_unproven_not_a_defect():
+    s = dsic_audit("round-robin", "uniform", 3, 45, profiles=4, budget=20, strategies=[], seed=12).summary
+    assert not s["exact"] and s["proof"]["none"] == s["pairs"] and not s["defects"]
+    assert "solver not attempted" in s["oracle"]

@@ -76,6 +76,8 @@ class RoundRobin(Mechanism):
 
     #: seconds HiGHS may spend on one (profile, agent) pair with three or more agents
     solver_time_limit = 10.0
+    #: above this many items the program (about m^2 binaries) is not attempted: the pairs stay unproven
+    solver_max_items = 40
 
     def best_response(self, values, bids, agent):
         """Two agents (Bouveret and Lang): the manipulator secures a set iff its j-th item in the
@@ -95,6 +97,10 @@ class RoundRobin(Mechanism):
             deadline = position // 2 + 1 if agent == 0 else (position + 1) // 2
             return deadline_best_response(values, deadline, "structural: unit-job scheduling with deadlines "
                                                             "(Bouveret and Lang)")
+        if m > self.solver_max_items:
+            return BestResponse(np.asarray(values, dtype=float).copy(), np.full(P, np.nan), np.zeros(P, dtype=bool),
+                                f"solver not attempted: m = {m} > {self.solver_max_items} items (about m^2 binaries); "
+                                "unproven", kind="solver")
         from abm.mechanisms.round_robin_milp import round_robin_best_response
 
         return round_robin_best_response(values, bids, agent, self.solver_time_limit)
