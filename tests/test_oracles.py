@@ -105,6 +105,7 @@ def test_round_robin_solver_is_proven_at_thirty_items():
     rng = np.random.default_rng(7)
     values = rng.random((2, 3, 30))
     rr = mechanisms.get("round-robin")
+    rr.solver_time_limit = 300.0  # a resource knob, not the claim: the claim is a proof at m = 30
     for i in range(3):
         br = rr.best_response(values[:, i, :], values, i)
         assert br.kind == "solver" and br.proven.all()
