@@ -21,7 +21,7 @@ from strategies.informed import AlwaysTrade, ContestedFirst, ExPostBestResponse,
 from strategies.simple import (
     CardinalNoise, Exaggerate, InflateTopK, RandomPermutation, ReverseTail, Scale, Shade, SwapRanks,
 )
-from strategies.learning import Exp3, Hedge, Learner, ShadingCurve
+from strategies.learning import DeadlineSchedule, Exp3, Hedge, Learner, ShadingCurve
 from strategies.transformers import Mixed, Noisy, OnItems
 from strategies.truthful import Truthful
 
@@ -29,7 +29,7 @@ __all__ = [
     "BidContext", "Strategy", "Truthful", "get", "available", "register", "names", "parse",
     "Scale", "Exaggerate", "Shade", "InflateTopK", "SwapRanks", "ReverseTail", "RandomPermutation", "CardinalNoise",
     "AlwaysTrade", "NeverTrade", "ContestedFirst", "ExPostBestResponse", "InterimBestResponse",
-    "Noisy", "Mixed", "OnItems", "Learner", "Hedge", "Exp3", "ShadingCurve",
+    "Noisy", "Mixed", "OnItems", "Learner", "Hedge", "Exp3", "ShadingCurve", "DeadlineSchedule",
 ]
 
 _REGISTRY: dict[str, type[Strategy]] = {}
@@ -43,7 +43,7 @@ def register(cls: type[Strategy]) -> type[Strategy]:
 
 for _cls in (Truthful, Scale, Exaggerate, Shade, InflateTopK, SwapRanks, ReverseTail, RandomPermutation,
              CardinalNoise, AlwaysTrade, NeverTrade, ContestedFirst, ExPostBestResponse, InterimBestResponse,
-             Noisy, Mixed, OnItems, Hedge, Exp3, ShadingCurve):
+             Noisy, Mixed, OnItems, Hedge, Exp3, ShadingCurve, DeadlineSchedule):
     register(_cls)
 
 

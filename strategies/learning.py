@@ -23,7 +23,7 @@ import numpy as np
 from abm.errors import StrategyError
 from strategies.base import Strategy
 
-__all__ = ["Learner", "Hedge", "Exp3", "ShadingCurve", "default_menu"]
+__all__ = ["Learner", "Hedge", "Exp3", "ShadingCurve", "DeadlineSchedule", "default_menu"]
 
 
 def default_menu() -> list[Strategy]:
@@ -257,3 +257,52 @@ class ShadingCurve(Learner):
         self.theta += self.rate * grad / (np.sqrt(self._moment) + 1e-8)  # RMSprop-normalized step
         self.earned += float(rewards.mean())
         self.rounds += 1
+
+
+class DeadlineSchedule(ShadingCurve):
+    """A continuous family of re-rankings trained like :class:`ShadingCurve`: the agent believes
+    item j stays available for ``exp(a) p_j + b`` of its own picks, where p_j is the best rank
+    any other agent gives it (0 = someone's favourite), schedules its most valuable items
+    before those deadlines (unit jobs with deadlines, the greedy that is exact when the belief
+    is right), and reports that schedule, scaled by exp(theta_0). Under Ranking the right belief
+    is a = 0, b = 0 (or 1); under two-agent round robin a = log 1/2 (Bouveret and Lang); the
+    learner starts from a = 0, b = m (no item is urgent: the truth's order) and must find it.
+    """
+
+    name = "deadline-schedule"
+
+    def __init__(self, sigma: float = 0.3, rate: float = 0.05, pairs: int = 8):
+        super().__init__(knots=2, sigma=sigma, rate=rate, pairs=pairs)
+
+    @property
+    def params(self):
+        return {"sigma": self.sigma, "rate": self.rate, "pairs": self.pairs}
+
+    def reset(self):
+        super().reset()
+        self.theta = np.array([0.0, 0.0, 1.0])  # theta_0, a, b / m
+
+    def _report(self, values, others, theta):
+        from abm.mechanisms.ranking import ranks
+        from abm.mechanisms.schedule import schedule_deadlines
+
+        values = np.asarray(values, dtype=float)
+        P, m = values.reshape(-1, values.shape[-1]).shape
+        flat = values.reshape(P, m)
+        p = (np.zeros((P, m)) if others is None or np.shape(others)[-2] == 0
+             else ranks(np.asarray(others, dtype=float).reshape(P, -1, m)).min(axis=-2))
+        thetas = np.atleast_2d(theta)
+        out = np.empty((P, thetas.shape[0], m))
+        top = np.maximum(flat.max(axis=-1, keepdims=True), np.finfo(float).tiny)
+        for c, (t0, a, b) in enumerate(thetas):
+            deadline = np.clip(np.floor(np.exp(a) * p + b * m), 0, m).astype(np.int64)
+            slots = schedule_deadlines(flat, deadline)
+            # Report the scheduled items earliest deadline first (a feasible order whenever any is),
+            # by value among equal deadlines, then the rest by value: with no urgency, the truth.
+            key = np.where(slots >= 0, deadline, m + 1) * (m + 2.0) + 0.0
+            order = np.lexsort((-flat, key), axis=-1)
+            ranking = np.empty((P, m))
+            np.put_along_axis(ranking, order, np.broadcast_to(np.arange(m, 0, -1, dtype=float), (P, m)), axis=-1)
+            out[:, c, :] = ranking / m * top * np.exp(np.clip(t0, -30, 30))
+        out = out.reshape(values.shape[:-1] + (thetas.shape[0], m))
+        return out[..., 0, :] if theta.ndim == 1 else out

@@ -269,6 +269,29 @@ class TestShadingCurve(StrategyContract):
                                    atol=1e-9)
 
 
+class TestDeadlineSchedule(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("deadline-schedule"), pairs=2))
+    mechanism = "round-robin"
+
+    def test_starts_from_the_truths_ranking(self):
+        from abm.mechanisms.ranking import preference_order
+
+        np.testing.assert_array_equal(preference_order(self.bid()), preference_order(self.values))
+
+    def test_with_the_right_belief_it_is_the_round_robin_best_response(self):
+        # Bouveret and Lang: against one truthful agent, item j at the other's position p is safe
+        # until agent 0's pick p // 2 + 1; believing exactly that, the schedule is optimal.
+        from abm.metrics import utilities
+
+        rr = mechanisms.get("round-robin")
+        v = np.random.default_rng(3).random((300, 2, 9))
+        s = self.make()
+        lie = v.copy()
+        lie[:, 0] = s._report(v[:, 0], v[:, 1:], np.array([0.0, np.log(0.5), 1 / 9]))  # deadline p / 2 + 1
+        best = rr.best_response(v[:, 0], v, 0)
+        np.testing.assert_allclose(utilities(v, rr.allocate(lie))[:, 0], best.value, atol=1e-12)
+
+
 def test_every_registered_strategy_has_a_contract_test():
     for cls in StrategyContract.__subclasses__():
         cls.make()  # registers the name it covers
@@ -277,7 +300,7 @@ def test_every_registered_strategy_has_a_contract_test():
 
 def test_registry_filters_and_errors():
     clair = {c.name for c in strategies.available(clairvoyant=True)}
-    assert clair == {"contested-first", "ex-post-best-response", "shading-curve"}
+    assert clair == {"contested-first", "ex-post-best-response", "shading-curve", "deadline-schedule"}
     assert "random-permutation" in {c.name for c in strategies.available(stochastic=True)}
     with pytest.raises(StrategyError, match="unknown strategy 'liar'"):
         strategies.get("liar")
