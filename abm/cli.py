@@ -23,21 +23,40 @@ def _fail(message: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from abm.commands import audit, batch, learn, scenario, simulate, theory
+    from abm.commands import audit, batch, learn, scenario, simulate, strategies, theory
+
+    from abm import __version__
 
     parser = _Parser(prog="tfd", description="Truthful fair division testbed (Halpern, Psomas, Zhang).")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=f"tfd {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     simulate.add(sub)
     theory.add(sub)
     audit.add(sub)
     batch.add(sub)
     scenario.add(sub)
     learn.add(sub)
+    strategies.add(sub)
     return parser
 
 
+def _name_subcommands(parser: argparse.ArgumentParser) -> None:
+    """Required sub-subcommands are named by their choices in errors, not by internal dests."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            if action.dest != "command":
+                action.metavar = "{" + ",".join(action.choices) + "}"
+            for child in action.choices.values():
+                _name_subcommands(child)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    _name_subcommands(parser)
+    args = parser.parse_args(argv)
+    if getattr(args, "run", None) is None:  # bare `tfd`: say what there is to do
+        names = ", ".join(parser._subparsers._group_actions[0].choices)
+        return _fail(f"choose a command: {names} (tfd --help, or tfd COMMAND --help)")
     try:
         return args.run(args)
     except ValueError as exc:  # TfdError and the ValueErrors numpy/scipy raise on bad input

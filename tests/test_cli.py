@@ -102,3 +102,23 @@ def test_entry_point_runs_in_a_subprocess(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "abm.cli", "simulate", "--prior", "expon"],
                          capture_output=True, text=True, cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+def test_bare_tfd_version_strategies_and_subcommand_names(capsys):
+    import json
+
+    from abm import __version__
+
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "choose a command:" in err and "learn" in err
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"tfd {__version__}"
+    assert main(["strategies", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["strategies"]}
+    assert rows["hedge"]["learner"] and not rows["truthful"]["learner"] and rows["scale"]["classifier"]["keeps_ranking"]
+    with pytest.raises(SystemExit) as exc:
+        main(["audit"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "audit_command" not in err and "{dsic,bic,mutants,replay}" in err
