@@ -72,7 +72,8 @@ class AllocationModel(mesa.Model):
         if len(strategies) != self.n_agents:
             raise TfdError(f"got {len(strategies)} strategies for {self.n_agents} agents; give one, or one per agent")
         self.bidders: list[Bidder] = [
-            Bidder(self, index=i, strategy=strategy_registry.get(s)) for i, s in enumerate(strategies)
+            Bidder(self, index=i, strategy=strategy_registry.parse(s) if isinstance(s, str) else strategy_registry.get(s))
+            for i, s in enumerate(strategies)
         ]
 
         self._next_batch: int | None = None

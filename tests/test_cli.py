@@ -122,3 +122,12 @@ def test_bare_tfd_version_strategies_and_subcommand_names(capsys):
         main(["audit"])
     err = capsys.readouterr().err
     assert exc.value.code == 2 and "audit_command" not in err and "{dsic,bic,mutants,replay}" in err
+
+
+def test_simulate_reads_strategy_text_like_audit(capsys):
+    import json
+
+    assert main(["simulate", "--mechanism", "welfare-max", "--items", "10", "--instances", "20", "--json",
+                 "--no-progress", "--strategies", "inflate-top-k(k=2,factor=3),scale(factor=3)"]) == 0
+    agents = json.loads(capsys.readouterr().out)["agents"]
+    assert [a["strategy"] for a in agents] == ["InflateTopK(k=2, factor=3.0)", "Scale(factor=3.0)"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from abm.commands.common import emit, parameter, positive_int, seed, unit_interval, vector
+from abm.commands.common import emit, parameter, positive_int, seed, split_top_level, unit_interval, vector
 
 
 def add(sub) -> None:
@@ -83,20 +83,7 @@ def _strategies(args):
         return []
     import strategies
 
-    return [strategies.parse(s) for s in _split(args.strategies)]
-
-
-def _split(text):
-    out, depth, cur = [], 0, ""
-    for ch in text:
-        depth += ch == "("
-        depth -= ch == ")"
-        if ch == "," and depth == 0:
-            out.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    return [s.strip() for s in out + [cur] if s.strip()]
+    return [strategies.parse(s) for s in split_top_level(args.strategies)]
 
 
 def _bar(args, total, desc):

@@ -75,6 +75,20 @@ def nonnegative(text: str) -> float:
     return _real(text, lambda v: v >= 0, "a nonnegative number")
 
 
+def split_top_level(text: str) -> list[str]:
+    """Split at commas outside parentheses: 'scale(factor=3),truthful' -> ['scale(factor=3)', 'truthful']."""
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return [s.strip() for s in out + [cur] if s.strip()]
+
+
 def to_jsonable(obj):
     """Numpy arrays and scalars to lists and floats (NaN becomes null)."""
     if isinstance(obj, dict):

@@ -6,7 +6,7 @@ import json
 import math
 import sys
 
-from abm.commands.common import positive_int, seed, unit_interval, vector
+from abm.commands.common import positive_int, seed, split_top_level, unit_interval, vector
 from abm.errors import TfdError
 
 
@@ -67,7 +67,7 @@ def run_simulate(args) -> int:
               if getattr(args, k) is not None}
     if args.mechanism.strip().lower() in ("pick-r", "pick") and args.r is None and args.agents == 2:
         params["r"] = [1 - math.sqrt(2) / 2]  # Proposition 3.3's share for agent 1
-    strategies = [s.strip() for s in args.strategies.split(",")]
+    strategies = split_top_level(args.strategies)
     if len(strategies) == 1:
         strategies = strategies[0]
     if args.out and not args.out.lower().endswith((".csv", ".parquet")):
