@@ -248,7 +248,7 @@ class AllocationModel(mesa.Model):
         """Aggregates over every instance so far: the ratio of expectations and EF rates with intervals."""
         inst = self.instance_frame()
         agents = self.agent_frame()
-        ratio = welfare_ratio(inst["welfare"], inst["optimal_welfare"], confidence)
+        ratio = welfare_ratio(inst["welfare"], inst["optimal_welfare"], confidence, upper=1.0)  # sw <= optimum
         out = {
             **self.parameters,
             "mechanism_params": self.mechanism.params,

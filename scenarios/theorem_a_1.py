@@ -44,7 +44,7 @@ def run(ctx):
             res = evaluate(values, owner)
             weighted = res["utilities"] @ w
             best = (values * w[:, None]).max(axis=-2).sum(axis=-1)
-            wr = welfare_ratio(weighted, best, CONFIDENCE)
+            wr = welfare_ratio(weighted, best, CONFIDENCE, upper=1.0)  # weighted welfare <= its maximum
             ef = rate(res["ef"], CONFIDENCE)
             share = [(owner == i).mean() for i in range(n)]
             records.append({"prior": label, "m": m, "n": n, "weighted_ratio": wr.value, "wr_low": wr.ci_low,

@@ -21,6 +21,10 @@ class Noisy(Strategy):
     (uniform between 0 and the agent's largest value)."""
 
     name = "noisy"
+    #: class-level flags for ``strategies.available`` filters: instances are random (they draw
+    #: items or strategies with context.rng), and their own classifier refines the rest
+    classifier = {"uses_own_values": True, "uses_prior": False, "uses_mechanism": False, "clairvoyant": False,
+                  "stochastic": True, "keeps_ranking": False}
 
     def __init__(self, strategy="truthful", p: float = 0.1):
         self.strategy = _inner(strategy)
@@ -45,6 +49,10 @@ class Mixed(Strategy):
     """Play one of the wrapped strategies, drawn per instance with the given probabilities."""
 
     name = "mixed"
+    #: class-level flags for ``strategies.available`` filters: instances are random (they draw
+    #: items or strategies with context.rng), and their own classifier refines the rest
+    classifier = {"uses_own_values": True, "uses_prior": False, "uses_mechanism": False, "clairvoyant": False,
+                  "stochastic": True, "keeps_ranking": False}
 
     def __init__(self, strategies=("truthful", "random-permutation"), probabilities=None):
         self.strategies = [_inner(s) for s in strategies]
@@ -76,6 +84,10 @@ class OnItems(Strategy):
     subset to the subset's own value range, so truthful items stay comparable."""
 
     name = "on-items"
+    #: class-level flags for ``strategies.available`` filters: instances are random (they draw
+    #: items or strategies with context.rng), and their own classifier refines the rest
+    classifier = {"uses_own_values": True, "uses_prior": False, "uses_mechanism": False, "clairvoyant": False,
+                  "stochastic": True, "keeps_ranking": False}
 
     def __init__(self, strategy="random-permutation", fraction: float = 0.5, items=None):
         self.strategy = _inner(strategy)

@@ -83,3 +83,21 @@ def test_rate_interval_is_clopper_pearson():
     assert est.ci_low == pytest.approx(0.0667395, abs=1e-6) and est.ci_high == pytest.approx(0.6524529, abs=1e-6)
     zero = metrics.rate([False] * 50)
     assert zero.ci_low == 0 and zero.ci_high == pytest.approx(1 - 0.025 ** (1 / 50))
+
+
+def test_the_welfare_ratio_interval_stays_in_its_range():
+    from abm.metrics import welfare_ratio
+
+    rng = np.random.default_rng(4)
+    opt = rng.random(5) + 1
+    est = welfare_ratio(opt * rng.uniform(0.5, 1.0, 5), opt, 0.99, upper=1.0)
+    assert 0.0 <= est.ci_low <= est.value <= est.ci_high <= 1.0
+    unbounded = welfare_ratio(opt * 1.1, opt, 0.99)  # a ratio that may exceed 1 keeps its interval
+    assert unbounded.ci_high > 1.0 or unbounded.value > 1.0
+
+
+def test_transformers_are_stochastic_at_class_level_too():
+    import strategies
+
+    deterministic = {c.name for c in strategies.available(stochastic=False)}
+    assert not deterministic & {"noisy", "mixed", "on-items"}
