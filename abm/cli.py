@@ -23,7 +23,7 @@ def _fail(message: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from abm.commands import audit, batch, learn, scenario, simulate, strategies, theory
+    from abm.commands import audit, batch, learn, scenario, simulate, strategies, theory, tournament
 
     from abm import __version__
 
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     scenario.add(sub)
     learn.add(sub)
     strategies.add(sub)
+    tournament.add(sub)
     return parser
 
 

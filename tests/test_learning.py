@@ -73,3 +73,25 @@ def test_the_continuous_learner_finds_most_of_the_oracle_gain_under_welfare_maxi
     r = learn("welfare-max", "shading-curve", n_agents=2, n_items=10, rounds=600, instances_per_round=8, seed=2)
     late = r.rounds[(r.rounds.agent == 0) & (r.rounds["round"] > 400)]["gain"]
     assert late.mean() >= 0.8 * oracle, (late.mean(), oracle)
+
+
+def test_the_tournament_table():
+    from abm.tournament import tournament
+
+    t = tournament(["pick-r", "welfare-max"], ["truthful", "exaggerate", "hedge"], rounds=30, seed=2)
+    assert len(t) == 6 and set(t.columns) >= {"mechanism", "player", "mean_gain", "ci_low", "ci_high",
+                                              "welfare_ratio", "ef_rate"}
+    assert (t[t.mechanism == "pick-r"]["mean_gain"] <= 1e-12).all()  # DSIC: nobody gains, learner included
+    wm = t[t.mechanism == "welfare-max"].set_index("player")
+    assert wm.loc["exaggerate", "ci_low"] > 0 and wm.loc["truthful", "mean_gain"] == 0
+    again = tournament(["pick-r", "welfare-max"], ["truthful", "exaggerate", "hedge"], rounds=30, seed=2)
+    assert t.equals(again)
+
+
+def test_cli_tournament(tmp_path, capsys):
+    out = tmp_path / "t.csv"
+    assert main(["tournament", "--mechanisms", "welfare-max", "--players", "truthful,scale(factor=3)",
+                 "--rounds", "10", "--no-progress", "--out", str(out)]) == 0
+    assert "scale(factor=3)" in capsys.readouterr().out and out.stat().st_size > 100
+    assert main(["tournament", "--players", "liar", "--no-progress"]) == 2
+    assert "unknown strategy 'liar'" in capsys.readouterr().err
