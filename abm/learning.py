@@ -10,15 +10,14 @@ over truthful play (with a t interval), and welfare and envy-freeness early and 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.stats as st
 
 import strategies as strategy_registry
 from abm.errors import TfdError
+from abm.metrics import mean_interval
 from abm.model import AllocationModel
 
 __all__ = ["LearningRun", "learn"]
@@ -29,14 +28,6 @@ class LearningRun:
     rounds: pd.DataFrame  # one row per (round, agent)
     summary: dict
     model: AllocationModel
-
-
-def _interval(x: np.ndarray, confidence: float) -> tuple[float, float, float]:
-    mean = float(x.mean())
-    if x.size < 2:
-        return mean, -math.inf, math.inf
-    half = float(st.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-    return mean, mean - half, mean + half
 
 
 def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: int = 2, n_items: int = 20,
@@ -81,7 +72,8 @@ def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: i
         if not isinstance(b.strategy, strategy_registry.Learner):
             continue
         mine = frame[frame.agent == b.index]
-        gain, lo, hi = _interval(mine["gain"].to_numpy(), confidence)
+        est = mean_interval(mine["gain"].to_numpy(), confidence)
+        gain, lo, hi = est.value, est.ci_low, est.ci_high
         p = b.strategy.distribution()
         learners[str(b.index)] = {
             "learner": b.strategy.name, "menu": [repr(s) for s in b.strategy.menu],

@@ -18,7 +18,7 @@ import scipy.stats as st
 
 __all__ = [
     "bundles", "utilities", "utility_of_reports", "welfare", "optimal_welfare", "envy_matrix", "is_ef", "is_ef1",
-    "is_prop", "evaluate", "Estimate", "welfare_ratio", "rate",
+    "is_prop", "evaluate", "Estimate", "welfare_ratio", "rate", "mean_interval",
 ]
 
 
@@ -143,6 +143,20 @@ def welfare_ratio(welfare_values, optimal_values, confidence: float = 0.95, uppe
     if upper is not None:
         high = min(high, float(upper))
     return Estimate(ratio, low, high, k, confidence, "delta")
+
+
+def mean_interval(x, confidence: float = 0.95) -> Estimate:
+    """A mean with its two-sided t interval (independent observations, e.g. rounds of play);
+    with fewer than two observations the interval is unbounded."""
+    x = np.asarray(x, dtype=float).ravel()
+    mean = float(x.mean()) if x.size else float("nan")
+    if x.size < 2:
+        return Estimate(mean, -np.inf, np.inf, int(x.size), confidence, "t")
+    sd = float(x.std(ddof=1))
+    if sd == 0:
+        return Estimate(mean, mean, mean, int(x.size), confidence, "t")
+    low, high = st.t.interval(confidence, x.size - 1, loc=mean, scale=sd / np.sqrt(x.size))
+    return Estimate(mean, float(low), float(high), int(x.size), confidence, "t")
 
 
 def rate(successes, confidence: float = 0.95) -> Estimate:

@@ -9,15 +9,14 @@ the play produced: a ResultSet to sort, plot or export.
 
 from __future__ import annotations
 
-import math
 import zlib
 
 import numpy as np
 import pandas as pd
-import scipy.stats as st
 
 import strategies as strategy_registry
 from abm.errors import TfdError
+from abm.metrics import mean_interval
 from abm.model import AllocationModel
 
 __all__ = ["DEFAULT_MECHANISMS", "default_players", "tournament"]
@@ -56,11 +55,10 @@ def tournament(mechanisms=None, players=None, prior="uniform", n_agents: int = 2
                 model.step()
                 gains[t] = model.bidders[0].gain.mean()
                 ratios[t], ef[t] = model.last["welfare_ratio"], model.last["ef_rate"]
-            mean = float(gains.mean())
-            half = float(st.t.ppf(0.5 + confidence / 2, rounds - 1) * gains.std(ddof=1) / math.sqrt(rounds))
+            gain = mean_interval(gains, confidence)
             rows.append({"mechanism": mech, "player": player, "strategy": repr(model.bidders[0].strategy),
                          "learner": isinstance(model.bidders[0].strategy, strategy_registry.Learner),
-                         "mean_gain": mean, "ci_low": mean - half, "ci_high": mean + half,
+                         "mean_gain": gain.value, "ci_low": gain.ci_low, "ci_high": gain.ci_high,
                          "welfare_ratio": float(ratios.mean()), "ef_rate": float(ef.mean()),
                          "rounds": rounds, "instances_per_round": instances_per_round, "prior": prior,
                          "n_agents": n_agents, "n_items": n_items, "seed": seed})

@@ -224,6 +224,7 @@ class ShadingCurve(Learner):
         return float("nan")  # no finite menu to compare with: measured by its gain over truthful play
 
     def _report(self, values, others, theta):
+        """Reports for ``theta (d,)`` -> ``(..., m)``, or for several ``theta (C, d)`` -> ``(..., C, m)``."""
         m = values.shape[-1]
         if others is None or others.shape[-2] == 0 or m == 1:
             q = np.zeros(values.shape)
@@ -231,12 +232,11 @@ class ShadingCurve(Learner):
             from abm.mechanisms.ranking import ranks
 
             q = ranks(np.asarray(others, dtype=float)).min(axis=-2) / (m - 1)
+        thetas = np.atleast_2d(theta)
         grid = np.linspace(0.0, 1.0, self.knots)
-        g = np.interp(q, grid, theta[..., 1:]) if theta.ndim == 1 else \
-            np.stack([np.interp(q, grid, t[1:]) for t in theta], axis=-2)
-        scale = theta[..., :1] if theta.ndim == 1 else theta[:, :1]
-        return values[..., None, :] * np.exp(np.clip(scale + g, -30, 30)) if theta.ndim > 1 else \
-            values * np.exp(np.clip(scale + g, -30, 30))
+        log_factor = np.stack([t[0] + np.interp(q, grid, t[1:]) for t in thetas], axis=-2)  # (..., C, m)
+        out = values[..., None, :] * np.exp(np.clip(log_factor, -30, 30))
+        return out[..., 0, :] if np.ndim(theta) == 1 else out
 
     def _bid(self, values, context):
         self.last_arms = np.zeros(values.shape[:-1], dtype=np.int64)

@@ -80,12 +80,15 @@ def test_round_robin_with_three_agents_every_pair_proven_by_the_solver():
 
 
 def test_a_solver_that_stops_at_its_limit_leaves_the_pair_unproven(monkeypatch):
-    rr = mechanisms.get("round-robin")
-    monkeypatch.setattr(rr, "solver_time_limit", 1e-6)
-    s = dsic_audit(rr, "uniform", 3, 24, profiles=3, budget=0, strategies=[], seed=7).summary
-    # Whatever the LP relaxation proves stays proven; nothing else may claim a proof.
-    assert s["proof"]["solver"] + s["proof"]["none"] == s["pairs"]
-    assert s["exact"] == (s["proof"]["none"] == 0)
+    # A solve that hits its time limit returns a feasible sequence without a proof: the audit must
+    # use its report as evidence, prove nothing from it, and not call it a defect.
+    import abm.mechanisms.round_robin_milp as milp
+
+    real = milp.solve_one
+    monkeypatch.setattr(milp, "solve_one", lambda *a, **k: (real(*a, **k)[0], False, "time limit"))
+    s = dsic_audit("round-robin", "uniform", 3, 10, profiles=6, budget=0, strategies=[], seed=7).summary
+    assert s["proof"]["none"] == s["pairs"] and not s["exact"] and not s["defects"]
+    assert s["violations"] > 0  # the unproven solver reports still find the lies
 
 
 def test_exchange_and_compositions_are_proven_beyond_enumeration():

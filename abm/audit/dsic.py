@@ -68,12 +68,13 @@ def upper_bound(violations: int, trials: int, confidence: float) -> float:
     return float(st.beta.ppf(confidence, violations + 1, trials - violations))
 
 
-def trade_statistics(mechanism, values: np.ndarray) -> dict | None:
-    """How often exchanges trade under truthful reports, and the welfare the trades add."""
+def trade_statistics(mechanism, values: np.ndarray, owner: np.ndarray | None = None) -> dict | None:
+    """How often exchanges trade under truthful reports, and the welfare the trades add
+    (``owner``: the truthful allocation, when the caller has it already)."""
     parts = mechanism.exchange_parts(values.shape[-1])
     if not parts:
         return None
-    owner = mechanism.allocate(values)
+    owner = mechanism.allocate(values) if owner is None else owner
     no_trade = owner.copy()
     trades = []
     for items, ex in parts:
@@ -137,14 +138,15 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
         values = prior.sample(rngs["values"], n, m, batch=sl.stop - sl.start)
         if ordinal is None:  # checked once, on the first block, before any proof relies on it
             ordinal = check_ordinal(mechanism, values, rngs["checks"])
-        _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, budget, exhaustive_max_items,
-                     rngs, progress, len(blocks))
-        trades = trade_statistics(mechanism, values)
+            # all m! rankings prove for a verified ordinal rule; 2^m subset reports only search
+            enumerate_rankings = m <= exhaustive_max_items and ordinal.holds
+            subset_search = m <= min(exhaustive_max_items, 16) and not ordinal.holds
+        owner = _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, budget,
+                             (enumerate_rankings, subset_search), rngs, progress, len(blocks))
+        trades = trade_statistics(mechanism, values, owner)
         if trades:
             trade_parts.append((sl.stop - sl.start, trades))
 
-    enumerate_rankings = m <= exhaustive_max_items and ordinal.holds
-    subset_search = m <= exhaustive_max_items and not ordinal.holds and m <= 16
     frame = pd.concat(state.rows, ignore_index=True) if state.rows else pd.DataFrame()
     best_gain, truth_u, proof, best_source = state.best_gain, state.truth_u, state.proof, state.best_source
     gains = np.maximum(best_gain, 0.0)
@@ -237,15 +239,16 @@ class _AuditState:
         self.defects.append(message)
 
 
-def _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, budget, exhaustive_max_items,
-                 rngs, progress, n_blocks):
-    """Audit one block of profiles ``values (B, n, m)`` (rows ``sl`` of the whole audit)."""
+def _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, budget, mode, rngs, progress,
+                 n_blocks) -> np.ndarray:
+    """Audit one block of profiles ``values (B, n, m)`` (rows ``sl`` of the whole audit); returns the
+    truthful allocation. ``mode``: (enumerate all rankings, search all subset reports)."""
     B, n, m = values.shape
     tol = state.tol
-    state.truth_u[sl] = utilities(values, mechanism.allocate(values))
+    truthful_owner = mechanism.allocate(values)
+    state.truth_u[sl] = utilities(values, truthful_owner)
     state.scale[sl] = _scale(values)
-    enumerate_rankings = m <= exhaustive_max_items and ordinal.holds
-    subset_search = m <= exhaustive_max_items and not ordinal.holds and m <= 16
+    enumerate_rankings, subset_search = mode
     ones = np.ones(B, dtype=np.int64)
 
     # The block was checked by allocate above; a swapped-in row needs checking alone, unless the
@@ -322,6 +325,7 @@ def _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, bu
         state.prove(sl, i, beaten, np.full(B, np.nan), "none")
         if progress is not None:
             progress(1 / n_blocks)
+    return truthful_owner
 
 
 def _best_in_family(mechanism, values, agent, family):

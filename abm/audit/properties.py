@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from abm.mechanisms.ranking import preference_order
+from abm.mechanisms.ranking import ranks
 
 __all__ = ["PropertyCheck", "canonical_ranking", "check_ordinal"]
 
@@ -41,11 +41,7 @@ class PropertyCheck:
 
 def canonical_ranking(reports: np.ndarray) -> np.ndarray:
     """The strict ranking a report induces, as bids m - position: ``(..., m) -> (..., m)``."""
-    m = reports.shape[-1]
-    out = np.empty(reports.shape)
-    np.put_along_axis(out, preference_order(reports), np.broadcast_to(np.arange(m, 0, -1, dtype=float), reports.shape),
-                      axis=-1)
-    return out
+    return reports.shape[-1] - ranks(reports).astype(float)
 
 
 def _test_reports(v: np.ndarray, rng) -> list[tuple[str, np.ndarray]]:

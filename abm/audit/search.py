@@ -60,10 +60,11 @@ def probe_reports(values: np.ndarray, others: np.ndarray, high: float) -> np.nda
     and reports aimed at the others' bids (``others (P, n-1, m)``): high where they bid
     highest or lowest. The truth is not among them.
     """
+    from abm.mechanisms.ranking import preference_order, ranks
+
     P, m = values.shape
-    order = np.argsort(-values, axis=-1, kind="stable")
-    position = np.empty((P, m), dtype=np.int64)
-    np.put_along_axis(position, order, np.broadcast_to(np.arange(m), (P, m)), axis=-1)
+    order = preference_order(values)
+    position = ranks(values)
     top = np.maximum(values.max(axis=-1, keepdims=True), np.finfo(float).tiny)
     out = [values * f for f in (0.0, 0.5, 2.0, 10.0)]
     for k in sorted({1, max(1, m // 4), max(1, (m + 1) // 2 - 1), max(1, m // 2), max(1, 3 * m // 4)}):
@@ -75,7 +76,7 @@ def probe_reports(values: np.ndarray, others: np.ndarray, high: float) -> np.nda
     out.append(np.take_along_axis(np.take_along_axis(values, order, axis=-1)[:, ::-1], position, axis=-1))  # reversed
     if others.shape[-2]:
         rival = others.max(axis=-2)
-        rival_pos = np.argsort(np.argsort(-rival, axis=-1, kind="stable"), axis=-1, kind="stable")
+        rival_pos = ranks(rival)
         out.append(np.where(rival_pos < (m + 1) // 2, high, 0.0))  # contested items
         out.append(np.where(rival_pos >= m // 2, high, 0.0))  # items the others care least about
         out.append(np.where(rival_pos < (m + 1) // 2, values * 10.0, values))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo
-from abm.mechanisms.ranking import deadline_best_response, preference_order
+from abm.mechanisms.ranking import deadline_best_response, preference_order, ranks
 
 __all__ = ["WelfareMax", "RoundRobin"]
 
@@ -89,9 +89,7 @@ class RoundRobin(Mechanism):
             return deadline_best_response(values, np.full((P, m), m, dtype=np.int64), "structural: the only agent")
         if n == 2:
             other = 1 - agent
-            position = np.empty((P, m), dtype=np.int64)
-            np.put_along_axis(position, preference_order(bids[:, other, :]), np.broadcast_to(np.arange(m), (P, m)),
-                              axis=-1)
+            position = ranks(bids[:, other, :])  # the other's order
             # The j-th pick (0-based) of agent 0 comes after j picks of agent 1, of agent 1 after
             # j + 1 picks of agent 0; the item at the other's position p is safe until then.
             deadline = position // 2 + 1 if agent == 0 else (position + 1) // 2

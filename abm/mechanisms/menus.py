@@ -17,6 +17,7 @@ import numpy as np
 from abm.errors import MechanismError
 from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo, oracle_binding
 from abm.mechanisms.picking import decimal_fraction, select_top, top_t
+from abm.mechanisms.ranking import ranks
 
 __all__ = ["Picking", "Exchange", "Composition", "Component", "random_composition"]
 
@@ -130,9 +131,7 @@ class Picking(Mechanism):
             chosen = menu[np.argmax(worth, axis=-1)]
             reports = values.copy()  # the truth selects a best bundle (first listed among equals)
         else:
-            position = np.empty((P, m), dtype=np.int64)
-            np.put_along_axis(position, np.argsort(-values, axis=-1, kind="stable"),
-                              np.broadcast_to(np.arange(m), (P, m)), axis=-1)
+            position = ranks(values)  # 0 = the picker's favourite; ties: lowest index first
             prefix = np.concatenate([np.zeros((P, 1)), np.cumsum(-np.sort(-values, axis=-1), axis=-1)], axis=-1)
             k = self.sizes[np.argmax(prefix[:, self.sizes], axis=-1)]
             chosen = position < k[:, None]

@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from abm.mechanisms.base import BestResponse
-from abm.mechanisms.ranking import preference_order
+from abm.mechanisms.ranking import preference_order, ranks
 
 __all__ = ["round_robin_best_response", "solve_one"]
 
@@ -138,8 +138,7 @@ def round_robin_best_response(values, bids, agent: int, time_limit: float) -> Be
     """Per profile: solve the program, then report the solver's picks first, in turn order."""
     values = np.asarray(values, dtype=float)
     P, n, m = bids.shape
-    position = np.empty((P, n, m), dtype=np.int64)
-    np.put_along_axis(position, preference_order(bids), np.broadcast_to(np.arange(m), (P, n, m)), axis=-1)
+    position = ranks(bids)
     reports = np.empty((P, m))
     value = np.zeros(P)
     proven = np.zeros(P, dtype=bool)
@@ -149,7 +148,8 @@ def round_robin_best_response(values, bids, agent: int, time_limit: float) -> Be
             reports[p], proven[p] = values[p], False
             value[p] = np.nan
             continue
-        rest = [j for j in np.argsort(-values[p], kind="stable") if j not in set(picks)]
+        taken = set(picks)
+        rest = [j for j in preference_order(values[p]) if j not in taken]
         order = picks + [int(j) for j in rest]
         reports[p, order] = np.arange(m, 0, -1, dtype=float)
         chosen = np.zeros(m, dtype=bool)
