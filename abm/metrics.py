@@ -18,7 +18,7 @@ import scipy.stats as st
 
 __all__ = [
     "bundles", "utilities", "utility_of_reports", "welfare", "optimal_welfare", "envy_matrix", "is_ef", "is_ef1",
-    "is_prop", "evaluate", "Estimate", "welfare_ratio", "rate", "mean_interval",
+    "is_prop", "evaluate", "Estimate", "welfare_ratio", "rate", "mean_interval", "bootstrap_mean_interval",
 ]
 
 
@@ -157,6 +157,21 @@ def mean_interval(x, confidence: float = 0.95) -> Estimate:
         return Estimate(mean, mean, mean, int(x.size), confidence, "t")
     low, high = st.t.interval(confidence, x.size - 1, loc=mean, scale=sd / np.sqrt(x.size))
     return Estimate(mean, float(low), float(high), int(x.size), confidence, "t")
+
+
+def bootstrap_mean_interval(x, confidence: float = 0.95, seed: int = 0, resamples: int = 9999) -> Estimate:
+    """A mean with its percentile bootstrap interval (``scipy.stats.bootstrap``). Unlike the t
+    interval it never leaves the range of the observations: a quantity that is never positive
+    gets an interval at or below 0, and a single positive observation can lift it above."""
+    x = np.asarray(x, dtype=float).ravel()
+    mean = float(x.mean()) if x.size else float("nan")
+    if x.size < 2 or np.ptp(x) == 0:
+        lo, hi = (mean, mean) if x.size else (-np.inf, np.inf)
+        return Estimate(mean, lo, hi, int(x.size), confidence, "percentile bootstrap")
+    res = st.bootstrap((x,), np.mean, confidence_level=confidence, n_resamples=resamples, method="percentile",
+                       rng=np.random.default_rng(seed))
+    lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    return Estimate(mean, min(lo, mean), max(hi, mean), int(x.size), confidence, "percentile bootstrap")
 
 
 def rate(successes, confidence: float = 0.95) -> Estimate:

@@ -9,6 +9,8 @@ truthfully against the same bids of the others).
 
 from __future__ import annotations
 
+import copy
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -71,10 +73,16 @@ class AllocationModel(mesa.Model):
         strategies = list(strategies)
         if len(strategies) != self.n_agents:
             raise TfdError(f"got {len(strategies)} strategies for {self.n_agents} agents; give one, or one per agent")
-        self.bidders: list[Bidder] = [
-            Bidder(self, index=i, strategy=strategy_registry.parse(s) if isinstance(s, str) else strategy_registry.get(s))
-            for i, s in enumerate(strategies)
-        ]
+        chosen = [strategy_registry.parse(s) if isinstance(s, str) else strategy_registry.get(s) for s in strategies]
+        seen = set()
+        for k, s in enumerate(chosen):
+            if id(s) in seen and isinstance(s, strategy_registry.Learner):
+                chosen[k] = copy.deepcopy(s)  # one learner object given twice: each agent learns on its own
+            seen.add(id(chosen[k]))
+        if sum(bool(s.classifier.get("clairvoyant")) for s in chosen) > 1:
+            raise TfdError("at most one agent may play a clairvoyant strategy (one that reads the others' reports): "
+                           "two would each need the other's report first")
+        self.bidders: list[Bidder] = [Bidder(self, index=i, strategy=s) for i, s in enumerate(chosen)]
 
         self._next_batch: int | None = None
         self._instances: list[dict] = []
@@ -122,7 +130,12 @@ class AllocationModel(mesa.Model):
             if not b.strategy.is_truthful:  # what b would have got by telling the truth
                 honest = bids.copy()
                 honest[..., b.index, :] = values[..., b.index, :]
-                truthful[..., b.index] = utilities(values, self.mechanism.allocate(honest))[..., b.index]
+                honest_owner = self.mechanism.allocate(honest)
+                # the same bundle is the same utility, bit for bit: a gain is exactly 0 there,
+                # not a rounding difference between two ways of summing
+                same = ((honest_owner == b.index) == (owner == b.index)).all(axis=-1)
+                truthful[..., b.index] = np.where(same, utility[..., b.index],
+                                                  utilities(values, honest_owner)[..., b.index])
         items = np.stack([(owner == i).sum(axis=-1) for i in range(self.n_agents)], axis=-1)
         for b in self.bidders:
             b.receive(utility[..., b.index], truthful[..., b.index], items[..., b.index])

@@ -260,27 +260,72 @@ class ShadingCurve(Learner):
 
 
 class DeadlineSchedule(ShadingCurve):
-    """A continuous family of re-rankings trained like :class:`ShadingCurve`: the agent believes
-    item j stays available for ``exp(a) p_j + b`` of its own picks, where p_j is the best rank
-    any other agent gives it (0 = someone's favourite), schedules its most valuable items
-    before those deadlines (unit jobs with deadlines, the greedy that is exact when the belief
-    is right), and reports that schedule, scaled by exp(theta_0). Under Ranking the right belief
-    is a = 0, b = 0 (or 1); under two-agent round robin a = log 1/2 (Bouveret and Lang); the
-    learner starts from a = 0, b = m (no item is urgent: the truth's order) and must find it.
+    """A one-parameter family of re-rankings (and a scale), trained by evolution strategies.
+
+    The agent believes the others take items at ``lambda = exp(a)`` items per pick of its own:
+    item j, which the others rank p_j (the best rank any of them gives it; 0 = someone's
+    favourite), must be among its first ``floor(lambda p_j) + 1`` picks. It schedules its most
+    valuable items before those deadlines in its q = ceil(m / n) picks (unit jobs with
+    deadlines: the greedy is exact when the belief is right), reports that schedule earliest
+    deadline first and then the rest by value, all scaled by exp(theta_0). Under two-agent
+    round robin, for the first picker, lambda = 1/2 is right (Bouveret and Lang 2011: a set is
+    reachable iff it holds at most t of the other's top 2t items), so the family contains the
+    exact best response; under welfare maximization a large theta_0 is. It reads the others'
+    reports (clairvoyant), like the ex-post best response it is measured against.
+
+    It starts at lambda = n - 1 (each other agent takes one item per pick of its own, as if
+    every item it wants were everyone's first choice) and learns like
+    :class:`ShadingCurve`. The deadlines are integers, so the reward is piecewise constant in
+    a, with plateaus and a cliff just past the best lambda (too few picks left for the items
+    it waits for): the perturbation scale therefore shrinks as sigma / sqrt(1 + t / 100),
+    down to ``sigma_min``, so that early steps see across plateaus and late ones resolve the
+    optimum instead of smoothing it away; the step shrinks in proportion.
     """
 
     name = "deadline-schedule"
 
-    def __init__(self, sigma: float = 0.3, rate: float = 0.05, pairs: int = 8):
+    def __init__(self, sigma: float = 0.3, sigma_min: float = 0.05, rate: float = 0.05, pairs: int = 8):
         super().__init__(knots=2, sigma=sigma, rate=rate, pairs=pairs)
+        if not (isinstance(sigma_min, (int, float)) and 0 < sigma_min <= sigma):
+            raise StrategyError(f"sigma_min must lie in (0, sigma], got {sigma_min!r}")
+        self.sigma_min = float(sigma_min)
 
     @property
     def params(self):
-        return {"sigma": self.sigma, "rate": self.rate, "pairs": self.pairs}
+        return {"sigma": self.sigma, "sigma_min": self.sigma_min, "rate": self.rate, "pairs": self.pairs}
 
     def reset(self):
         super().reset()
-        self.theta = np.array([0.0, 0.0, 1.0])  # theta_0, a, b / m
+        self.theta = np.array([0.0, np.nan])  # theta_0, a; a = log(n - 1) once n is known
+        self._moment = np.zeros(2)
+
+    def _scale(self) -> float:
+        return max(self.sigma / math.sqrt(1 + self.rounds / 100), self.sigma_min)
+
+    def _start(self, n: int) -> None:
+        if np.isnan(self.theta[1]):
+            self.theta[1] = math.log(max(n - 1, 1))
+
+    def _bid(self, values, context):
+        self._start(context.n_agents)
+        return super()._bid(values, context)
+
+    def candidates(self, values, context):
+        self._start(context.n_agents)
+        self._eps = context.rng.standard_normal((self.pairs, self.theta.size))
+        step = self._scale() * self._eps
+        return self._report(values, context.others_bids, np.concatenate([self.theta + step, self.theta - step]))
+
+    def update(self, rewards, arms=None):
+        # the gradient estimate divides by the scale used; the step shrinks with it, so late
+        # iterates settle instead of stepping across the narrow optimum
+        sigma, rate = self.sigma, self.rate
+        self.sigma = self._scale()
+        self.rate = rate * self.sigma / sigma
+        try:
+            super().update(rewards, arms)
+        finally:
+            self.sigma, self.rate = sigma, rate
 
     def _report(self, values, others, theta):
         from abm.mechanisms.ranking import ranks
@@ -291,18 +336,25 @@ class DeadlineSchedule(ShadingCurve):
         flat = values.reshape(P, m)
         p = (np.zeros((P, m)) if others is None or np.shape(others)[-2] == 0
              else ranks(np.asarray(others, dtype=float).reshape(P, -1, m)).min(axis=-2))
+        n = 1 if others is None else np.shape(others)[-2] + 1
+        quota = -(-m // n)  # the agent expects its share of picks: the schedule's slots
         thetas = np.atleast_2d(theta)
-        out = np.empty((P, thetas.shape[0], m))
-        top = np.maximum(flat.max(axis=-1, keepdims=True), np.finfo(float).tiny)
-        for c, (t0, a, b) in enumerate(thetas):
-            deadline = np.clip(np.floor(np.exp(a) * p + b * m), 0, m).astype(np.int64)
-            slots = schedule_deadlines(flat, deadline)
-            # Report the scheduled items earliest deadline first (a feasible order whenever any is),
-            # by value among equal deadlines, then the rest by value: with no urgency, the truth.
-            key = np.where(slots >= 0, deadline, m + 1) * (m + 2.0) + 0.0
-            order = np.lexsort((-flat, key), axis=-1)
-            ranking = np.empty((P, m))
-            np.put_along_axis(ranking, order, np.broadcast_to(np.arange(m, 0, -1, dtype=float), (P, m)), axis=-1)
-            out[:, c, :] = ranking / m * top * np.exp(np.clip(t0, -30, 30))
+        C = thetas.shape[0]
+        # exp(log 1/2) is a hair below 1/2 in floating point: the small nudge keeps
+        # floor(lambda p) exact at the rational lambdas the family is built around
+        lam = np.exp(thetas[:, 1])[None, :, None]
+        deadline = np.clip(np.floor(lam * p[:, None, :] + 1e-9) + 1, 1, quota).astype(np.int64)  # (P, C, m)
+        own = np.broadcast_to(flat[:, None, :], (P, C, m)).reshape(P * C, m)
+        deadline = deadline.reshape(P * C, m)
+        slots = schedule_deadlines(own, deadline)  # every candidate in one vectorized schedule
+        # scheduled items earliest deadline first (a feasible order whenever any is), by value
+        # among equal deadlines, then the rest by value
+        key = np.where(slots >= 0, deadline, m + 1)
+        order = np.lexsort((-own, key), axis=-1)
+        ranking = np.empty((P * C, m))
+        np.put_along_axis(ranking, order, np.broadcast_to(np.arange(m, 0, -1, dtype=float), (P * C, m)), axis=-1)
+        top = np.maximum(flat.max(axis=-1), np.finfo(float).tiny)[:, None, None]
+        scale = np.exp(np.clip(thetas[:, 0], -30, 30))[None, :, None]
+        out = ranking.reshape(P, C, m) / m * top * scale
         out = out.reshape(values.shape[:-1] + (thetas.shape[0], m))
-        return out[..., 0, :] if theta.ndim == 1 else out
+        return out[..., 0, :] if np.ndim(theta) == 1 else out

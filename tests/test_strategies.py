@@ -273,10 +273,26 @@ class TestDeadlineSchedule(StrategyContract):
     make = staticmethod(lambda: strategies.get(covers("deadline-schedule"), pairs=2))
     mechanism = "round-robin"
 
-    def test_starts_from_the_truths_ranking(self):
+    def test_starts_believing_each_other_agent_takes_one_item_per_pick(self):
+        s = self.make()
+        s.bid(self.values[:, 0], strategies.BidContext(agent=0, n_agents=2, rng=np.random.default_rng(0),
+                                                       others_bids=self.values[:, 1:]))
+        assert s.theta.tolist() == [0.0, 0.0]  # lambda = n - 1 = 1, scale exp(0)
+
+    def test_an_unhurried_belief_reports_the_truths_ranking(self):
         from abm.mechanisms.ranking import preference_order
 
-        np.testing.assert_array_equal(preference_order(self.bid()), preference_order(self.values))
+        s = self.make()
+        v = np.random.default_rng(4).random((50, 2, 8))
+        # lambda = m: every item but the other's favourite may wait for the last pick; the
+        # favourite, due at the first pick, leads only when it is among the agent's own top q
+        lie = s._report(v[:, 0], v[:, 1:], np.array([0.0, np.log(8.0)]))
+        fav = v[:, 1].argmax(axis=-1)
+        top = preference_order(v[:, 0])
+        in_top = (top[:, :4] == fav[:, None]).any(axis=-1)
+        lead = preference_order(lie)[:, 0]
+        np.testing.assert_array_equal(lead[in_top], fav[in_top])
+        np.testing.assert_array_equal(preference_order(lie)[~in_top], top[~in_top])
 
     def test_with_the_right_belief_it_is_the_round_robin_best_response(self):
         # Bouveret and Lang: against one truthful agent, item j at the other's position p is safe
@@ -287,7 +303,7 @@ class TestDeadlineSchedule(StrategyContract):
         v = np.random.default_rng(3).random((300, 2, 9))
         s = self.make()
         lie = v.copy()
-        lie[:, 0] = s._report(v[:, 0], v[:, 1:], np.array([0.0, np.log(0.5), 1 / 9]))  # deadline p / 2 + 1
+        lie[:, 0] = s._report(v[:, 0], v[:, 1:], np.array([0.0, np.log(0.5)]))  # deadline p // 2 + 1
         best = rr.best_response(v[:, 0], v, 0)
         np.testing.assert_allclose(utilities(v, rr.allocate(lie))[:, 0], best.value, atol=1e-12)
 
