@@ -35,7 +35,7 @@ def test_learners_are_deterministic_under_a_seed():
 
 def test_under_pick_r_no_round_ever_gains_and_under_welfare_max_the_learner_gains():
     dsic = learn("pick-r", "all:hedge", n_agents=2, n_items=10, rounds=300, seed=1)
-    assert dsic.rounds["gain"].max() <= 1e-12  # Pick-r is DSIC: no report beats the truth, in any round
+    assert dsic.rounds["gain"].max() <= 0  # Pick-r is DSIC: no report beats the truth, in any round (exactly)
     wm = learn("welfare-max", "hedge", n_agents=2, n_items=10, rounds=300, seed=1).summary["learners"]["0"]
     assert wm["gain_ci"][0] > 0
     top = max(wm["final_distribution"], key=wm["final_distribution"].get)
@@ -95,3 +95,72 @@ def test_cli_tournament(tmp_path, capsys):
     assert "scale(factor=3)" in capsys.readouterr().out and out.stat().st_size > 100
     assert main(["tournament", "--players", "liar", "--no-progress"]) == 2
     assert "unknown strategy 'liar'" in capsys.readouterr().err
+
+
+def test_two_clairvoyant_agents_are_refused_and_a_shared_learner_is_copied():
+    from abm.errors import TfdError
+    from abm.model import AllocationModel
+    import strategies
+
+    with pytest.raises(TfdError, match="at most one agent may play a clairvoyant strategy"):
+        AllocationModel("round-robin", n_agents=2, n_items=4, strategies="deadline-schedule")
+    h = strategies.get("hedge")
+    model = AllocationModel("ranking", n_agents=2, n_items=4, strategies=[h, h], rng=0)
+    assert model.bidders[0].strategy is not model.bidders[1].strategy
+    model.step()
+    assert model.bidders[0].strategy.rounds == model.bidders[1].strategy.rounds == 1
+
+
+def test_the_deadline_learner_finds_the_round_robin_best_response():
+    # Two-agent round robin's exact best response lies in the family (lambda = 1/2); starting
+    # from lambda = 1 the learner must come within the 80% of the oracle's gain that issue 12 asks.
+    import strategies
+    from abm.metrics import utilities
+    from abm.mechanisms import get
+
+    s = strategies.get("deadline-schedule")
+    learn("round-robin", s, n_agents=2, n_items=10, rounds=1500, instances_per_round=8, seed=1)
+    v = np.random.default_rng(7).random((4000, 2, 10))
+    rr = get("round-robin")
+    lie = v.copy()
+    lie[:, 0] = s.bid(v[:, 0], strategies.BidContext(agent=0, n_agents=2, rng=np.random.default_rng(0),
+                                                     others_bids=v[:, 1:]))
+    truthful = utilities(v, rr.allocate(v))[:, 0]
+    learned = (utilities(v, rr.allocate(lie))[:, 0] - truthful).mean()
+    oracle = (rr.best_response(v[:, 0], v, 0).value - truthful).mean()
+    assert learned >= 0.8 * oracle, (learned, oracle, s.theta)
+
+
+def test_moran_selection_follows_the_incentives_and_is_deterministic():
+    from abm.population import moran
+
+    # Welfare maximization rewards inflating bids: the inflaters take over the population.
+    wm = moran("welfare-max", ["truthful", "scale(factor=3)"], size=30, generations=600, seed=1)
+    assert wm.summary["mean_share_second_half"]["Scale(factor=3.0)"] >= 0.9
+    # Under Pick-r (DSIC) a random ranking never helps and usually hurts: it dies out.
+    pr = moran("pick-r", ["truthful", "random-permutation"], size=30, generations=600, seed=1)
+    assert pr.summary["mean_share_second_half"]["Truthful()"] >= 0.9
+    # Neutral drift (selection 0) keeps no systematic winner: the same run, twice, same path.
+    a = moran("pick-r", ["truthful", "swap-ranks"], size=20, generations=100, selection=0.0, seed=4).counts
+    b = moran("pick-r", ["truthful", "swap-ranks"], size=20, generations=100, selection=0.0, seed=4).counts
+    assert a.equals(b) and set(a.columns) >= {"generation", "strategy", "count", "share", "mean_fitness"}
+    assert (a.groupby("generation")["count"].sum() == 20).all()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--menu", "hedge,truthful"], "'hedge' cannot join a population"),
+    (["--population", "2"], "must be larger than the number of agents"),
+    (["--menu", "truthful,liar"], "unknown strategy 'liar'"),
+])
+def test_cli_evolve_errors_are_one_line(capsys, args, message):
+    assert main(["evolve", "--generations", "3", "--no-progress"] + args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_cli_evolve_writes_generations_and_plot(tmp_path, capsys):
+    out = tmp_path / "ev"
+    assert main(["evolve", "--generations", "40", "--no-progress", "--json", "--out", str(out)]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert abs(sum(s["final_shares"].values()) - 1) < 1e-12
+    assert (out / "generations.parquet").exists() and (out / "shares.png").stat().st_size > 5000
