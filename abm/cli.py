@@ -23,7 +23,7 @@ def _fail(message: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from abm.commands import audit, batch, learn, scenario, simulate, strategies, theory, tournament
+    from abm.commands import audit, batch, evolve, learn, scenario, simulate, strategies, theory, tournament
 
     from abm import __version__
 
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add(sub)
     scenario.add(sub)
     learn.add(sub)
+    evolve.add(sub)
     strategies.add(sub)
     tournament.add(sub)
     return parser

@@ -1,0 +1,81 @@
+"""``tfd evolve``: a Moran process over strategies in a population larger than n."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from abm.commands.common import emit, nonnegative, positive_int, seed, split_top_level, unit_interval
+
+
+def add(sub) -> None:
+    p = sub.add_parser("evolve", help="population dynamics: a Moran process over strategies, with mutation",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--mechanism", default="welfare-max", help="mechanism name (see `tfd mechanisms`)")
+    p.add_argument("--menu", default="truthful,scale(factor=3),swap-ranks",
+                   help="comma-separated strategies the population may play (see `tfd strategies`)")
+    p.add_argument("--population", type=positive_int, default=30, help="individuals (more than --agents)")
+    p.add_argument("--generations", type=positive_int, default=1000, help="Moran steps")
+    p.add_argument("--matches", type=positive_int, default=20, help="matches (instances) per generation")
+    p.add_argument("--mutation", type=unit_interval, default=0.01, help="probability an offspring mutates")
+    p.add_argument("--selection", type=nonnegative, default=5.0, help="selection strength (0: neutral drift)")
+    p.add_argument("--agents", type=positive_int, default=2)
+    p.add_argument("--items", type=positive_int, default=10)
+    p.add_argument("--prior", default="uniform")
+    p.add_argument("--seed", type=seed, default=0)
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--out", help="folder for generations.parquet, summary.json and shares.png")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(run=run)
+
+
+def _plot(frame, path, title):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    wide = frame.pivot(index="generation", columns="strategy", values="share")[frame["strategy"].unique()]
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    ax.stackplot(wide.index, wide.T.to_numpy(), labels=wide.columns, alpha=0.85)
+    ax.set(xlabel="generation", ylabel="share of the population", ylim=(0, 1), xlim=(0, wide.index.max()))
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def run(args) -> int:
+    import json
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from abm.population import moran
+
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise ValueError(f"--out {args.out!r} is a file; give a folder")
+    menu = split_top_level(args.menu)
+    with tqdm(total=args.generations, unit="gen", desc="evolve", file=sys.stderr, leave=False,
+              disable=True if args.no_progress else None) as bar:
+        e = moran(args.mechanism, menu, args.prior, args.agents, args.items, args.population, args.generations,
+                  args.matches, args.mutation, args.selection, args.seed, progress=bar.update)
+    s = dict(e.summary)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        e.counts.to_parquet(out / "generations.parquet", index=False)
+        (out / "summary.json").write_text(json.dumps(s, indent=2))
+        _plot(e.counts, out / "shares.png", f"Moran process under {s['mechanism']}: population {args.population}, "
+                                            f"{args.agents} agents x {args.items} items")
+        s["written"] = str(out)
+    lines = [f"{args.generations} generations under {s['mechanism']}, population {args.population}, "
+             f"{args.agents} agents x {args.items} items per match, mutation {args.mutation}, seed {args.seed}",
+             "  share (final; mean over the second half):"]
+    for k, v in e.final.items():
+        lines.append(f"    {k}: {v:.2f}; {s['mean_share_second_half'][k]:.3f}")
+    if "written" in s:
+        lines.append(f"  written to {args.out}")
+    emit(s, args.json, lines)
+    return 0

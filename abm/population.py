@@ -1,0 +1,132 @@
+"""Population dynamics: a Moran process over strategies, with mutation (``tfd evolve``).
+
+A population of ``size`` individuals (more than the mechanism's n agents) each plays one
+strategy of a menu. Every generation, ``matches`` groups of n individuals are drawn at
+random (uniformly, without replacement within a group) and each group plays one instance
+with fresh values from the prior, in random seats. An individual's fitness is its mean
+reward over the matches it played: utility over its total value, in [0, 1] whatever the
+prior's scale (individuals that played no match get the population's mean). Then one Moran
+step (Moran 1958; Nowak 2006, ch. 6), as in Axelrod's ``MoranProcess``: one individual is
+chosen to reproduce with probability proportional to ``exp(selection * fitness)`` (the
+exponential fitness map keeps probabilities positive and sets the selection strength), one
+is chosen uniformly to die and is replaced by the offspring, whose strategy mutates to a
+uniformly drawn menu strategy with probability ``mutation``.
+
+Strategies bid without seeing the others' reports (clairvoyant strategies and learners are
+refused: a group would need an order of play). Each generation allocates all its matches in
+one vectorized call; the Python loops run over menu strategies and seats only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+import strategies as strategy_registry
+from abm import mechanisms
+from abm.errors import TfdError
+from abm.metrics import utilities
+from abm.priors import parse_prior
+
+__all__ = ["Evolution", "moran"]
+
+
+@dataclass
+class Evolution:
+    counts: pd.DataFrame  # tidy: generation, strategy, count, share, mean_fitness
+    final: dict  # strategy -> share at the end
+    summary: dict
+
+
+def _positive(x, label):
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 1:
+        raise TfdError(f"{label} must be a positive integer, got {x!r}")
+    return int(x)
+
+
+def moran(mechanism="welfare-max", menu=("truthful", "exaggerate"), prior="uniform", n_agents: int = 2,
+          n_items: int = 10, size: int = 20, generations: int = 500, matches: int = 20, mutation: float = 0.01,
+          selection: float = 5.0, seed: int = 0, initial=None, progress=None) -> Evolution:
+    """Run the Moran process; ``initial`` gives the starting count of each menu strategy
+    (default: as equal as possible, in menu order)."""
+    n_agents, n_items = _positive(n_agents, "number of agents"), _positive(n_items, "number of items")
+    size, generations, matches = (_positive(size, "population size"), _positive(generations, "generations"),
+                                  _positive(matches, "matches per generation"))
+    if size <= n_agents:
+        raise TfdError(f"the population ({size}) must be larger than the number of agents per match ({n_agents})")
+    if not (isinstance(mutation, (int, float)) and 0 <= mutation <= 1):
+        raise TfdError(f"mutation must lie in [0, 1], got {mutation!r}")
+    if not (isinstance(selection, (int, float)) and np.isfinite(selection) and selection >= 0):
+        raise TfdError(f"selection must be a finite number >= 0, got {selection!r}")
+    plays = [strategy_registry.parse(s) if isinstance(s, str) else strategy_registry.get(s) for s in menu]
+    if len(plays) < 1:
+        raise TfdError("the menu needs at least one strategy")
+    for s in plays:
+        if isinstance(s, strategy_registry.Learner) or s.classifier.get("clairvoyant"):
+            raise TfdError(f"{s.name!r} cannot join a population: it learns or reads the others' reports; "
+                           "accepted: strategies that bid from their own values (see `tfd strategies`)")
+    K = len(plays)
+    prior = parse_prior(prior)
+    prior.check_agents(n_agents)
+    mech = mechanism if isinstance(mechanism, mechanisms.Mechanism) else mechanisms.get(mechanism, prior=prior)
+    mech.check_agents(n_agents)
+    rng = np.random.default_rng(seed)
+
+    if initial is None:
+        kind = np.arange(size) % K
+    else:
+        initial = [int(c) for c in initial]
+        if len(initial) != K or sum(initial) != size or min(initial) < 0:
+            raise TfdError(f"initial counts must be {K} nonnegative integers summing to the population size {size}")
+        kind = np.repeat(np.arange(K), initial)
+    labels = [repr(s) for s in plays]
+    rows = []
+    for g in range(generations + 1):
+        counts = np.bincount(kind, minlength=K)
+        fitness = _fitness(mech, prior, plays, kind, n_agents, n_items, matches, rng) if g < generations else None
+        for k in range(K):
+            rows.append({"generation": g, "strategy": labels[k], "count": int(counts[k]), "share": counts[k] / size,
+                         "mean_fitness": (float(fitness[kind == k].mean()) if fitness is not None and counts[k]
+                                          else float("nan"))})
+        if fitness is None:
+            break
+        w = np.exp(selection * (fitness - fitness.max()))
+        parent = rng.choice(size, p=w / w.sum())
+        dead = rng.integers(size)
+        child = kind[parent]
+        if rng.random() < mutation:
+            child = rng.integers(K)
+        kind[dead] = child
+        if progress is not None:
+            progress(1)
+    frame = pd.DataFrame(rows)
+    final = {labels[k]: float(np.mean(kind == k)) for k in range(K)}
+    late = frame[frame.generation > generations // 2].groupby("strategy", sort=False)["share"].mean()
+    summary = {"mechanism": mech.name, "mechanism_params": mech.params, "prior": prior.spec, "n_agents": n_agents,
+               "n_items": n_items, "population": size, "generations": generations, "matches": matches,
+               "mutation": mutation, "selection": selection, "seed": seed, "final_shares": final,
+               "mean_share_second_half": {k: float(v) for k, v in late.items()}}
+    return Evolution(frame, final, summary)
+
+
+def _fitness(mech, prior, plays, kind, n, m, matches, rng) -> np.ndarray:
+    """Each individual's mean reward over this generation's matches (one allocation for all)."""
+    size = kind.size
+    groups = np.argsort(rng.random((matches, size)), axis=-1)[:, :n]  # n distinct individuals per match, in seats
+    values = prior.sample(rng, n, m, batch=matches)
+    bids = np.empty(values.shape)
+    for seat in range(n):
+        who = kind[groups[:, seat]]
+        for k in np.unique(who):
+            rows = who == k
+            context = strategy_registry.BidContext(agent=seat, n_agents=n, rng=rng, prior=prior, mechanism=mech)
+            bids[rows, seat, :] = plays[int(k)].bid(values[rows, seat, :], context)
+    won = utilities(values, mech.allocate(bids))
+    reward = won / np.maximum(values.sum(axis=-1), np.finfo(float).tiny)
+    total = np.bincount(groups.ravel(), weights=reward.ravel(), minlength=size)
+    played = np.bincount(groups.ravel(), minlength=size)
+    out = np.full(size, total.sum() / max(played.sum(), 1))
+    out[played > 0] = total[played > 0] / played[played > 0]
+    return out
