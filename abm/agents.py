@@ -22,6 +22,7 @@ class Bidder(mesa.Agent):
         super().__init__(model)
         self.index = index
         self.strategy = strategy
+        self.label = repr(strategy)  # a strategy's parameters are fixed: its text, once (a learner's repr is long)
         self.values: np.ndarray | None = None  # (batch, m), private
         self.bids: np.ndarray | None = None
         self.utility: np.ndarray | None = None

@@ -50,6 +50,8 @@ def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: i
     model = AllocationModel(mechanism=mechanism, prior=prior, n_agents=n_agents, n_items=n_items, strategies=plays,
                             instances_per_step=instances_per_round, mechanism_params=mechanism_params, rng=seed)
     rows = []
+    menus = {b.index: [repr(s) for s in b.strategy.menu] for b in model.bidders
+             if isinstance(b.strategy, strategy_registry.Learner)}
     for t in range(rounds):
         model.step()
         last = model.last
@@ -60,7 +62,7 @@ def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: i
             if isinstance(b.strategy, strategy_registry.Learner) and b.strategy.menu:
                 p = b.strategy.distribution()
                 row["regret"] = b.strategy.regret()
-                row["top_strategy"] = repr(b.strategy.menu[int(np.argmax(p))])
+                row["top_strategy"] = menus[b.index][int(np.argmax(p))]
                 row["top_probability"] = float(p.max())
             rows.append(row)
         if progress is not None:

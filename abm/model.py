@@ -100,7 +100,7 @@ class AllocationModel(mesa.Model):
                 "prop_rate": lambda m: m.last["prop_rate"],
             },
             agent_reporters={
-                "strategy": lambda a: repr(a.strategy),
+                "strategy": lambda a: a.label,
                 "mean_utility": lambda a: float(a.utility.mean()),
                 "mean_truthful_utility": lambda a: float(a.truthful_utility.mean()),
                 "mean_gain": lambda a: float(a.gain.mean()),
@@ -182,7 +182,7 @@ class AllocationModel(mesa.Model):
                 "step": np.full(batch, self.steps),
                 "instance": ids,
                 "agent": np.full(batch, b.index),
-                "strategy": np.full(batch, repr(b.strategy), dtype=object),
+                "strategy": np.full(batch, b.label, dtype=object),
                 "utility": utility[..., b.index],
                 "truthful_utility": truthful[..., b.index],
                 "gain": utility[..., b.index] - truthful[..., b.index],

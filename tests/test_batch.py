@@ -130,3 +130,21 @@ def test_cli_batch_and_inspect(tmp_path, capsys):
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["seed"] == 0 and meta["version"] and meta["sweep"]["items"] == [8, 16]
     assert inspect(out)["rows"] == 4 * 3 * 2
+
+
+def test_learners_sweep_and_learn_one_round_per_instance(tmp_path):
+    # Agent 0 runs Hedge under welfare maximization, one instance per step (a round): it must
+    # come to prefer inflating its bids, so its late gain beats its early gain; the rows are the
+    # same in processes, and a clairvoyant strategy for every agent is refused up front.
+    sweep = {"seed": 3, "instances": 300, "instances_per_step": 1, "agents": [2], "items": [8],
+             "strategies": [["hedge", "truthful"], "truthful"], "mechanisms": ["welfare-max", "pick-r"]}
+    run_sweep(Sweep.from_dict(sweep), tmp_path / "a", executor="serial")
+    run_sweep(Sweep.from_dict(sweep), tmp_path / "b", executor="processes", workers=2, chunk_size=1)
+    a = rows(tmp_path / "a")
+    pd.testing.assert_frame_equal(a, rows(tmp_path / "b"))
+    learner = a[(a.agent == 0) & (a.strategies == "hedge,truthful")]
+    wm = learner[learner.mechanism == "welfare-max"].sort_values("instance")["gain"].to_numpy()
+    assert wm[200:].mean() > wm[:50].mean() and wm[200:].mean() > 0
+    assert (learner[learner.mechanism == "pick-r"]["gain"] <= 0).all()  # DSIC: no round ever gains
+    with pytest.raises(SweepError, match="at most one agent may play a clairvoyant strategy"):
+        Sweep.from_dict({**sweep, "strategies": ["deadline-schedule"]})

@@ -52,8 +52,16 @@ def test_cli_learn_writes_rows_summary_and_plot(tmp_path, capsys):
     assert (out / "rounds.parquet").exists() and (out / "learning.png").stat().st_size > 5000
 
 
+def test_cli_learn_prints_a_continuous_learners_parameters(capsys):
+    assert main(["learn", "--mechanism", "round-robin", "--learner", "deadline-schedule", "--rounds", "20",
+                 "--items", "6", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "parameters" in out and "regret" not in out
+
+
 @pytest.mark.parametrize("args, message", [
     (["--learner", "truthful"], "not a learner"),
+    (["--learner", "all:deadline-schedule"], "at most one agent may play a clairvoyant strategy"),
     (["--learner", "hedge(eta=-1)"], "eta must be a positive number"),
     (["--mechanism", "nosuch"], "unknown mechanism"),
 ])

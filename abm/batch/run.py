@@ -43,7 +43,8 @@ def run_rows(run: dict, base_seed: int) -> pd.DataFrame:
     seed = run_seed(base_seed, run["run"])
     model = AllocationModel(mechanism=_mechanism(mech_json, run["prior"]), prior=_prior(run["prior"]),
                             n_agents=run["n_agents"], n_items=run["n_items"], strategies=strategies,
-                            instances_per_step=default_batch(run["n_agents"], run["n_items"], run["instances"]),
+                            instances_per_step=run.get("instances_per_step")
+                            or default_batch(run["n_agents"], run["n_items"], run["instances"]),
                             rng=seed)
     model.run(run["instances"])
     cols = model.tidy_columns({"mechanism_spec": mech_json, "strategies": ",".join(run["strategies"]),

@@ -3,6 +3,7 @@
 ```toml
 seed = 7                 # base seed; run k draws from SeedSequence(seed, spawn_key=(k,))
 instances = 100          # instances per run
+instances_per_step = 1   # optional: learners update after every step (default: memory-sized steps)
 replications = 2
 agents = [2, 3]
 items = [100, 1000]
@@ -45,9 +46,11 @@ class Run:
     n_items: int
     strategies: tuple
     instances: int
+    instances_per_step: int | None = None
 
 
-FIELDS = {"seed", "instances", "replications", "agents", "items", "priors", "strategies", "mechanisms"}
+FIELDS = {"seed", "instances", "instances_per_step", "replications", "agents", "items", "priors", "strategies",
+          "mechanisms"}
 
 
 def _ints(value, name, minimum=1) -> list[int]:
@@ -70,6 +73,9 @@ class Sweep:
     instances: int = 10
     replications: int = 1
     seed: int = 0
+    #: instances per step; learners update after every step, so 1 makes every instance a
+    #: round of repeated play. Default: as many as fit a step's memory budget.
+    instances_per_step: int | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> "Sweep":
@@ -79,7 +85,9 @@ class Sweep:
         if unknown:
             raise SweepError(f"unknown sweep field '{unknown[0]}'; accepted: {', '.join(sorted(FIELDS))}")
         s = cls()
-        for name in ("seed", "instances", "replications"):
+        for name in ("seed", "instances", "replications", "instances_per_step"):
+            if name == "instances_per_step" and data.get(name) is None:
+                continue  # absent or null: memory-sized steps
             if name in data:
                 if isinstance(data[name], list):
                     raise SweepError(f"sweep field '{name}' must be one integer, not a list")
@@ -125,7 +133,8 @@ class Sweep:
         for k, (mi, prior, n, m, si, rep) in enumerate(grid):
             st = self.strategies[si]
             st = tuple(st) if isinstance(st, list) else (st,)
-            out.append(Run(k, rep, dict(self.mechanisms[mi]), prior, n, m, st, self.instances))
+            out.append(Run(k, rep, dict(self.mechanisms[mi]), prior, n, m, st, self.instances,
+                           self.instances_per_step))
         return out
 
     def validate(self) -> None:
@@ -153,11 +162,16 @@ class Sweep:
                                          f"{n} agents: {exc}") from None
         for k, st in enumerate(self.strategies):
             names = st if isinstance(st, list) else [st]
+            parsed = []
             for name in names:
                 try:
-                    strategy_registry.parse(name)
+                    parsed.append(strategy_registry.parse(name))
                 except TfdError as exc:
                     raise SweepError(f"sweep field 'strategies[{k}]': {exc}") from None
+            seers = sum(bool(x.classifier.get("clairvoyant")) for x in parsed)
+            if seers > 1 or (seers and not isinstance(st, list) and max(self.agents) > 1):
+                raise SweepError(f"sweep field 'strategies[{k}]': at most one agent may play a clairvoyant strategy "
+                                 "(one that reads the others' reports); list one strategy per agent")
             if isinstance(st, list) and any(len(st) != n for n in self.agents):
                 raise SweepError(f"sweep field 'strategies[{k}]' lists {len(st)} strategies but agents are "
                                  f"{self.agents}; give one name for all agents or one per agent")

@@ -13,7 +13,8 @@ def add(sub) -> None:
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--mechanism", default="round-robin", help="mechanism name (see `tfd mechanisms`)")
     p.add_argument("--learner", default="hedge",
-                   help="agent 0's learner: hedge, exp3, or with parameters, e.g. 'exp3(gamma=0.2)'; "
+                   help="agent 0's learner: hedge, exp3, shading-curve, deadline-schedule, or with parameters, "
+                        "e.g. 'exp3(gamma=0.2)'; "
                         "prefix 'all:' to make every agent learn")
     p.add_argument("--others", default="truthful", help="strategy of the agents that do not learn")
     p.add_argument("--rounds", type=positive_int, default=2000)
@@ -80,10 +81,15 @@ def run(args) -> int:
     lines = [f"{args.rounds} rounds of {s['mechanism']}, {args.agents} agents x {args.items} items, prior {s['prior']}, "
              f"seed {args.seed}"]
     for agent, L in s["learners"].items():
-        top = sorted(L["final_distribution"].items(), key=lambda kv: -kv[1])[:3]
-        lines += [f"  agent {agent} ({L['learner']}): time-average regret {L['time_average_regret']:.4g}; "
-                  f"gain over truthful {L['time_average_gain']:.4g} [{L['gain_ci'][0]:.4g}, {L['gain_ci'][1]:.4g}]",
-                  "    plays " + ", ".join(f"{k} {v:.2f}" for k, v in top)]
+        regret = L["time_average_regret"]
+        lines.append(f"  agent {agent} ({L['learner']}): "
+                     + (f"time-average regret {regret:.4g}; " if regret is not None else "")
+                     + f"gain over truthful {L['time_average_gain']:.4g} [{L['gain_ci'][0]:.4g}, {L['gain_ci'][1]:.4g}]")
+        if L["final_distribution"]:
+            top = sorted(L["final_distribution"].items(), key=lambda kv: -kv[1])[:3]
+            lines.append("    plays " + ", ".join(f"{k} {v:.2f}" for k, v in top))
+        else:  # a continuous family: its parameters
+            lines.append("    parameters " + ", ".join(f"{x:.4g}" for x in L.get("parameters", [])))
     lines.append(f"  welfare ratio {s['welfare_ratio_early']:.4f} (first {s['early_late_rounds']} rounds) -> "
                  f"{s['welfare_ratio_late']:.4f} (last); EF rate {s['ef_rate_early']:.3f} -> {s['ef_rate_late']:.3f}")
     if "written" in s:
