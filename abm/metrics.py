@@ -19,6 +19,7 @@ import scipy.stats as st
 __all__ = [
     "bundles", "utilities", "utility_of_reports", "welfare", "optimal_welfare", "envy_matrix", "is_ef", "is_ef1",
     "is_prop", "evaluate", "Estimate", "welfare_ratio", "rate", "mean_interval", "bootstrap_mean_interval",
+    "RunningMoments", "ratio_from_moments", "rate_from_count",
 ]
 
 
@@ -145,6 +146,49 @@ def welfare_ratio(welfare_values, optimal_values, confidence: float = 0.95, uppe
     return Estimate(ratio, low, high, k, confidence, "delta")
 
 
+class RunningMoments:
+    """Count, means and centered co-moments of p variables, merged batch by batch (Chan,
+    Golub and LeVeque's pairwise update), so a summary needs no stored rows and loses no
+    precision to the cancellation of raw sums of squares."""
+
+    def __init__(self, p: int):
+        self.n = 0
+        self.mean = np.zeros(p)
+        self.comoment = np.zeros((p, p))  # sum over rows of (x - mean)(x - mean)^T
+
+    def add(self, x) -> None:
+        x = np.asarray(x, dtype=float).reshape(-1, self.mean.size)
+        k = x.shape[0]
+        if k == 0:
+            return
+        mean = x.mean(axis=0)
+        centered = x - mean
+        total = self.n + k
+        delta = mean - self.mean
+        self.comoment += centered.T @ centered + np.outer(delta, delta) * (self.n * k / total)
+        self.mean += delta * (k / total)
+        self.n = total
+
+
+def ratio_from_moments(m: RunningMoments, confidence: float = 0.95, upper: float | None = None) -> Estimate:
+    """:func:`welfare_ratio` from running moments of (welfare, optimal welfare): the same
+    delta-method interval, with sum d_k^2 = M2_w - 2 R C_wo + R^2 M2_o (exact, since the
+    residuals d_k = W_k - R O_k have mean 0 at R = mean(W) / mean(O))."""
+    k = m.n
+    w_bar, o_bar = m.mean
+    ratio = float(w_bar / o_bar) if o_bar > 0 else float("nan")
+    if k < 2:
+        return Estimate(ratio, float("nan"), float("nan"), k, confidence, "delta")
+    c = m.comoment
+    dd = max(float(c[0, 0] - 2 * ratio * c[0, 1] + ratio * ratio * c[1, 1]), 0.0)
+    se = float(np.sqrt(dd / (k * (k - 1))) / o_bar)
+    z = float(st.norm.ppf(0.5 + confidence / 2))
+    low, high = max(ratio - z * se, 0.0), ratio + z * se
+    if upper is not None:
+        high = min(high, float(upper))
+    return Estimate(ratio, low, high, k, confidence, "delta")
+
+
 def mean_interval(x, confidence: float = 0.95) -> Estimate:
     """A mean with its two-sided t interval (independent observations, e.g. rounds of play);
     with fewer than two observations the interval is unbounded."""
@@ -177,7 +221,11 @@ def bootstrap_mean_interval(x, confidence: float = 0.95, seed: int = 0, resample
 def rate(successes, confidence: float = 0.95) -> Estimate:
     """A proportion with its exact Clopper-Pearson interval (valid even at 0 or K successes)."""
     s = np.asarray(successes, dtype=bool).ravel()
-    k, x = s.size, int(s.sum())
+    return rate_from_count(int(s.sum()), s.size, confidence)
+
+
+def rate_from_count(x: int, k: int, confidence: float = 0.95) -> Estimate:
+    """:func:`rate` from a count of ``x`` successes in ``k`` trials."""
     if k == 0:
         return Estimate(float("nan"), 0.0, 1.0, 0, confidence, "clopper-pearson")
     alpha = 1 - confidence

@@ -18,8 +18,9 @@ import pandas as pd
 import strategies as strategy_registry
 from abm import mechanisms
 from abm.agents import Bidder
+from abm.sizes import STEP_PEAK_FACTOR, check_fits
 from abm.errors import TfdError
-from abm.metrics import evaluate, rate, utilities, welfare_ratio
+from abm.metrics import RunningMoments, evaluate, rate_from_count, ratio_from_moments, utilities
 from abm.priors import parse_prior
 
 __all__ = ["AllocationModel", "default_batch"]
@@ -55,13 +56,23 @@ class AllocationModel(mesa.Model):
         instances_per_step: int = 1,
         mechanism_params: dict | None = None,
         rng=None,
+        keep_rows: bool = True,
+        sink=None,
     ):
         super().__init__(rng=rng)
+        #: keep every row in memory (instance_frame, agent_frame); False keeps only the running
+        #: sums behind summary(), so memory does not grow with the number of instances
+        self.keep_rows = bool(keep_rows)
+        #: called after each step with that step's tidy columns (tfd simulate streams them to disk)
+        self.sink = sink
         self.n_agents = _positive_int(n_agents, "number of agents")
         self.n_items = _positive_int(n_items, "number of items")
         self.instances_per_step = _positive_int(instances_per_step, "instances per step")
         self.prior = parse_prior(prior)
         self.prior.check_agents(self.n_agents)
+        check_fits(8.0 * self.n_agents * self.n_items * self.instances_per_step * STEP_PEAK_FACTOR,
+                   f"a step of {self.instances_per_step} instance(s) of {self.n_agents} agents x {self.n_items} items",
+                   "use fewer items or agents, or fewer instances per step (--batch)")
         if isinstance(mechanism, mechanisms.Mechanism):
             self.mechanism = mechanism
         else:
@@ -87,6 +98,9 @@ class AllocationModel(mesa.Model):
         self._next_batch: int | None = None
         self._instances: list[dict] = []
         self._agent_rows: list[dict] = []
+        self._welfare_moments = RunningMoments(2)  # (welfare, optimal welfare) per instance
+        self._counts = {"ef": 0, "ef1": 0, "prop": 0}
+        self._agent_moments = [RunningMoments(3) for _ in range(self.n_agents)]  # utility, gain, items
         self.instances_done = 0
         self.last: dict = {}
         self.datacollector = mesa.DataCollector(
@@ -168,7 +182,16 @@ class AllocationModel(mesa.Model):
         first = self.instances_done
         self.instances_done += batch
         ids = np.arange(first, first + batch)
-        self._instances.append({
+        self._welfare_moments.add(np.stack([result["welfare"], result["optimal_welfare"]], axis=-1))
+        for key in self._counts:
+            self._counts[key] += int(np.count_nonzero(result[key]))
+        for b in self.bidders:
+            self._agent_moments[b.index].add(np.stack(
+                [utility[..., b.index], utility[..., b.index] - truthful[..., b.index], items[..., b.index]], axis=-1))
+        if not (self.keep_rows or self.sink is not None):
+            self._last(result, batch)
+            return
+        instance_rows = [{
             "step": np.full(batch, self.steps),
             "instance": ids,
             "welfare": result["welfare"],
@@ -176,9 +199,10 @@ class AllocationModel(mesa.Model):
             "ef": result["ef"],
             "ef1": result["ef1"],
             "prop": result["prop"],
-        })
+        }]
+        agent_rows = []
         for b in self.bidders:
-            self._agent_rows.append({
+            agent_rows.append({
                 "step": np.full(batch, self.steps),
                 "instance": ids,
                 "agent": np.full(batch, b.index),
@@ -188,6 +212,14 @@ class AllocationModel(mesa.Model):
                 "gain": utility[..., b.index] - truthful[..., b.index],
                 "items": items[..., b.index],
             })
+        if self.keep_rows:
+            self._instances += instance_rows
+            self._agent_rows += agent_rows
+        if self.sink is not None:
+            self.sink(self._tidy(instance_rows, agent_rows))
+        self._last(result, batch)
+
+    def _last(self, result, batch) -> None:
         self.last = {
             "instances": batch,
             "mean_welfare": float(result["welfare"].mean()),
@@ -238,9 +270,14 @@ class AllocationModel(mesa.Model):
     def tidy_columns(self, extra: dict | None = None) -> dict:
         """Columns of one row per (instance, agent): the agent's outcome beside its instance's
         metrics and every parameter, as arrays (cheap to build; one DataFrame call away)."""
+        if not self._agent_rows:
+            raise TfdError("no rows were kept: build the model with keep_rows=True (the default) to get frames")
+        return self._tidy(self._instances, self._agent_rows, extra)
+
+    def _tidy(self, instance_chunks, agent_chunks, extra: dict | None = None) -> dict:
         n = self.n_agents
-        agents = {k: np.concatenate([c[k] for c in self._agent_rows]) for k in self._agent_rows[0]}
-        per_instance = {k: np.concatenate([np.tile(c[k], n) for c in self._instances])
+        agents = {k: np.concatenate([c[k] for c in agent_chunks]) for k in agent_chunks[0]}
+        per_instance = {k: np.concatenate([np.tile(c[k], n) for c in instance_chunks])
                         for k in ("welfare", "optimal_welfare", "ef", "ef1", "prop")}
         cols = {**agents, **per_instance}
         size = cols["instance"].size
@@ -258,28 +295,27 @@ class AllocationModel(mesa.Model):
         return frame
 
     def summary(self, confidence: float = 0.95) -> dict:
-        """Aggregates over every instance so far: the ratio of expectations and EF rates with intervals."""
-        inst = self.instance_frame()
-        agents = self.agent_frame()
-        ratio = welfare_ratio(inst["welfare"], inst["optimal_welfare"], confidence, upper=1.0)  # sw <= optimum
+        """Aggregates over every instance so far, from running sums (no stored rows needed):
+        the ratio of expectations and the EF rates with intervals, and each agent's means."""
+        moments = self._welfare_moments
+        ratio = ratio_from_moments(moments, confidence, upper=1.0)  # sw <= optimum
         out = {
             **self.parameters,
             "mechanism_params": self.mechanism.params,
-            "instances": int(len(inst)),
+            "instances": int(moments.n),
             "welfare_ratio": ratio.value,
             "welfare_ratio_ci": [ratio.ci_low, ratio.ci_high],
-            "mean_welfare": float(inst["welfare"].mean()),
-            "mean_optimal_welfare": float(inst["optimal_welfare"].mean()),
+            "mean_welfare": float(moments.mean[0]),
+            "mean_optimal_welfare": float(moments.mean[1]),
         }
-        for key in ("ef", "ef1", "prop"):
-            est = rate(inst[key], confidence)
+        for key, count in self._counts.items():
+            est = rate_from_count(count, moments.n, confidence)
             out[f"{key}_rate"] = est.value
             out[f"{key}_rate_ci"] = [est.ci_low, est.ci_high]
-        per_agent = agents.groupby("agent").agg(
-            strategy=("strategy", "first"), mean_utility=("utility", "mean"),
-            mean_gain=("gain", "mean"), mean_items=("items", "mean"))
-        out["agents"] = [{"agent": int(i), **{k: (v if isinstance(v, str) else float(v)) for k, v in row.items()}}
-                         for i, row in per_agent.iterrows()]
+        out["agents"] = [{"agent": b.index, "strategy": b.label,
+                          "mean_utility": float(self._agent_moments[b.index].mean[0]),
+                          "mean_gain": float(self._agent_moments[b.index].mean[1]),
+                          "mean_items": float(self._agent_moments[b.index].mean[2])} for b in self.bidders]
         out["confidence"] = confidence
         return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -11,17 +12,19 @@ from abm import __version__
 from abm.errors import TfdError
 from abm.model import AllocationModel, default_batch
 
-__all__ = ["simulate", "tidy_rows", "write_rows"]
+__all__ = ["simulate", "tidy_rows", "RowWriter"]
 
 
 def simulate(mechanism="pick-r", prior="uniform", n_agents=2, n_items=1000, instances=1000, seed=0,
-             strategies="truthful", mechanism_params=None, instances_per_step=None, progress=None) -> AllocationModel:
-    """Simulate ``instances`` instances and return the model (its frames and summary hold the results)."""
+             strategies="truthful", mechanism_params=None, instances_per_step=None, progress=None,
+             keep_rows=True, sink=None) -> AllocationModel:
+    """Simulate ``instances`` instances and return the model (its frames and summary hold the results).
+    ``keep_rows=False`` keeps only the summary's running sums; ``sink`` receives each step's rows."""
     if instances_per_step is None:
         instances_per_step = default_batch(n_agents, n_items, instances) if isinstance(instances, int) else 1
     model = AllocationModel(mechanism=mechanism, prior=prior, n_agents=n_agents, n_items=n_items,
                             strategies=strategies, instances_per_step=instances_per_step,
-                            mechanism_params=mechanism_params, rng=seed)
+                            mechanism_params=mechanism_params, rng=seed, keep_rows=keep_rows, sink=sink)
     model.run(instances, progress=progress)
     return model
 
@@ -31,22 +34,61 @@ def tidy_rows(model: AllocationModel, seed) -> pd.DataFrame:
     return pd.DataFrame(model.tidy_columns({"seed": seed}))
 
 
-def write_rows(frame: pd.DataFrame, path: str | Path, metadata: dict) -> Path:
-    """Write ``frame`` as CSV or Parquet by the file's extension; Parquet keeps ``metadata``."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet"):
-        raise TfdError(f"--out must end in .csv or .parquet, got {str(path)!r}")
-    if path.parent and not path.parent.exists():
-        raise TfdError(f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist")
-    if suffix == ".csv":
-        frame.to_csv(path, index=False)
-    else:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+class RowWriter:
+    """Streams tidy rows, step by step, to a .csv or .parquet file: written under a temporary
+    name beside the target and renamed by :meth:`close`, so a failed run leaves no file and
+    memory holds one step's rows at a time. Parquet keeps ``metadata`` (JSON, key ``tfd``)."""
 
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        meta = dict(table.schema.metadata or {})
-        meta[b"tfd"] = json.dumps({"version": __version__, **metadata}, default=str).encode()
-        pq.write_table(table.replace_schema_metadata(meta), path)
-    return path
+    def __init__(self, path, metadata: dict | None = None, constants: dict | None = None):
+        self.path = Path(path)
+        self.suffix = self.path.suffix.lower()
+        if self.suffix not in (".csv", ".parquet"):
+            raise TfdError(f"--out must end in .csv or .parquet, got {str(self.path)!r}")
+        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self.metadata = {"version": __version__, **(metadata or {})}
+        self.constants = dict(constants or {})  # columns with one value for every row (e.g. the seed)
+        self._writer = None
+        self._csv = None
+        self.rows = 0
+
+    def write(self, columns: dict) -> None:
+        frame = pd.DataFrame(columns)
+        for k, v in self.constants.items():
+            frame[k] = v
+        if self.suffix == ".csv":
+            if self._csv is None:
+                self._csv = open(self.tmp, "w", newline="")
+                frame.to_csv(self._csv, index=False)
+            else:
+                frame.to_csv(self._csv, index=False, header=False)
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self._writer is None:
+                meta = dict(table.schema.metadata or {})
+                meta[b"tfd"] = json.dumps(self.metadata, default=str).encode()
+                self._schema = table.schema.with_metadata(meta)
+                self._writer = pq.ParquetWriter(self.tmp, self._schema)
+            self._writer.write_table(table.cast(self._schema))
+        self.rows += len(frame)
+
+    def close(self) -> Path:
+        if self._csv is not None:
+            self._csv.close()
+        if self._writer is not None:
+            self._writer.close()
+        if not self.tmp.exists():  # nothing was written: an empty file with no rows
+            pd.DataFrame().to_csv(self.tmp, index=False) if self.suffix == ".csv" else pd.DataFrame().to_parquet(self.tmp)
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        for handle in (self._csv, self._writer):
+            try:
+                if handle is not None:
+                    handle.close()
+            except Exception:  # noqa: BLE001 - cleaning up after a failure already being reported
+                pass
+        self.tmp.unlink(missing_ok=True)

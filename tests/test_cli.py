@@ -25,8 +25,13 @@ def test_simulate_json_has_the_promised_keys(capsys):
     for key in ("welfare_ratio", "ef_rate", "ef1_rate", "mean_welfare", "mean_optimal_welfare", "instances"):
         assert key in data
     assert data["instances"] == 40 and 0 < data["welfare_ratio"] <= 1
-    # Default for two agents: Pick-r with Proposition 3.3's share.
-    assert data["mechanism"] == "pick-r" and data["mechanism_params"]["r"] == [pytest.approx(1 - math.sqrt(2) / 2)]
+    # The CLI's default is the Python API's: Pick-r with equal shares (issue 14).
+    from abm.simulate import simulate
+
+    python = simulate(n_items=50, instances=40).summary()
+    assert data["mechanism"] == python["mechanism"] == "pick-r"
+    assert data["mechanism_params"] == python["mechanism_params"]
+    assert data["welfare_ratio"] == python["welfare_ratio"]
 
 
 def test_same_seed_same_output(capsys):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from abm.commands.common import emit, parameter, positive_int, seed, split_top_level, unit_interval, vector
+from abm.commands.common import emit, in_file, out_dir, parameter, positive_int, seed, split_top_level, unit_interval, vector
 
 
 def add(sub) -> None:
@@ -31,7 +31,7 @@ def add(sub) -> None:
         p.add_argument("--seed", type=seed, default=0)
         p.add_argument("--confidence", type=unit_interval, default=0.95)
         p.add_argument("--json", action="store_true")
-        p.add_argument("--out", help="folder for the tidy frame, summary.json, witnesses and plots")
+        p.add_argument("--out", type=out_dir, help="folder for the tidy frame, summary.json, witnesses and plots")
         p.add_argument("--no-progress", action="store_true")
 
     d = asub.add_parser("dsic", help="ex-post regret on profiles drawn from the prior")
@@ -56,11 +56,11 @@ def add(sub) -> None:
     z.add_argument("--only", action="append", metavar="ENTRY", help="audit only these entries (repeatable)")
     z.add_argument("--list", action="store_true", help="list the entries and exit")
     z.add_argument("--json", action="store_true")
-    z.add_argument("--out", help="folder for mutants.csv, mutants.parquet and summary.json")
+    z.add_argument("--out", type=out_dir, help="folder for mutants.csv, mutants.parquet and summary.json")
     z.set_defaults(run=run_mutants)
 
     r = asub.add_parser("replay", help="re-check a saved witness")
-    r.add_argument("witness", help="witness.json from an audit's --out folder")
+    r.add_argument("witness", type=in_file, help="witness.json from an audit's --out folder")
     r.add_argument("--json", action="store_true")
     r.set_defaults(run=run_replay)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from abm.commands.common import emit, positive_int, seed
+from abm.commands.common import emit, in_file, out_dir, positive_int, seed
 
 
 def _int_list(text: str) -> list[int]:
@@ -23,7 +23,7 @@ def add(sub) -> None:
     batch = sub.add_parser("batch", help="parameter sweeps: reproducible, resumable, streamed to Parquet")
     bsub = batch.add_subparsers(dest="batch_command", required=True, parser_class=type(batch))
     r = bsub.add_parser("run", help="run a sweep (from a TOML/YAML file and/or the options below)")
-    r.add_argument("sweep", nargs="?", help="sweep file (.toml, .yaml); options given here override its fields")
+    r.add_argument("sweep", nargs="?", type=in_file, help="sweep file (.toml, .yaml); options given here override its fields")
     r.add_argument("--mechanism", action="append", help="mechanism name (repeat for several)")
     r.add_argument("--prior", action="append", help="prior spec (repeat for several)")
     r.add_argument("--agents", type=_int_list, help="agent counts, e.g. 2,3")
@@ -32,7 +32,7 @@ def add(sub) -> None:
     r.add_argument("--instances", type=positive_int, help="instances per run")
     r.add_argument("--replications", type=positive_int)
     r.add_argument("--seed", type=seed, help="base seed")
-    r.add_argument("--out", required=True, help="result folder")
+    r.add_argument("--out", type=out_dir, required=True, help="result folder")
     r.add_argument("--executor", default="serial", choices=["serial", "processes", "dask"])
     r.add_argument("--workers", type=positive_int, default=2)
     r.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster)")

@@ -57,6 +57,75 @@ def parameter(text: str) -> tuple[str, object]:
     return key, numbers if "," in value else numbers[0]
 
 
+def _probe_writable(folder) -> None:
+    """Raise unless a file can be created in ``folder`` (the first existing ancestor of an
+    output): a temporary file is made and removed, so nothing is left behind."""
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(folder)
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"{str(folder)!r} is a file, so nothing can be written under it")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot write in {str(folder)!r}: {exc.strerror or exc}") from None
+
+
+def out_file(*suffixes: str):
+    """An argparse type for an output file ending in one of ``suffixes``: checked before any
+    work starts (not empty, not a folder, the right suffix, a writable place), created later."""
+
+    def check(text: str) -> str:
+        from pathlib import Path
+
+        accepted = " or ".join(suffixes)
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"expected a file name ending in {accepted}, got an empty string")
+        path = Path(text)
+        if text.endswith(("/", "\\")) or path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text!r} names a folder; expected a file ending in {accepted}")
+        if path.suffix.lower() not in suffixes:
+            raise argparse.ArgumentTypeError(f"expected a file ending in {accepted}, got {text!r}")
+        if not path.parent.exists():
+            raise argparse.ArgumentTypeError(f"cannot write {text!r}: folder {str(path.parent)!r} does not exist")
+        _probe_writable(path.parent)
+        return text
+
+    return check
+
+
+def out_dir(text: str) -> str:
+    """An argparse type for an output folder: not empty, not an existing file, in a writable
+    place. The folder itself is created when there is something to write."""
+    from pathlib import Path
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder name, got an empty string")
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a file; expected a folder (new or existing)")
+    _probe_writable(path)
+    return text
+
+
+def in_file(text: str) -> str:
+    """An argparse type for an input file: it must exist and be a file."""
+    from pathlib import Path
+
+    path = Path(text)
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a file name, got an empty string")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; expected a file")
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"no file at {text!r}")
+    return text
+
+
 def _real(text: str, ok, what: str) -> float:
     try:
         value = float(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from abm.commands.common import emit, nonnegative, positive_int, seed, split_top_level, unit_interval
+from abm.commands.common import emit, nonnegative, out_dir, positive_int, seed, split_top_level, unit_interval
 
 
 def add(sub) -> None:
@@ -24,7 +24,7 @@ def add(sub) -> None:
     p.add_argument("--prior", default="uniform")
     p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--out", help="folder for generations.parquet, summary.json and shares.png")
+    p.add_argument("--out", type=out_dir, help="folder for generations.parquet, summary.json and shares.png")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(run=run)
 
@@ -55,8 +55,6 @@ def run(args) -> int:
     from abm.population import moran
 
     out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not out.is_dir():
-        raise ValueError(f"--out {args.out!r} is a file; give a folder")
     menu = split_top_level(args.menu)
     with tqdm(total=args.generations, unit="gen", desc="evolve", file=sys.stderr, leave=False,
               disable=True if args.no_progress else None) as bar:

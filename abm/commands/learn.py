@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from abm.commands.common import emit, positive_int, seed, unit_interval
+from abm.commands.common import emit, out_dir, positive_int, seed, unit_interval
 
 
 def add(sub) -> None:
@@ -25,7 +25,7 @@ def add(sub) -> None:
     p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--confidence", type=unit_interval, default=0.99)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--out", help="folder for rounds.parquet, summary.json and learning.png")
+    p.add_argument("--out", type=out_dir, help="folder for rounds.parquet, summary.json and learning.png")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(run=run)
 
@@ -62,10 +62,7 @@ def run(args) -> int:
 
     from abm.learning import learn
 
-    if args.out:
-        out = Path(args.out)
-        if out.exists() and not out.is_dir():
-            raise ValueError(f"--out {args.out!r} is a file; give a folder")
+    out = Path(args.out) if args.out else None
     with tqdm(total=args.rounds, unit="round", desc="learn", file=sys.stderr, leave=False,
               disable=True if args.no_progress else None) as bar:
         r = learn(args.mechanism, args.learner, args.prior, args.agents, args.items, args.rounds,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from abm.commands.common import emit, seed
+from abm.commands.common import emit, out_dir, seed
 
 
 def add(sub) -> None:
@@ -15,7 +15,7 @@ def add(sub) -> None:
     ls.set_defaults(run=run_list)
     r = ssub.add_parser("run", help="run one scenario, or all (which also writes report.md and report.html)")
     r.add_argument("name", help="a scenario name from `tfd scenario list`, or all")
-    r.add_argument("--out", default="tfd-report", help="output folder (default tfd-report)")
+    r.add_argument("--out", type=out_dir, default="tfd-report", help="output folder (default tfd-report)")
     mode = r.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_const", dest="mode", const="quick", help="small sizes (seconds)")
     mode.add_argument("--full", action="store_const", dest="mode", const="full", help="paper-grade sizes (slow)")

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 
-from abm.commands.common import positive_int, seed, split_top_level, unit_interval, vector
-from abm.errors import TfdError
+from abm.commands.common import out_file, positive_int, seed, split_top_level, unit_interval, vector
 
 
 def add(sub) -> None:
     sim = sub.add_parser("simulate", help="simulate a mechanism on random instances through the Mesa model")
     sim.add_argument("--mechanism", default="pick-r", help="mechanism name (see `tfd mechanisms`); default pick-r")
-    sim.add_argument("--r", type=vector, help="Pick-r / QT-s shares, e.g. 0.29,0.71 (default for pick-r with "
-                     "2 agents: (2-sqrt2)/2 for agent 1, Proposition 3.3; equal shares otherwise)")
+    sim.add_argument("--r", type=vector, help="Pick-r / QT-s shares, e.g. 0.29,0.71 (default for pick-r: equal "
+                     "shares, as in Python; --mechanism pick-universal gives Proposition 3.3's (2-sqrt2)/2)")
     sim.add_argument("--s", type=vector, help="QT-s thresholds, e.g. 0.29,1")
     sim.add_argument("--picker", type=int, help="picking: the agent who picks (0 or 1)")
     sim.add_argument("--sizes", type=vector, help="picking: the menu's bundle sizes, e.g. 3 or 2,5")
@@ -33,7 +31,7 @@ def add(sub) -> None:
     sim.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     sim.add_argument("--confidence", type=unit_interval, default=0.95, help="confidence level of intervals (0.95)")
     sim.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    sim.add_argument("--out", help="write one row per (instance, agent) to FILE.csv or FILE.parquet")
+    sim.add_argument("--out", type=out_file(".csv", ".parquet"), help="write one row per (instance, agent) to FILE.csv or FILE.parquet")
     sim.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     sim.set_defaults(run=run_simulate)
 
@@ -61,30 +59,36 @@ def run_mechanisms(args) -> int:
 def run_simulate(args) -> int:
     from tqdm import tqdm
 
-    from abm.simulate import simulate, tidy_rows, write_rows
+    from abm.simulate import RowWriter, simulate
 
     params = {k: getattr(args, k) for k in ("r", "s", "picker", "sizes", "endowment", "eps", "weights")
               if getattr(args, k) is not None}
-    if args.mechanism.strip().lower() in ("pick-r", "pick") and args.r is None and args.agents == 2:
-        params["r"] = [1 - math.sqrt(2) / 2]  # Proposition 3.3's share for agent 1
     strategies = split_top_level(args.strategies)
     if len(strategies) == 1:
         strategies = strategies[0]
-    if args.out and not args.out.lower().endswith((".csv", ".parquet")):
-        raise TfdError(f"--out must end in .csv or .parquet, got {args.out!r}")
 
-    with tqdm(total=args.instances, unit="inst", desc="simulate", file=sys.stderr,
-              disable=True if args.no_progress else None, leave=False) as bar:
-        model = simulate(mechanism=args.mechanism, prior=args.prior, n_agents=args.agents, n_items=args.items,
-                         instances=args.instances, seed=args.seed, strategies=strategies,
-                         mechanism_params=params, instances_per_step=args.batch, progress=bar.update)
+    # rows stream to --out step by step; only the summary's running sums stay in memory
+    meta = {"seed": args.seed, "mechanism": args.mechanism, "prior": args.prior, "n_agents": args.agents,
+            "n_items": args.items}
+    writer = RowWriter(args.out, meta, {"seed": args.seed}) if args.out else None
+    try:
+        with tqdm(total=args.instances, unit="inst", desc="simulate", file=sys.stderr,
+                  disable=True if args.no_progress else None, leave=False) as bar:
+            model = simulate(mechanism=args.mechanism, prior=args.prior, n_agents=args.agents, n_items=args.items,
+                             instances=args.instances, seed=args.seed, strategies=strategies,
+                             mechanism_params=params, instances_per_step=args.batch, progress=bar.update,
+                             keep_rows=False, sink=writer.write if writer else None)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
     summary = model.summary(args.confidence)
     summary["seed"] = args.seed
     note = model.mechanism.notes(args.agents, args.items)
     if note:
         summary["theory_note"] = note
-    if args.out:
-        write_rows(tidy_rows(model, args.seed), args.out, {"seed": args.seed, **model.parameters})
+    if writer is not None:
+        writer.close()
         summary["out"] = args.out
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from abm.commands.common import emit, positive_int, seed, split_top_level, unit_interval
+from abm.commands.common import emit, out_file, positive_int, seed, split_top_level, unit_interval
 
 
 def add(sub) -> None:
@@ -23,17 +23,13 @@ def add(sub) -> None:
     p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--confidence", type=unit_interval, default=0.99)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--out", help="write the results table to FILE.csv or FILE.parquet")
+    p.add_argument("--out", type=out_file(".csv", ".parquet"), help="write the results table to FILE.csv or FILE.parquet")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    from abm.errors import TfdError
     from abm.tournament import tournament
-
-    if args.out and not args.out.lower().endswith((".csv", ".parquet")):
-        raise TfdError(f"--out must end in .csv or .parquet, got {args.out!r}")
 
     def z(x):  # floating-point dust prints as 0
         return 0.0 if abs(x) < 1e-12 else x

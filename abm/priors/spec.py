@@ -31,6 +31,9 @@ _TOKEN = re.compile(
 )
 
 MAX_SPEC_LENGTH = 10_000
+#: Calls and lists nest at most this deep (``mixture([truncate(norm(...)), ...])`` is 3):
+#: deeper text is refused before any recursion or sampling runs away.
+MAX_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.i = 0
+        self.depth = 0
 
     def peek(self):
         return self.tokens[self.i] if self.i < len(self.tokens) else (None, None, len(self.text))
@@ -101,7 +105,17 @@ class _Parser:
         return exprs
 
     def expr(self):
-        kind, value, _ = self.peek()
+        self.depth += 1
+        try:
+            return self._expr()
+        finally:
+            self.depth -= 1
+
+    def _expr(self):
+        kind, value, at = self.peek()
+        if self.depth > MAX_DEPTH:
+            raise PriorSpecError(f"spec {self.text[:60]!r}{'...' if len(self.text) > 60 else ''} nests deeper than "
+                                 f"{MAX_DEPTH} levels of calls and lists (at character {at}); at most {MAX_DEPTH} accepted")
         if kind == "number":
             self.i += 1
             return float(value)
