@@ -19,6 +19,7 @@ import strategies as strategy_registry
 from abm.errors import TfdError
 from abm.metrics import mean_interval
 from abm.model import AllocationModel
+from abm.sizes import check_fits
 
 __all__ = ["LearningRun", "learn"]
 
@@ -47,8 +48,11 @@ def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: i
         return s
 
     plays = [make() if (everyone or i == 0) else others for i in range(n_agents)]
+    # one tidy row per (round, agent), about 1 KB each in a list of dicts
+    check_fits(1000.0 * rounds * n_agents, f"{rounds} rounds of {n_agents} agents", "use fewer --rounds")
     model = AllocationModel(mechanism=mechanism, prior=prior, n_agents=n_agents, n_items=n_items, strategies=plays,
-                            instances_per_step=instances_per_round, mechanism_params=mechanism_params, rng=seed)
+                            instances_per_step=instances_per_round, mechanism_params=mechanism_params, rng=seed,
+                            keep_rows=False)
     rows = []
     menus = {b.index: [repr(s) for s in b.strategy.menu] for b in model.bidders
              if isinstance(b.strategy, strategy_registry.Learner)}

@@ -29,6 +29,7 @@ from abm import mechanisms
 from abm.errors import TfdError
 from abm.metrics import utilities
 from abm.priors import parse_prior
+from abm.sizes import STEP_PEAK_FACTOR, check_fits
 
 __all__ = ["Evolution", "moran"]
 
@@ -54,6 +55,10 @@ def moran(mechanism="welfare-max", menu=("truthful", "exaggerate"), prior="unifo
     n_agents, n_items = _positive(n_agents, "number of agents"), _positive(n_items, "number of items")
     size, generations, matches = (_positive(size, "population size"), _positive(generations, "generations"),
                                   _positive(matches, "matches per generation"))
+    # each generation: a (matches, size) draw to seat the matches, and the population's arrays
+    check_fits(16.0 * matches * size + 64.0 * size + 8.0 * matches * n_agents * n_items * STEP_PEAK_FACTOR,
+               f"a population of {size} with {matches} matches of {n_agents} agents x {n_items} items",
+               "use a smaller --population, fewer --matches or fewer items")
     if size <= n_agents:
         raise TfdError(f"the population ({size}) must be larger than the number of agents per match ({n_agents})")
     if not (isinstance(mutation, (int, float)) and 0 <= mutation <= 1):
@@ -68,6 +73,8 @@ def moran(mechanism="welfare-max", menu=("truthful", "exaggerate"), prior="unifo
             raise TfdError(f"{s.name!r} cannot join a population: it learns or reads the others' reports; "
                            "accepted: strategies that bid from their own values (see `tfd strategies`)")
     K = len(plays)
+    check_fits(160.0 * K * generations, f"{generations} generations of {K} strategies (one tidy row each)",
+               "use fewer --generations")
     prior = parse_prior(prior)
     prior.check_agents(n_agents)
     mech = mechanism if isinstance(mechanism, mechanisms.Mechanism) else mechanisms.get(mechanism, prior=prior)

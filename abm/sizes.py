@@ -12,7 +12,7 @@ import os
 
 from abm.errors import TfdError
 
-__all__ = ["available_memory", "check_fits", "human", "STEP_PEAK_FACTOR"]
+__all__ = ["available_memory", "check_fits", "check_work", "human", "STEP_PEAK_FACTOR"]
 
 #: Peak bytes of one model step over its value matrix (values, reports, the allocation's
 #: temporaries, the metrics), measured by ``benchmarks/bench_memory.py``; a safe ceiling.
@@ -49,3 +49,14 @@ def check_fits(nbytes: float, what: str, hint: str) -> None:
     room = 0.8 * available_memory()
     if nbytes > room:
         raise TfdError(f"{what} needs about {human(nbytes)} of memory but {human(room)} is available; {hint}")
+
+
+def check_work(units: float, per_second: float, what: str, hint: str, limit_seconds: float = 3600.0) -> None:
+    """Refuse a job whose estimated run time (``units`` of work at ``per_second``, a rate
+    measured on the 2-core development VM) exceeds ``limit_seconds``: such a job would run
+    past any reasonable wait with no result, so it is refused with the estimate and a hint."""
+    seconds = units / per_second
+    if seconds > limit_seconds:
+        hours = seconds / 3600
+        span = f"{hours:.3g} hours" if hours < 48 else f"{hours / 24:.3g} days"
+        raise TfdError(f"{what} would take about {span} here (limit {limit_seconds / 3600:g} hour); {hint}")

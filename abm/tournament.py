@@ -16,6 +16,7 @@ import pandas as pd
 
 import strategies as strategy_registry
 from abm.errors import TfdError
+from abm.sizes import check_fits
 from abm.metrics import mean_interval
 from abm.model import AllocationModel
 
@@ -42,6 +43,7 @@ def tournament(mechanisms=None, players=None, prior="uniform", n_agents: int = 2
         raise TfdError(f"rounds must be an integer >= 2 (an interval needs two), got {rounds!r}")
     for p in players:
         strategy_registry.parse(p)  # unknown names fail before any work starts
+    check_fits(24.0 * rounds, f"{rounds} rounds", "use fewer --rounds")
     rows = []
     for mech in mechanisms:
         for player in players:
@@ -49,7 +51,7 @@ def tournament(mechanisms=None, players=None, prior="uniform", n_agents: int = 2
                             .generate_state(1)[0])
             model = AllocationModel(mechanism=mech, prior=prior, n_agents=n_agents, n_items=n_items,
                                     strategies=[player] + ["truthful"] * (n_agents - 1),
-                                    instances_per_step=instances_per_round, rng=cell_seed)
+                                    instances_per_step=instances_per_round, rng=cell_seed, keep_rows=False)
             gains, ratios, ef = np.empty(rounds), np.empty(rounds), np.empty(rounds)
             for t in range(rounds):
                 model.step()

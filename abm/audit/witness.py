@@ -20,7 +20,7 @@ from abm import mechanisms as M
 from abm.errors import TfdError
 from abm.metrics import utilities
 
-__all__ = ["Witness", "gain_of", "replay", "shrink", "load", "save"]
+__all__ = ["Witness", "gain_of", "replay", "shrink", "load", "save", "validate_witness"]
 
 
 @dataclass
@@ -75,24 +75,129 @@ def save(witness: Witness, path) -> Path:
     return path
 
 
+#: Witness files larger than this are refused before parsing (a witness of 10^6 values is ~20 MB).
+MAX_WITNESS_BYTES = 64 << 20
+_REQUIRED = ("mechanism", "agent", "values", "misreport", "truthful_owner", "deviating_owner", "truthful_utility",
+             "deviating_utility", "gain")
+_OPTIONAL = ("prior", "note", "version")
+
+
+def _bad(field_name: str, why: str) -> TfdError:
+    return TfdError(f"witness field '{field_name}' {why}")
+
+
+def _number(data, key) -> float:
+    v = data[key]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
+        raise _bad(key, f"must be a finite number, got {json.dumps(v)[:40]}")
+    return float(v)
+
+
+def _vector(v, key, length=None, kind=float) -> list:
+    if not isinstance(v, list) or not v:
+        raise _bad(key, f"must be a non-empty list, got {type(v).__name__}")
+    if length is not None and len(v) != length:
+        raise _bad(key, f"has {len(v)} entries; expected {length} (one per item)")
+    for x in v:
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not np.isfinite(x):
+            raise _bad(key, f"must hold finite numbers, got {json.dumps(x)[:40]}")
+        if kind is int and not float(x).is_integer():
+            raise _bad(key, f"must hold agent indices (integers), got {x!r}")
+    return v
+
+
+def _param_value(v, depth=0) -> bool:
+    if isinstance(v, (bool, int, float, str)) or v is None:
+        return not isinstance(v, float) or bool(np.isfinite(v))
+    if isinstance(v, list) and depth < 3:
+        return all(_param_value(x, depth + 1) for x in v)
+    return False
+
+
+def validate_witness(data) -> Witness:
+    """Check a witness field by field (types, shapes, ranges) and build it; every failure
+    names the field. Nothing is run here: :func:`replay` recomputes the numbers."""
+    if not isinstance(data, dict):
+        raise TfdError(f"a witness is a JSON object with fields {', '.join(_REQUIRED)}; got {type(data).__name__}")
+    unknown = sorted(set(data) - set(_REQUIRED) - set(_OPTIONAL))
+    if unknown:
+        raise _bad(unknown[0], f"is not a witness field; accepted: {', '.join(_REQUIRED + _OPTIONAL)}")
+    missing = [k for k in _REQUIRED if k not in data]
+    if missing:
+        raise _bad(missing[0], "is missing")
+    mech = data["mechanism"]
+    if not (isinstance(mech, dict) and isinstance(mech.get("name"), str) and mech["name"].strip()):
+        raise _bad("mechanism", "must be an object with a 'name' (a mechanism spec, as `tfd audit` saves it)")
+    for k, v in mech.items():
+        if not _param_value(v):
+            raise _bad(f"mechanism.{k}", "must be a number, text, true/false or a (nested) list of those")
+    values = data["values"]
+    if not isinstance(values, list) or not values:
+        raise _bad("values", "must be a non-empty list of per-agent value lists")
+    m = len(values[0]) if isinstance(values[0], list) else 0
+    for i, row in enumerate(values):
+        _vector(row, f"values[{i}]", m or None)
+        if min(row) < 0:
+            raise _bad(f"values[{i}]", "must be nonnegative (values are nonnegative in the paper's model)")
+    n = len(values)
+    if n * m > 10**7:
+        raise _bad("values", f"holds {n} x {m} values; at most 10^7 accepted")
+    agent = data["agent"]
+    if isinstance(agent, bool) or not isinstance(agent, int) or not 0 <= agent < n:
+        raise _bad("agent", f"must be an agent index from 0 to {n - 1}, got {json.dumps(agent)[:40]}")
+    _vector(data["misreport"], "misreport", m)
+    for key in ("truthful_owner", "deviating_owner"):
+        owners = _vector(data[key], key, m, kind=int)
+        if any(not -1 <= int(o) < n for o in owners):
+            raise _bad(key, f"must hold owners from -1 (unallocated) to {n - 1}")
+    for key in ("truthful_utility", "deviating_utility", "gain"):
+        _number(data, key)
+    for key in _OPTIONAL:
+        if key in data and not isinstance(data[key], str):
+            raise _bad(key, f"must be text, got {type(data[key]).__name__}")
+    return Witness(**data)
+
+
 def load(path) -> Witness:
+    """Read and validate a witness file (:func:`validate_witness`)."""
+    path = Path(path)
     try:
-        data = json.loads(Path(path).read_text())
-        return Witness(**data)
+        if path.stat().st_size > MAX_WITNESS_BYTES:
+            raise TfdError(f"{str(path)!r} is larger than {MAX_WITNESS_BYTES >> 20} MB; not a witness file")
+        data = json.loads(path.read_text())
     except FileNotFoundError:
         raise TfdError(f"no witness file at {str(path)!r}") from None
-    except (json.JSONDecodeError, TypeError) as exc:
+    except IsADirectoryError:
+        raise TfdError(f"{str(path)!r} is a folder; give a witness .json file") from None
+    except UnicodeDecodeError:
+        raise TfdError(f"{str(path)!r} is not a witness file: not UTF-8 text") from None
+    except RecursionError:
+        raise TfdError(f"{str(path)!r} is not a witness file: its JSON nests too deep") from None
+    except json.JSONDecodeError as exc:
         raise TfdError(f"{str(path)!r} is not a witness file: {exc}") from None
+    return validate_witness(data)
 
 
 def replay(witness: Witness, tol: float = 1e-9) -> dict:
-    """Re-run the mechanism on the witness: does the misreport still gain, with the saved allocations?"""
+    """Re-run the mechanism on the witness and recompute every saved number. A saved number
+    that disagrees with the recomputation (owners exactly; utilities and gain to ``tol``,
+    relative) means the file was altered: it is refused with the field named. Otherwise the
+    witness is confirmed when the recomputed gain exceeds ``tol``."""
     mech = M.from_spec(witness.mechanism)
     values = np.asarray(witness.values, dtype=float)
+    mech.check_agents(values.shape[0])
     g, o0, o1, u0, u1 = gain_of(mech, values, witness.agent, np.asarray(witness.misreport, dtype=float))
-    same = o0.tolist() == list(witness.truthful_owner) and o1.tolist() == list(witness.deviating_owner)
-    return {"confirmed": bool(g > tol and same), "gain": g, "saved_gain": witness.gain,
-            "allocations_match": bool(same), "truthful_utility": u0, "deviating_utility": u1}
+    for key, ours in (("truthful_owner", o0), ("deviating_owner", o1)):
+        if np.asarray(ours).tolist() != [int(x) for x in getattr(witness, key)]:
+            raise _bad(key, "disagrees with the mechanism's allocation: the witness was altered (or saved by a "
+                            "different version); nothing is confirmed")
+    for key, ours in (("truthful_utility", u0), ("deviating_utility", u1), ("gain", g)):
+        saved = float(getattr(witness, key))
+        if abs(saved - ours) > tol * max(1.0, abs(ours)):
+            raise _bad(key, f"says {saved:.6g} but the values and allocations give {ours:.6g}: the witness was "
+                            "altered; nothing is confirmed")
+    return {"confirmed": bool(g > tol), "gain": g, "saved_gain": witness.gain, "allocations_match": True,
+            "truthful_utility": u0, "deviating_utility": u1}
 
 
 def _best_misreport(mech, values, agent, misreport):

@@ -22,7 +22,8 @@ def _chunks(runs, size):
 
 
 def run_sweep(sweep: Sweep, out, executor: str = "serial", workers: int = 2, scheduler: str | None = None,
-              resume: bool = False, csv: bool = False, chunk_size: int | None = None, progress=None) -> dict:
+              resume: bool = False, csv: bool = False, chunk_size: int | None = None, progress=None,
+              connect_timeout: float = 10.0) -> dict:
     """Run every run of ``sweep`` not yet in ``out``, streaming each chunk's rows to disk.
 
     Returns counts: runs in the sweep, runs skipped (already on disk), runs executed.
@@ -30,25 +31,24 @@ def run_sweep(sweep: Sweep, out, executor: str = "serial", workers: int = 2, sch
     from dataclasses import asdict
 
     runs = sweep.runs()
-    if chunk_size is None:  # about 8 chunks per worker, at most 200 runs each
-        chunk_size = max(1, min(200, len(runs) // (8 * max(workers, 1)) or 1))
-    store = ResultStore(out, sweep, chunk_size, csv=csv, resume=resume)
-    done = store.done()
-    todo, skipped = [], 0
-    for chunk in _chunks(runs, store.chunk_size):
-        first, last = chunk[0].run, chunk[-1].run
-        if store.part_name(first, last) in done:
-            skipped += len(chunk)
-            continue
-        todo.append(([asdict(r) for r in chunk], sweep.seed))
-    if progress is not None and skipped:
-        progress(skipped)
-    executed = 0
-    for (chunk, _), frame in execute(run_chunk, todo, executor, workers, scheduler):
-        store.write(chunk[0]["run"], chunk[-1]["run"], frame)
-        executed += len(chunk)
-        if progress is not None:
-            progress(len(chunk))
+    default = max(1, min(200, len(runs) // (8 * max(workers, 1)) or 1))  # ~8 chunks per worker, <= 200 runs
+    with ResultStore(out, sweep, chunk_size, csv=csv, resume=resume, default_chunk_size=default) as store:
+        done = store.done()
+        todo, skipped = [], 0
+        for chunk in _chunks(runs, store.chunk_size):
+            first, last = chunk[0].run, chunk[-1].run
+            if store.part_name(first, last) in done:
+                skipped += len(chunk)
+                continue
+            todo.append(([asdict(r) for r in chunk], sweep.seed))
+        if progress is not None and skipped:
+            progress(skipped)
+        executed = 0
+        for (chunk, _), frame in execute(run_chunk, todo, executor, workers, scheduler, connect_timeout):
+            store.write(chunk[0]["run"], chunk[-1]["run"], frame)
+            executed += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
     return {"runs": len(runs), "skipped": skipped, "executed": executed, "out": str(out)}
 
 

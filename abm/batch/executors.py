@@ -17,12 +17,12 @@ __all__ = ["execute", "EXECUTORS"]
 EXECUTORS = ("serial", "processes", "dask")
 
 
-def _serial(fn, tasks, workers, scheduler):
+def _serial(fn, tasks, workers, scheduler, connect_timeout):
     for task in tasks:
         yield task, fn(*task)
 
 
-def _processes(fn, tasks, workers, scheduler):
+def _processes(fn, tasks, workers, scheduler, connect_timeout):
     tasks = iter(tasks)
     # spawn: no inherited locks or threads; the same code path on every platform
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -41,14 +41,18 @@ def _processes(fn, tasks, workers, scheduler):
                     pending[pool.submit(fn, *nxt)] = nxt
 
 
-def _dask(fn, tasks, workers, scheduler):
+def _dask(fn, tasks, workers, scheduler, connect_timeout):
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
         raise TfdError("the dask executor needs the [dask] extra: pip install 'tfd-testbed[dask]'") from None
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=f"{connect_timeout}s")
+        except (OSError, TimeoutError) as exc:
+            raise TfdError(f"cannot reach the Dask scheduler at {scheduler!r} within {connect_timeout:g} s "
+                           f"({type(exc).__name__}); check the address, or raise --connect-timeout") from None
     else:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
@@ -79,11 +83,11 @@ def _dask(fn, tasks, workers, scheduler):
 
 
 def execute(fn: Callable, tasks: Iterable[tuple], executor: str = "serial", workers: int = 2,
-            scheduler: str | None = None) -> Iterator[tuple]:
+            scheduler: str | None = None, connect_timeout: float = 10.0) -> Iterator[tuple]:
     """Yield ``(task, fn(*task))`` as tasks finish, on the chosen executor."""
     runners = {"serial": _serial, "processes": _processes, "dask": _dask}
     if executor not in runners:
         raise TfdError(f"unknown executor {executor!r}; accepted: {', '.join(EXECUTORS)}")
     if workers < 1:
         raise TfdError(f"workers must be at least 1, got {workers}")
-    return runners[executor](fn, tasks, workers, scheduler)
+    return runners[executor](fn, tasks, workers, scheduler, connect_timeout)

@@ -23,31 +23,114 @@ __all__ = ["ResultStore"]
 
 
 class ResultStore:
-    def __init__(self, folder, sweep: Sweep, chunk_size: int, csv: bool = False, resume: bool = False):
+    """The result folder of one sweep, locked while this process writes to it.
+
+    The lock is an ``fcntl.flock`` on ``DIR/.lock``: a second writer is refused at once with
+    a clear message (and the lock dies with its process, so a crash leaves none behind).
+    ``resume`` requires the folder's ``metadata.json`` to name the same sweep and chunk size.
+    Use as a context manager; on an error before any part is written, what this store made
+    is removed again.
+    """
+
+    def __init__(self, folder, sweep: Sweep, chunk_size: int | None, csv: bool = False, resume: bool = False,
+                 default_chunk_size: int = 1):
         self.folder = Path(folder)
         self.parts = self.folder / "runs"
         self.csv = self.folder / "csv" if csv else None
-        meta_path = self.folder / "metadata.json"
+        self.sweep, self.resume = sweep, resume
+        self._requested_chunk, self._default_chunk = chunk_size, default_chunk_size
+        self._made: list[Path] = []
+        self._lock = None
+        self.wrote = False
+
+    # -- opening: checks first, then the lock, then what is missing --------------------------
+    def __enter__(self) -> "ResultStore":
+        folder, meta_path = self.folder, self.folder / "metadata.json"
+        if folder.exists() and not folder.is_dir():
+            raise SweepError(f"--out {str(folder)!r} is a file; give a folder")
+        for sub in (self.parts, self.csv):
+            if sub is not None and sub.exists() and not sub.is_dir():
+                raise SweepError(f"{str(sub)!r} is a file where the results' folder should be; choose another --out")
+        if not folder.exists():
+            folder.mkdir(parents=True)
+            self._made.append(folder)
+        self._acquire()
+        try:
+            self._check(meta_path)
+            for sub in (self.parts, self.csv):
+                if sub is not None and not sub.exists():
+                    sub.mkdir()
+                    self._made.append(sub)
+            # a half-written part from a crash (only a writer holding the lock gets here)
+            for stale in list(self.parts.glob(".*.tmp")) + (list(self.csv.glob(".*.tmp")) if self.csv else []):
+                stale.unlink()
+            if not meta_path.exists():
+                self._write_json(meta_path, {"version": __version__, "sweep": self.sweep.to_dict(),
+                                             "seed": self.sweep.seed, "chunk_size": self.chunk_size,
+                                             "runs": self.sweep.size(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+                self._made.append(meta_path)
+        except BaseException:
+            self.__exit__(None, None, None, failed=True)
+            raise
+        return self
+
+    def _acquire(self) -> None:
+        import fcntl
+
+        lock_path = self.folder / ".lock"
+        existed = lock_path.exists()
+        self._lock = open(lock_path, "a+")
+        if not existed:
+            self._made.append(lock_path)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lock.close()
+            self._lock = None
+            self._made = [p for p in self._made if p != lock_path]
+            raise SweepError(f"another tfd batch run is writing to {str(self.folder)!r}; wait for it to finish or "
+                             "choose another --out") from None
+
+    def _check(self, meta_path: Path) -> None:
         if meta_path.exists():
-            meta = json.loads(meta_path.read_text())
-            if not resume:
+            try:
+                meta = json.loads(meta_path.read_text())
+            except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+                raise SweepError(f"{str(meta_path)!r} is unreadable; this folder cannot be resumed") from None
+            if not self.resume:
                 raise SweepError(f"{str(self.folder)!r} already holds results; use --resume to finish them, "
                                  "or choose another --out")
-            if meta.get("sweep") != sweep.to_dict():
-                raise SweepError(f"{str(self.folder)!r} holds a different sweep; resume needs the same one")
-            chunk_size = int(meta["chunk_size"])
-        elif self.parts.exists() and any(self.parts.iterdir()) and not resume:
+            if meta.get("sweep") != self.sweep.to_dict():
+                raise SweepError(f"{str(self.folder)!r} holds a different sweep; --resume needs the same sweep file "
+                                 "and options")
+            saved = int(meta.get("chunk_size", 0))
+            if self._requested_chunk is not None and self._requested_chunk != saved:
+                raise SweepError(f"{str(self.folder)!r} was written with --chunk-size {saved}; resume with the same, "
+                                 "or leave it out")
+            self.chunk_size = saved
+            return
+        holds = [p for p in (self.parts, self.csv) if p is not None and p.exists() and any(p.iterdir())]
+        if self.resume:
+            raise SweepError(f"{str(self.folder)!r} has no metadata.json, so there is nothing to resume "
+                             + ("(it holds parts of an unknown sweep)" if holds else "(run without --resume)"))
+        if holds:
             raise SweepError(f"{str(self.folder)!r} is not empty; choose another --out")
-        self.chunk_size = chunk_size
-        self.parts.mkdir(parents=True, exist_ok=True)
-        if self.csv:
-            self.csv.mkdir(parents=True, exist_ok=True)
-        for stale in list(self.parts.glob(".*.tmp")) + (list(self.csv.glob(".*.tmp")) if self.csv else []):
-            stale.unlink()  # a half-written part from a crash
-        if not meta_path.exists():
-            self._write_json(meta_path, {"version": __version__, "sweep": sweep.to_dict(), "seed": sweep.seed,
-                                         "chunk_size": chunk_size, "runs": len(sweep.runs()),
-                                         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        self.chunk_size = self._requested_chunk or self._default_chunk
+
+    def __exit__(self, exc_type, exc, tb, failed=None) -> None:
+        failed = exc_type is not None if failed is None else failed
+        if failed and not self.wrote:
+            for path in reversed(self._made):  # leave nothing this run made behind
+                if path.is_dir():
+                    for child in path.iterdir():
+                        child.unlink()
+                    path.rmdir()
+                else:
+                    path.unlink(missing_ok=True)
+            self._made = []
+        if self._lock is not None:
+            self._lock.close()  # releases the flock
+            self._lock = None
 
     @staticmethod
     def _write_json(path: Path, data: dict) -> None:
@@ -64,10 +147,11 @@ class ResultStore:
 
     def write(self, first: int, last: int, frame: pd.DataFrame) -> None:
         name = self.part_name(first, last)
-        tmp = self.parts / f".{name}.parquet.tmp"
+        tmp = self.parts / f".{name}.parquet.{os.getpid()}.tmp"  # never shared between processes
         frame.to_parquet(tmp, index=False)
         if self.csv:
-            ctmp = self.csv / f".{name}.csv.tmp"
+            ctmp = self.csv / f".{name}.csv.{os.getpid()}.tmp"
             frame.to_csv(ctmp, index=False)
             os.replace(ctmp, self.csv / f"{name}.csv")
         os.replace(tmp, self.parts / f"{name}.parquet")  # last: the parquet part marks the chunk done
+        self.wrote = True

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -61,6 +62,33 @@ def _ints(value, name, minimum=1) -> list[int]:
         if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
             raise SweepError(f"sweep field '{name}' must hold integers >= {minimum}, got {v!r}")
     return list(values)
+
+
+def _scalar(v) -> bool:
+    return isinstance(v, (int, float, str)) and (not isinstance(v, float) or math.isfinite(v))
+
+
+def _expand(entry: dict, k: int) -> list[dict]:
+    """A mechanism entry's parameters: a number, text, true/false, or a vector (a list of
+    numbers) each give one value; a list of vectors sweeps them (``r = [[0.3, 0.7], [0.5,
+    0.5]]`` is two mechanisms). The prior is the sweep's own field, never a parameter."""
+    grid = {}
+    for key, v in entry.items():
+        where = f"sweep field 'mechanisms[{k}].{key}'"
+        if key == "name":
+            continue
+        if key in ("prior", "priors"):
+            raise SweepError(f"{where}: a mechanism entry takes the mechanism's parameters; give the prior in the "
+                             "sweep's 'priors' field")
+        if _scalar(v) or (isinstance(v, list) and v and all(_scalar(x) for x in v)):
+            grid[key] = [v]
+        elif isinstance(v, list) and v and all(isinstance(x, list) and x and all(_scalar(y) for y in x) for x in v):
+            grid[key] = list(v)  # a list of vectors: one mechanism per vector
+        else:
+            raise SweepError(f"{where} must be a number, text, true/false, a list of numbers (a vector) or a list of "
+                             f"vectors (swept); got {json.dumps(v, default=str)[:60]}")
+    keys = list(grid)
+    return [{"name": entry["name"], **dict(zip(keys, combo))} for combo in itertools.product(*grid.values())]
 
 
 @dataclass
@@ -114,19 +142,29 @@ class Sweep:
             mechs = data["mechanisms"] if isinstance(data["mechanisms"], list) else [data["mechanisms"]]
             if not mechs:
                 raise SweepError("sweep field 'mechanisms' is empty")
+            expanded = []
             for k, m in enumerate(mechs):
                 if isinstance(m, str):
-                    mechs[k] = {"name": m}
+                    m = {"name": m}
                 elif not (isinstance(m, dict) and isinstance(m.get("name"), str)):
                     raise SweepError(f"sweep field 'mechanisms[{k}]' needs a 'name' (e.g. name = \"pick-r\")")
-            s.mechanisms = mechs
+                expanded += _expand(m, k)
+            s.mechanisms = expanded
         s.validate()
         return s
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def size(self) -> int:
+        return (len(self.mechanisms) * len(self.priors) * len(self.agents) * len(self.items) * len(self.strategies)
+                * self.replications)
+
     def runs(self) -> list[Run]:
+        from abm.sizes import check_fits
+
+        check_fits(1000.0 * self.size(), f"a sweep of {self.size():,} runs (its run list)",
+                   "use fewer replications or a smaller grid, or split it into several sweeps")
         out = []
         grid = itertools.product(range(len(self.mechanisms)), self.priors, self.agents, self.items,
                                  range(len(self.strategies)), range(self.replications))
@@ -143,6 +181,17 @@ class Sweep:
         from abm import mechanisms as M
         from abm.priors import parse_prior
 
+        from abm.model import default_batch
+        from abm.sizes import STEP_PEAK_FACTOR, check_fits
+
+        for n in self.agents:
+            for m in self.items:
+                step = self.instances_per_step or default_batch(n, m, self.instances)
+                try:
+                    check_fits(8.0 * n * m * step * STEP_PEAK_FACTOR, f"a step of {step} instance(s) of {n} agents x {m} "
+                               "items", "use fewer items or agents, or a smaller instances_per_step")
+                except TfdError as exc:
+                    raise SweepError(f"sweep fields 'agents' and 'items': {exc}") from None
         priors = {}
         for k, p in enumerate(self.priors):
             try:
@@ -157,9 +206,9 @@ class Sweep:
                         prior.check_agents(n)
                         mech = M.get(spec["name"], prior=prior, **params)
                         mech.check_agents(n)
-                    except TfdError as exc:
+                    except (TfdError, TypeError, ValueError) as exc:
                         raise SweepError(f"sweep field 'mechanisms[{k}]' ({spec['name']}) with prior {p!r} and "
-                                         f"{n} agents: {exc}") from None
+                                         f"{n} agents: {str(exc).splitlines()[0] if str(exc) else exc!r}") from None
         for k, st in enumerate(self.strategies):
             names = st if isinstance(st, list) else [st]
             parsed = []

@@ -97,7 +97,16 @@ def _run(args, kind, audit, **sizes):
     """Build the mechanism, run the audit with a progress bar, write --out; returns (result, summary)."""
     from abm.audit.report import write_audit
 
+    from abm.sizes import check_work
+
     mech, prior = _mechanism(args)
+    # item-evaluations: each (profile, agent) pair tries the strategies, probes and the search
+    # budget on m items; about 1.5e7 a second here (Pick-r, m = 10^4, 100 profiles: 31 s)
+    chosen = _strategies(args)
+    tries = sizes.get("budget", 0) + 30 + (17 if chosen == "default" else len(chosen))
+    check_work(float(sizes.get("profiles", sizes.get("types", 1))) * args.agents * args.items * tries, 1.5e7,
+               f"this {kind} audit ({args.agents} agents x {args.items} items)",
+               "use fewer --profiles or --items, a smaller --budget, or --strategies none", limit_seconds=1800)
     with _bar(args, args.agents, f"{kind} audit") as bar:
         result = audit(mech, prior, args.agents, args.items, strategies=_strategies(args), seed=args.seed,
                        confidence=args.confidence, progress=bar.update, **sizes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from abm.commands.common import emit, in_file, out_dir, positive_int, seed
+from abm.commands.common import emit, in_file, out_dir, positive_float, positive_int, seed
 
 
 def _int_list(text: str) -> list[int]:
@@ -36,6 +36,8 @@ def add(sub) -> None:
     r.add_argument("--executor", default="serial", choices=["serial", "processes", "dask"])
     r.add_argument("--workers", type=positive_int, default=2)
     r.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster)")
+    r.add_argument("--connect-timeout", type=positive_float, default=10.0,
+                   help="seconds to wait for --scheduler before giving up (nothing is left behind)")
     r.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
     r.add_argument("--csv", action="store_true", help="also write CSV parts")
     r.add_argument("--chunk-size", type=positive_int, help="runs per task and per Parquet part")
@@ -64,7 +66,7 @@ def run_batch(args) -> int:
     with tqdm(total=total, desc="runs", unit="run", file=sys.stderr, leave=False,
               disable=True if args.no_progress else None) as bar:
         result = run_sweep(sweep, args.out, args.executor, args.workers, args.scheduler, args.resume, args.csv,
-                           args.chunk_size, progress=bar.update)
+                           args.chunk_size, progress=bar.update, connect_timeout=args.connect_timeout)
     emit(result, args.json, [f"{result['executed']} runs executed, {result['skipped']} already on disk, "
                              f"{result['runs']} in the sweep; load with pandas.read_parquet({args.out + '/runs'!r})"])
     return 0

@@ -144,6 +144,10 @@ def nonnegative(text: str) -> float:
     return _real(text, lambda v: v >= 0, "a nonnegative number")
 
 
+def positive_float(text: str) -> float:
+    return _real(text, lambda v: v > 0, "a positive number")
+
+
 def split_top_level(text: str) -> list[str]:
     """Split at commas outside parentheses: 'scale(factor=3),truthful' -> ['scale(factor=3)', 'truthful']."""
     out, depth, cur = [], 0, ""

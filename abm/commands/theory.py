@@ -112,6 +112,10 @@ def run_ef_margins(args) -> int:
 def run_optimal_r(args) -> int:
     from abm.theory import optimal_pick_r
 
+    from abm.sizes import check_work
+
+    # one numerical integral per agent: 2,000 agents took 38 s here
+    check_work(args.agents, 50.0, f"the optimal stopping rule for {args.agents} agents", "use fewer --agents")
     o = optimal_pick_r(args.prior, args.agents)
     emit({"alpha": o.alpha, "r": o.r, "s": o.s, "values": o.values, "expected_max": o.expected_max},
          args.json, [f"optimal Pick-r for n = {args.agents}, prior {args.prior}: alpha = {o.alpha:.10f}",

@@ -9,6 +9,8 @@ prefer the swap). Theorem 3.1's lower bound ranges over exactly this family.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -167,8 +169,15 @@ class Exchange(Mechanism):
 
     def __init__(self, endowment: Sequence[int] | str = ()):
         if isinstance(endowment, str):
-            endowment = [int(float(t)) for t in endowment.split(",") if t.strip()]
-        self.endowment = sorted({int(j) for j in np.atleast_1d(np.asarray(endowment, dtype=float))})
+            try:
+                endowment = [float(t) for t in endowment.split(",") if t.strip()]
+            except ValueError:
+                raise MechanismError(f"endowment must list item indices, e.g. 0,2,5; got {endowment!r}") from None
+        items = np.atleast_1d(np.asarray(endowment, dtype=float))
+        bad = [x for x in items.tolist() if not (math.isfinite(x) and x.is_integer() and x >= 0)]
+        if bad:
+            raise MechanismError(f"endowment items must be nonnegative integers (item indices), got {bad[0]:g}")
+        self.endowment = sorted({int(j) for j in items})
 
     @property
     def params(self) -> dict:

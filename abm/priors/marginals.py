@@ -308,6 +308,10 @@ def validate(marginal: Marginal) -> Marginal:
             f"{marginal.spec} has support [{lo:g}, {hi:g}], which is not bounded and nonnegative; "
             f"truncate it explicitly, e.g. truncate({marginal.spec}, 0, 1)"
         )
+    if not (1e-150 <= hi <= 1e150):
+        raise PriorSpecError(f"{marginal.spec} has values up to {hi:g}; accepted: supports reaching between 1e-150 and "
+                             f"1e150 (sums and squares of values stay finite in float64; every result is scale "
+                             f"invariant, so rescale the prior)")
     if not marginal.std() > 0:
         raise PriorSpecError(f"{marginal.spec} has zero variance; the paper's priors need nonzero variance")
     return marginal

@@ -53,7 +53,8 @@ def _fmt(value) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_fmt(v) for v in value) + "]"
     if isinstance(value, float):
-        return repr(value) if not value.is_integer() else str(int(value))
+        # integers print as integers, up to where float64 still holds every integer
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
     return str(value)
 
 
