@@ -148,3 +148,54 @@ def test_learners_sweep_and_learn_one_round_per_instance(tmp_path):
     assert (learner[learner.mechanism == "pick-r"]["gain"] <= 0).all()  # DSIC: no round ever gains
     with pytest.raises(SweepError, match="at most one agent may play a clairvoyant strategy"):
         Sweep.from_dict({**sweep, "strategies": ["deadline-schedule"]})
+
+
+def test_staggered_writers_and_resumes_lose_and_duplicate_nothing(tmp_path):
+    # Writers start on one folder at staggered times: one runs, a second is refused while the
+    # first holds the lock, the first is killed mid-way, then three resumes start at once and
+    # retry until one finishes. No traceback anywhere, and the rows equal an uninterrupted run.
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text('seed = 5\ninstances = 30\nreplications = 400\nitems = [2000]\nagents = [2]\n'
+                     '[[mechanisms]]\nname = "ranking"\n')
+    cmd = [sys.executable, "-m", "abm.cli", "batch", "run", str(sweep), "--chunk-size", "1", "--no-progress"]
+    out = tmp_path / "shared"
+    first = subprocess.Popen(cmd + ["--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list((out / "runs").glob("part-*.parquet"))) < 3:
+        time.sleep(0.02)
+    second = subprocess.run(cmd + ["--out", str(out), "--resume"], capture_output=True, text=True)
+    assert second.returncode == 2 and "another tfd batch run is writing" in second.stderr, second.stderr
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    assert "Traceback" not in first.stderr.read()
+    errors = []
+    for attempt in range(20):
+        procs = [subprocess.Popen(cmd + ["--out", str(out), "--resume"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        results = [(p.wait(), p.stderr.read()) for p in procs]
+        errors += [err for _, err in results]
+        assert all(code in (0, 2) for code, _ in results), results
+        if any(code == 0 for code, _ in results):
+            break
+    assert not any("Traceback" in e for e in errors)
+    assert all(e == "" or e.startswith("tfd: error: another tfd batch run is writing") for e in errors), errors
+    whole = tmp_path / "whole"
+    assert subprocess.run(cmd + ["--out", str(whole)], capture_output=True).returncode == 0
+    a = rows(out)
+    assert a["run"].nunique() == 400 and not a.duplicated(KEY).any()
+    pd.testing.assert_frame_equal(a, rows(whole))
+    assert not list((out / "runs").glob(".*.tmp"))
+
+
+def test_resume_needs_metadata_and_the_same_chunk_size(tmp_path):
+    with pytest.raises(SweepError, match="no metadata.json"):
+        run_sweep(Sweep.from_dict({"instances": 2}), tmp_path / "new", resume=True)
+    assert not (tmp_path / "new").exists()  # a refused start leaves nothing behind
+    run_sweep(Sweep.from_dict({"instances": 2, "replications": 4}), tmp_path / "a", chunk_size=2)
+    (tmp_path / "a" / "metadata.json").unlink()
+    with pytest.raises(SweepError, match="unknown sweep"):
+        run_sweep(Sweep.from_dict({"instances": 2, "replications": 4}), tmp_path / "a", resume=True)
+    run_sweep(Sweep.from_dict({"instances": 2, "replications": 4}), tmp_path / "b", chunk_size=2)
+    with pytest.raises(SweepError, match="chunk-size 2"):
+        run_sweep(Sweep.from_dict({"instances": 2, "replications": 4}), tmp_path / "b", resume=True, chunk_size=3)
+    assert run_sweep(Sweep.from_dict({"instances": 2, "replications": 4}), tmp_path / "b", resume=True)["executed"] == 0
