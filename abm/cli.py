@@ -53,9 +53,15 @@ def _name_subcommands(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else list(argv)
+    if args_in == ["--version"]:  # answered before any subcommand (and numpy) is imported
+        from abm import __version__
+
+        print(f"tfd {__version__}")
+        return 0
     parser = build_parser()
     _name_subcommands(parser)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_in)
     if getattr(args, "run", None) is None:  # bare `tfd`: say what there is to do
         names = ", ".join(parser._subparsers._group_actions[0].choices)
         return _fail(f"choose a command: {names} (tfd --help, or tfd COMMAND --help)")

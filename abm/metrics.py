@@ -30,10 +30,17 @@ def bundles(owner: np.ndarray, n_agents: int) -> np.ndarray:
 
 
 def envy_matrix(values: np.ndarray, owner: np.ndarray) -> np.ndarray:
-    """``E[..., i, k]``: agent i's value for agent k's bundle; the diagonal is i's utility."""
+    """``E[..., i, k]``: agent i's value for agent k's bundle; the diagonal is i's utility.
+
+    One bundle at a time (a matrix-vector product per agent k), so the temporaries are one
+    (..., m) mask, never an (..., n, m) one-hot: at n = 10, m = 10^7 that is 80 MB, not 800."""
     values = np.asarray(values, dtype=float)
-    x = bundles(owner, values.shape[-2]).astype(float)
-    return values @ np.swapaxes(x, -1, -2)
+    owner = np.asarray(owner)
+    n = values.shape[-2]
+    envy = np.empty(values.shape[:-1] + (n,))
+    for k in range(n):
+        envy[..., :, k] = (values @ (owner == k).astype(float)[..., None])[..., 0]
+    return envy
 
 
 def utilities(values: np.ndarray, owner: np.ndarray) -> np.ndarray:
@@ -76,9 +83,12 @@ def is_ef1(values: np.ndarray, owner: np.ndarray, envy: np.ndarray) -> np.ndarra
     """EF1: i does not envy k once the item of A_k that i values most is removed."""
     values = np.asarray(values, dtype=float)
     n = values.shape[-2]
+    owner = np.asarray(owner)
     best = np.empty(envy.shape)
     for k in range(n):  # the largest value to each agent among k's items (0 if k has none)
-        best[..., :, k] = np.where((np.asarray(owner) == k)[..., None, :], values, 0.0).max(axis=-1)
+        theirs = owner == k
+        for i in range(n):  # per agent: an (..., m) temporary, never (..., n, m)
+            best[..., i, k] = np.where(theirs, values[..., i, :], 0.0).max(axis=-1)
     own = np.diagonal(envy, axis1=-2, axis2=-1)[..., :, None]
     return (own >= envy - best).all(axis=(-2, -1))
 

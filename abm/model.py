@@ -129,9 +129,13 @@ class AllocationModel(mesa.Model):
         values = self.prior.sample(self.rng, self.n_agents, self.n_items, batch=batch)
         self.agents.do("observe", values)
         # The scheduler collects ordinary reports first; clairvoyant agents then see the others'.
-        bids = np.empty(values.shape)
+        # When everyone tells the truth the reports are the values: no copy (memory at large m).
+        everyone_truthful = all(b.strategy.is_truthful for b in self.bidders)
+        bids = values if everyone_truthful else np.empty(values.shape)
         for b in self.bidders:
-            if not b.clairvoyant:
+            if everyone_truthful:
+                b.bids = values[..., b.index, :]  # a view: n reports need no n copies
+            elif not b.clairvoyant:
                 bids[..., b.index, :] = b.report()
         for b in self.bidders:
             if b.clairvoyant:
@@ -142,9 +146,12 @@ class AllocationModel(mesa.Model):
         truthful = utility.copy()
         for b in self.bidders:
             if not b.strategy.is_truthful:  # what b would have got by telling the truth
-                honest = bids.copy()
-                honest[..., b.index, :] = values[..., b.index, :]
-                honest_owner = self.mechanism.allocate(honest)
+                lie = bids[..., b.index, :].copy()  # swap one row in place: no second (n, m) copy
+                bids[..., b.index, :] = values[..., b.index, :]
+                try:
+                    honest_owner = self.mechanism.allocate(bids)
+                finally:
+                    bids[..., b.index, :] = lie
                 # the same bundle is the same utility, bit for bit: a gain is exactly 0 there,
                 # not a rounding difference between two ways of summing
                 same = ((honest_owner == b.index) == (owner == b.index)).all(axis=-1)

@@ -139,9 +139,10 @@ def test_cli_dsic_json_out_and_replay(tmp_path, capsys):
     assert main(["audit", "replay", str(out / "witness-shrunk.json")]) == 0
     assert "confirmed" in capsys.readouterr().out
     tampered = json.loads((out / "witness.json").read_text())
-    tampered["misreport"] = tampered["values"][tampered["agent"]]  # the truth: no gain
+    tampered["misreport"] = tampered["values"][tampered["agent"]]  # the truth: no gain, saved numbers now wrong
     (out / "bad.json").write_text(json.dumps(tampered))
-    assert main(["audit", "replay", str(out / "bad.json")]) == 1
+    assert main(["audit", "replay", str(out / "bad.json")]) == 2  # refused as altered, never "replayed"
+    assert "the witness was altered" in capsys.readouterr().err
 
 
 def test_cli_bic_json_keys_and_plot(tmp_path, capsys):
@@ -158,7 +159,7 @@ def test_cli_bic_json_keys_and_plot(tmp_path, capsys):
     (["audit", "dsic", "--mechanism", "nosuch"], "unknown mechanism"),
     (["audit", "dsic", "--mechanism", "ranking", "--strategies", "liar"], "unknown strategy"),
     (["audit", "bic", "--mechanism", "ranking", "--prior", "copula(uniform, rho=0.3)"], "independent agents"),
-    (["audit", "replay", "/nonexistent/w.json"], "no witness file"),
+    (["audit", "replay", "/nonexistent/w.json"], "no file at"),
     (["audit", "dsic", "--mechanism", "exchange", "--agents", "3", "--endowment", "0"], "two-agent"),
 ])
 def test_cli_audit_errors(capsys, args, message):

@@ -155,7 +155,7 @@ def test_staggered_writers_and_resumes_lose_and_duplicate_nothing(tmp_path):
     # first holds the lock, the first is killed mid-way, then three resumes start at once and
     # retry until one finishes. No traceback anywhere, and the rows equal an uninterrupted run.
     sweep = tmp_path / "sweep.toml"
-    sweep.write_text('seed = 5\ninstances = 30\nreplications = 400\nitems = [2000]\nagents = [2]\n'
+    sweep.write_text('seed = 5\ninstances = 30\nreplications = 200\nitems = [2000]\nagents = [2]\n'
                      '[[mechanisms]]\nname = "ranking"\n')
     cmd = [sys.executable, "-m", "abm.cli", "batch", "run", str(sweep), "--chunk-size", "1", "--no-progress"]
     out = tmp_path / "shared"
@@ -182,7 +182,7 @@ def test_staggered_writers_and_resumes_lose_and_duplicate_nothing(tmp_path):
     whole = tmp_path / "whole"
     assert subprocess.run(cmd + ["--out", str(whole)], capture_output=True).returncode == 0
     a = rows(out)
-    assert a["run"].nunique() == 400 and not a.duplicated(KEY).any()
+    assert a["run"].nunique() == 200 and not a.duplicated(KEY).any()
     pd.testing.assert_frame_equal(a, rows(whole))
     assert not list((out / "runs").glob(".*.tmp"))
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from abm import __version__
-from abm.commands.common import to_jsonable
+from abm.jsonable import to_jsonable
 from abm.errors import TfdError
 
 __all__ = ["write_audit", "plot_p_t"]

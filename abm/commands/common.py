@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from abm.jsonable import to_jsonable  # noqa: F401 (emit uses it; commands import it from here)
+
 
 def _integer(text: str, minimum: int, what: str) -> int:
     try:
@@ -160,23 +162,6 @@ def split_top_level(text: str) -> list[str]:
         else:
             cur += ch
     return [s.strip() for s in out + [cur] if s.strip()]
-
-
-def to_jsonable(obj):
-    """Numpy arrays and scalars to lists and floats (NaN becomes null)."""
-    if isinstance(obj, dict):
-        return {k: to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        return None if not math.isfinite(float(obj)) else float(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
 
 
 def emit(result: dict, as_json: bool, lines) -> None:

@@ -14,24 +14,11 @@ import numpy as np
 
 from abm.errors import MechanismError
 from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo
+from abm.shares import as_vector as _as_vector
+from abm.shares import decimal_fraction, quotas, r_from_s, resolve_r, s_from_r
 
 __all__ = ["PickR", "SerialDictatorship", "QTS", "quotas", "resolve_r", "s_from_r", "r_from_s", "top_t", "select_top",
            "quota_best_response", "quota_best_responses"]
-
-
-
-def _as_vector(x, name: str) -> np.ndarray:
-    if isinstance(x, str):
-        try:
-            x = [float(t) for t in x.split(",")]
-        except ValueError:
-            raise MechanismError(f"{name} must be comma-separated numbers like 0.29,0.71, got {x!r}") from None
-    v = np.atleast_1d(np.asarray(x, dtype=float))
-    if v.ndim != 1 or v.size == 0:
-        raise MechanismError(f"{name} must be a non-empty list of numbers, got {x!r}")
-    if not np.isfinite(v).all():
-        raise MechanismError(f"{name} must be finite, got {v.tolist()}")
-    return v
 
 
 def _as_fractions(x, name: str) -> list[Fraction]:
@@ -55,73 +42,6 @@ def _jsonable_share(f: Fraction):
     """A float when its decimal text is the exact share, else the text "a/b" (so specs round-trip)."""
     x = float(f)
     return x if decimal_fraction(x) == f else f"{f.numerator}/{f.denominator}"
-
-
-def resolve_r(r, n_agents: int) -> np.ndarray:
-    """Complete and check a Pick-r vector for ``n_agents`` (Definition 3.4).
-
-    ``r`` may list all n shares (they must be nonnegative and sum to 1) or the first
-    n - 1 (the last agent gets the rest, as in Corollary 3.9's ``(r_1, ..., r_{n-1})``).
-    """
-    v = _as_vector(r, "r")
-    if (v < 0).any():
-        raise MechanismError(f"r must be nonnegative, got {v.tolist()}")
-    if v.size == n_agents - 1:
-        rest = 1.0 - v.sum()
-        if rest < -1e-9:
-            raise MechanismError(f"the first n-1 shares of r sum to {v.sum():.6g} > 1; r must sum to 1")
-        v = np.append(v, max(rest, 0.0))
-    elif v.size != n_agents:
-        raise MechanismError(f"r has {v.size} entries but there are {n_agents} agents; give n or n-1 entries")
-    if abs(v.sum() - 1.0) > 1e-9:
-        raise MechanismError(f"r must sum to 1, got sum {v.sum():.6g} for r = {v.tolist()}")
-    return v
-
-
-def decimal_fraction(x) -> Fraction:
-    """The exact rational a number was written as: its shortest decimal text (``repr``), so
-    0.29 is 29/100 and not the binary double just below it."""
-    if isinstance(x, Fraction):
-        return x
-    if isinstance(x, (int, np.integer)):
-        return Fraction(int(x))
-    return Fraction(repr(float(x)))
-
-
-def quotas(r, n_items: int) -> np.ndarray:
-    """Definition 3.4: t_i = floor(m sum_{j<=i} r_j) - floor(m sum_{j<i} r_j), in exact rational
-    arithmetic on the decimal shares (:func:`decimal_fraction`): 0.29 x 100 is 29, and
-    r = (0.29999999999, 0.70000000001) with m = 10 gives (2, 8). The last cumulative share
-    is 1 (the last agent takes the rest)."""
-    shares = [decimal_fraction(x) for x in np.atleast_1d(r)]
-    cum, floors = Fraction(0), [0]
-    for x in shares[:-1]:
-        cum += x
-        floors.append(math.floor(n_items * cum))
-    floors.append(int(n_items))
-    return np.diff(np.minimum(np.asarray(floors, dtype=np.int64), int(n_items)))
-
-
-def s_from_r(r) -> np.ndarray:
-    """Lemma 3.6's map: s_i = r_i / (1 - sum_{k<i} r_k), with s_n = 1.
-
-    Where no mass is left (the denominator is 0) the agent is never reached in
-    expectation, and s_i = 1 by convention.
-    """
-    r = np.asarray(r, dtype=float)
-    left = 1.0 - np.concatenate([[0.0], np.cumsum(r)[:-1]])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.where(left > 1e-12, r / np.where(left > 1e-12, left, 1.0), 1.0)
-    s = np.clip(s, 0.0, 1.0)
-    s[-1] = 1.0
-    return s
-
-
-def r_from_s(s) -> np.ndarray:
-    """Inverse of :func:`s_from_r`: r_i = s_i prod_{k<i} (1 - s_k)."""
-    s = np.asarray(s, dtype=float)
-    reach = np.concatenate([[1.0], np.cumprod(1.0 - s)[:-1]])
-    return s * reach
 
 
 def top_t(masked: np.ndarray, t: int) -> np.ndarray:

@@ -11,17 +11,35 @@
 No constant of the paper is typed in: (2+sqrt2)/4, beta and 7/8 come out of these functions.
 """
 
-from abm.theory.asymmetric import AppendixB, BaiGolz, appendix_b_thresholds, bai_golz_weights, win_probabilities
-from abm.theory.picking import (
-    PROPOSITION_3_3_R, Theorem37Choice, Theorem310Choice, alpha_pick_r, alpha_qt_s, coupling_bound, ef_margins,
-    envy_free_margins, min_items_for_margin, theorem_3_7_r, theorem_3_10_r, welfare_per_item,
-)
-from abm.theory.quantile import MARGIN_RTOL, expected_max, integrate_ppf, partial_expectation, strictly_positive
-from abm.theory.stopping import OptimalStopping, optimal_pick_r
-from abm.theory.worst_case import (
-    HillKertz, Theorem37Fallback, UniversalThresholds, discrete_prior_search, hill_kertz, kertz_beta,
-    theorem_3_7_fallback_bound, universal_thresholds, worst_case_alpha, worst_case_alpha_constrained,
-)
+import importlib
+
+#: Where each public name lives. Submodules load on first use (PEP 562), so ``tfd theory
+#: kertz`` does not import scipy.stats and the priors just to integrate one equation.
+_HOMES = {
+    "asymmetric": ("AppendixB", "BaiGolz", "appendix_b_thresholds", "bai_golz_weights", "win_probabilities"),
+    "picking": ("PROPOSITION_3_3_R", "Theorem37Choice", "Theorem310Choice", "alpha_pick_r", "alpha_qt_s",
+                "coupling_bound", "ef_margins", "envy_free_margins", "min_items_for_margin", "theorem_3_7_r",
+                "theorem_3_10_r", "welfare_per_item"),
+    "quantile": ("MARGIN_RTOL", "expected_max", "integrate_ppf", "partial_expectation", "strictly_positive"),
+    "stopping": ("OptimalStopping", "optimal_pick_r"),
+    "worst_case": ("HillKertz", "Theorem37Fallback", "UniversalThresholds", "discrete_prior_search", "hill_kertz",
+                   "kertz_beta", "theorem_3_7_fallback_bound", "universal_thresholds", "worst_case_alpha",
+                   "worst_case_alpha_constrained"),
+}
+_WHERE = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"abm.theory.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'abm.theory' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE))
+
 
 __all__ = [
     "MARGIN_RTOL", "envy_free_margins", "min_items_for_margin", "strictly_positive",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from abm.errors import TfdError
-from abm.mechanisms.picking import resolve_r, s_from_r
+from abm.shares import as_r, as_s, check_n as _check_n, resolve_r, s_from_r  # noqa: F401 (re-exported)
 from abm.priors import Prior, parse_prior
 from abm.theory.quantile import MARGIN_RTOL, expected_max, integrate_ppf, strictly_positive
 
@@ -38,35 +38,6 @@ def iid_marginal(prior, n: int | None = None):
     if not prior.is_iid:
         raise TfdError(f"this prediction assumes i.i.d. values (sections 3-4); {prior.spec!r} is not i.i.d.")
     return prior.marginal(0)
-
-
-def _check_n(n) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise TfdError(f"number of agents must be a positive integer, got {n!r}")
-    return int(n)
-
-
-def as_r(r, n: int | None = None) -> np.ndarray:
-    """A full Pick-r share vector; a single number means agent 1's share with two agents."""
-    v = np.atleast_1d(np.asarray(r, dtype=float))
-    if n is None:
-        n = v.size if v.size > 1 else 2
-    return resolve_r(v, _check_n(n))
-
-
-def as_s(s, n: int | None = None) -> np.ndarray:
-    """A full QT-s threshold vector with s_n = 1 (Definition 3.5)."""
-    v = np.atleast_1d(np.asarray(s, dtype=float))
-    if not np.isfinite(v).all() or (v < 0).any() or (v > 1).any():
-        raise TfdError(f"thresholds s must lie in [0, 1], got {v.tolist()}")
-    if n is None:
-        n = v.size if v.size > 1 and math.isclose(v[-1], 1.0) else v.size + 1
-    n = _check_n(n)
-    if v.size == n - 1:
-        v = np.append(v, 1.0)
-    if v.size != n or not math.isclose(v[-1], 1.0):
-        raise TfdError(f"s needs n = {n} entries ending in s_n = 1 (or n - 1 entries), got {v.tolist()}")
-    return v
 
 
 def welfare_per_item(marginal, s) -> float:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from abm.mechanisms.picking import r_from_s
+from abm.shares import r_from_s
 from abm.theory.picking import _check_n, iid_marginal
 from abm.theory.quantile import expected_max, integrate_ppf
 

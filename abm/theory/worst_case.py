@@ -22,8 +22,8 @@ from scipy import optimize, sparse
 from scipy.integrate import quad
 
 from abm.errors import TfdError
-from abm.mechanisms.picking import r_from_s, s_from_r
-from abm.theory.picking import _check_n, as_s
+from abm.shares import as_s, r_from_s, s_from_r
+from abm.shares import check_n as _check_n
 
 __all__ = [
     "reach", "worst_case_alpha", "UniversalThresholds", "universal_thresholds", "HillKertz", "hill_kertz",
