@@ -3,15 +3,15 @@
 * One model step at n = 10, m = 10^7 (an 800 MB value matrix): peak RSS at most 2.5 times
   the matrix. Each mechanism runs as ``tfd simulate --instances 1``; the process's own
   baseline (Python, numpy, scipy, Mesa: about 180 MB) is inside the figure, not subtracted.
-* ``tfd simulate --out`` streams rows: peak RSS at 800,000 instances (n = 2, m = 10) stays
+* ``tfd simulate --out`` streams rows: peak RSS at 800,000 instances (n = 2, m = 10, steps of
+  10,000 instances, so both runs hold the same step) stays
   within 10% of the peak at 10,000 instances, where the first release grew by 0.86 KB a row.
 
-Run: ``.venv/bin/python benchmarks/bench_memory.py`` (Linux: reads ru_maxrss of children).
+Run: ``.venv/bin/python benchmarks/bench_memory.py`` (Linux; peak RSS from ``/usr/bin/time -f %M``).
 """
 
 from __future__ import annotations
 
-import resource
 import subprocess
 import sys
 import tempfile
@@ -39,8 +39,9 @@ def main() -> None:
               f"{'met' if rss <= 2.5 * matrix else 'MISSED'}), {took:.1f} s")
     print("tfd simulate --out (streaming), n = 2, m = 10:")
     with tempfile.TemporaryDirectory() as tmp:
-        small, _ = peak(["simulate", "--items", "10", "--instances", "10000", "--out", f"{tmp}/a.parquet"])
-        large, took = peak(["simulate", "--items", "10", "--instances", "800000", "--out", f"{tmp}/b.parquet"])
+        small, _ = peak(["simulate", "--items", "10", "--instances", "10000", "--batch", "10000", "--out", f"{tmp}/a.parquet"])
+        large, took = peak(["simulate", "--items", "10", "--instances", "800000", "--batch", "10000",
+                             "--out", f"{tmp}/b.parquet"])
     print(f"  10,000 instances: peak {small / 2**20:.0f} MiB; 800,000 instances: peak {large / 2**20:.0f} MiB "
           f"({took:.1f} s); growth {100 * (large / small - 1):.1f}% (target <= 10%: "
           f"{'met' if large <= 1.1 * small else 'MISSED'})")

@@ -99,13 +99,15 @@ class Ranking(Mechanism):
     )
 
     def _allocate(self, bids):
-        rank = ranks(bids)
-        best = rank[..., 0, :].copy()
+        # one agent's ranks at a time (each agent's ranking depends on its own row only), so the
+        # temporaries are (..., m), never the (..., n, m) rank table: memory at large n m
+        best = ranks(bids[..., 0:1, :])[..., 0, :]
         owner = np.zeros(best.shape, dtype=np.int64)
         for i in range(1, bids.shape[-2]):  # strict <: the lowest agent index keeps ties
-            better = rank[..., i, :] < best
+            rank_i = ranks(bids[..., i:i + 1, :])[..., 0, :]
+            better = rank_i < best
             owner[better] = i
-            np.minimum(best, rank[..., i, :], out=best)
+            np.minimum(best, rank_i, out=best)
         return owner
 
     def best_response(self, values, bids, agent):
