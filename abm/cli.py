@@ -7,14 +7,56 @@ Subcommands live in :mod:`abm.commands`. Bad input prints one line,
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 __all__ = ["main", "build_parser"]
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default, also options without help text."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        d = action.default
+        shown = not (d is None or d is False or d is argparse.SUPPRESS or d == [])
+        if shown and "%(default)" not in text and action.option_strings and "default" not in text:
+            text += (" " if text else "") + "(default: %(default)s)"
+        return text
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs["formatter_class"] = _Help
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args, **kwargs):
+        # argparse shows no help line (so no default) for an option without help text
+        default = kwargs.get("default")
+        shown = not (default is None or default is False or default is argparse.SUPPRESS or default == [])
+        if kwargs.get("help") is None and args and str(args[0]).startswith("--") and shown and \
+                kwargs.get("action") not in ("store_true", "version"):
+            kwargs["help"] = "(default: %(default)s)"
+        return super().add_argument(*args, **kwargs)
+
     def error(self, message):  # one line, exit 2, no usage dump
         raise SystemExit(_fail(f"{self.prog.split(maxsplit=1)[-1]}: {message}"))
+
+
+_NEGATIVE = re.compile(r"^-(\d|\.\d|inf\b|nan\b)")
+
+
+def _attach_negative_values(argv: list[str]) -> list[str]:
+    """``--r -0.2,1.2`` becomes ``--r=-0.2,1.2``: argparse would read a value that starts
+    with '-' (and is not a plain number) as an option; here it is the option's value, to be
+    checked (and refused with a reason) like any other."""
+    out = []
+    for tok in argv:
+        if out and _NEGATIVE.match(tok) and out[-1].startswith("--") and "=" not in out[-1]:
+            out[-1] = f"{out[-1]}={tok}"
+        else:
+            out.append(tok)
+    return out
 
 
 def _fail(message: str) -> int:
@@ -61,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parser = build_parser()
     _name_subcommands(parser)
-    args = parser.parse_args(args_in)
+    args = parser.parse_args(_attach_negative_values(args_in))
     if getattr(args, "run", None) is None:  # bare `tfd`: say what there is to do
         names = ", ".join(parser._subparsers._group_actions[0].choices)
         return _fail(f"choose a command: {names} (tfd --help, or tfd COMMAND --help)")

@@ -20,3 +20,11 @@ class MechanismError(TfdError):
 
 class StrategyError(TfdError):
     """An unknown strategy or bad strategy parameters."""
+
+
+def did_you_mean(name: str, choices) -> str:
+    """" (did you mean 'pick-r'?)" when a close name exists, else "" (difflib's ratio >= 0.6)."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name).strip().lower(), [str(c) for c in choices], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

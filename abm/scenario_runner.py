@@ -8,7 +8,7 @@ import json
 import pkgutil
 from pathlib import Path
 
-from abm.errors import TfdError
+from abm.errors import TfdError, did_you_mean
 from abm.scenario import Context
 
 __all__ = ["available", "run_scenario", "run_all", "write_report"]
@@ -30,7 +30,7 @@ def available() -> dict:
 def run_scenario(name: str, out, mode: str = "default", seed: int = 0, progress=None) -> dict:
     mods = available()
     if name not in mods:
-        raise TfdError(f"unknown scenario {name!r}; accepted: all, {', '.join(mods)}")
+        raise TfdError(f"unknown scenario {name!r}{did_you_mean(name, ['all', *mods])}; accepted: all, {', '.join(mods)}")
     mod = mods[name]
     ctx = Context(name, mod.TITLE, Path(out), mode, seed, progress)
     mod.run(ctx)

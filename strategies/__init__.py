@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 
-from abm.errors import StrategyError
+from abm.errors import StrategyError, did_you_mean
 from strategies.base import BidContext, Strategy
 from strategies.informed import AlwaysTrade, ContestedFirst, ExPostBestResponse, InterimBestResponse, NeverTrade
 from strategies.simple import (
@@ -70,7 +70,7 @@ def get(name: str | Strategy, **params) -> Strategy:
         return name
     key = str(name).strip().lower()
     if key not in _REGISTRY:
-        raise StrategyError(f"unknown strategy {name!r}; accepted: {', '.join(names())}")
+        raise StrategyError(f"unknown strategy {name!r}{did_you_mean(name, names())}; accepted: {', '.join(names())}")
     cls = _REGISTRY[key]
     accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "args", "kwargs"}
     unknown = sorted(set(params) - accepted)

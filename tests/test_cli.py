@@ -1,5 +1,6 @@
 """The tfd command: outputs, files, and one-line errors with exit status 2."""
 
+import argparse
 import json
 import math
 import subprocess
@@ -135,3 +136,37 @@ def test_simulate_reads_strategy_text_like_audit(capsys):
                  "--no-progress", "--strategies", "inflate-top-k(k=2,factor=3),scale(factor=3)"]) == 0
     agents = json.loads(capsys.readouterr().out)["agents"]
     assert [a["strategy"] for a in agents] == ["InflateTopK(k=2, factor=3.0)", "Scale(factor=3.0)"]
+
+
+@pytest.mark.parametrize("args, hint", [
+    (["simulate", "--mechanism", "pickr"], "did you mean 'pick-r'?"),
+    (["simulate", "--strategies", "truthfull"], "did you mean 'truthful'?"),
+    (["simulate", "--prior", "unifrom"], "did you mean 'uniform'?"),
+    (["scenario", "run", "strategic_play", "--quick"], "did you mean 'strategic-play'?"),
+    (["simulate", "--mechanism", "pick-r", "--r", "-0.2,1.2"], "r must be nonnegative"),  # a value, not a flag
+])
+def test_names_suggest_and_negative_values_are_values(capsys, args, hint):
+    assert main(args + ["--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and hint in err
+
+
+def test_every_option_with_a_default_shows_it_in_help(monkeypatch):
+    from abm.cli import build_parser
+
+    monkeypatch.setenv("COLUMNS", "2000")  # no wrapping inside "(default: round-robin)"
+
+    def walk(parser):
+        yield parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    yield from walk(child)
+
+    for parser in walk(build_parser()):
+        text = " ".join(parser.format_help().split())
+        for action in parser._actions:
+            d = action.default
+            if action.option_strings and not (d is None or d is False or d == [] or d == argparse.SUPPRESS):
+                assert action.help and "default" in (action.help or "") or f"(default: {d})" in text, \
+                    (parser.prog, action.option_strings)

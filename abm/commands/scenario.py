@@ -44,9 +44,10 @@ def run_run(args) -> int:
     mods = available()
     names = list(mods) if args.name == "all" else [args.name]
     if args.name != "all" and args.name not in mods:
-        from abm.errors import TfdError
+        from abm.errors import TfdError, did_you_mean
 
-        raise TfdError(f"unknown scenario {args.name!r}; accepted: all, {', '.join(mods)}")
+        raise TfdError(f"unknown scenario {args.name!r}{did_you_mean(args.name, ['all', *mods])}; accepted: all, "
+                       f"{', '.join(mods)}")
     total = sum(getattr(mods[n], "STEPS", 1) for n in names)
     with tqdm(total=total, desc="scenarios", unit="step", file=sys.stderr, leave=False,
               disable=True if args.no_progress else None) as bar:

@@ -19,7 +19,7 @@ import inspect
 import re
 from importlib import metadata
 
-from abm.errors import MechanismError
+from abm.errors import MechanismError, did_you_mean
 from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo, check_bids, oracle_binding
 from abm.mechanisms.baselines import RoundRobin, WelfareMax
 from abm.mechanisms.menus import Component, Composition, Exchange, Picking, random_composition
@@ -87,7 +87,7 @@ def _resolve(name: str) -> tuple[str, type[Mechanism]]:
     if key in eps:
         return key, _load_class(eps[key].value, f"entry point {key!r} of group {ENTRY_POINT_GROUP}")
     accepted = sorted(_REGISTRY) + sorted(set(eps) - set(_REGISTRY))
-    raise MechanismError(f"unknown mechanism {name!r}; accepted: {', '.join(accepted)}, "
+    raise MechanismError(f"unknown mechanism {name!r}{did_you_mean(name, accepted)}; accepted: {', '.join(accepted)}, "
                          "or package.module:ClassName for your own")
 
 

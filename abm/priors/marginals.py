@@ -17,10 +17,15 @@ import math
 import numpy as np
 import scipy.stats as st
 
-from abm.errors import PriorSpecError
+from abm.errors import PriorSpecError, did_you_mean
 
 __all__ = ["Marginal", "ScipyMarginal", "Truncated", "Mixture", "HardInstance", "validate"]
 
+
+
+#: scipy.stats' continuous distributions, for "did you mean" on an unknown name
+_CONTINUOUS = sorted(n for n in dir(st) if isinstance(getattr(st, n, None), st.rv_continuous)) + [
+    "hard", "truncate", "mixture", "copula"]
 
 class Marginal:
     """Base class: subclasses define ``cdf``, ``ppf``, ``support`` and ``spec``."""
@@ -99,7 +104,8 @@ class ScipyMarginal(Marginal):
         dist = getattr(st, name, None)
         if not isinstance(dist, st.rv_continuous):
             raise PriorSpecError(
-                f"unknown distribution {name!r}; accepted: any continuous scipy.stats distribution "
+                f"unknown distribution {name!r}{did_you_mean(name, _CONTINUOUS)}; accepted: any continuous "
+                "scipy.stats distribution "
                 "(e.g. uniform, beta, truncexpon, triang), or hard, truncate, mixture, copula"
             )
         try:
