@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from abm.commands.common import emit, in_file, out_dir, parameter, positive_int, seed, split_top_level, unit_interval, vector
+from abm.commands.common import (add_mechanism_flags, emit, in_file, mechanism_flags, out_dir, parameter, positive_int,
+                                 seed, split_top_level, unit_interval)
 
 
 def add(sub) -> None:
@@ -17,12 +18,7 @@ def add(sub) -> None:
                        help="mechanism name (see `tfd mechanisms`), or package.module:ClassName for your own")
         p.add_argument("--param", action="append", type=parameter, default=[], metavar="KEY=VALUE",
                        help="a parameter of the mechanism, e.g. --param bonus=2 (repeatable)")
-        p.add_argument("--r", type=vector, help="Pick-r / QT-s shares, e.g. 0.29,0.71 (default: equal shares)")
-        p.add_argument("--s", type=vector, help="QT-s thresholds, e.g. 0.29,1")
-        p.add_argument("--picker", type=int, help="picking: the agent who picks (0 or 1)")
-        p.add_argument("--sizes", type=vector, help="picking: the menu's bundle sizes, e.g. 3 or 2,5")
-        p.add_argument("--endowment", type=vector, help="exchange: agent 1's endowment S, e.g. 0,2,5")
-        p.add_argument("--eps", type=float, help="pick-equal-quota / pick-correlated: eps")
+        add_mechanism_flags(p)
         p.add_argument("--agents", type=positive_int, default=2)
         p.add_argument("--items", type=positive_int, default=6)
         p.add_argument("--prior", default="uniform")
@@ -70,8 +66,7 @@ def _mechanism(args):
     from abm.priors import parse_prior
 
     prior = parse_prior(args.prior)
-    params = {k: getattr(args, k) for k in ("r", "s", "picker", "sizes", "endowment", "eps")
-              if getattr(args, k) is not None}
+    params = mechanism_flags(args)
     params.update(dict(args.param))
     return mechanisms.get(args.mechanism, prior=prior, **params), prior
 

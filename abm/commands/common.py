@@ -178,3 +178,28 @@ def fmt(v) -> str:
     if v.ndim == 0:
         return f"{float(v):.6g}"
     return "(" + ", ".join(f"{x:.6g}" for x in v.ravel()) + ")"
+
+
+#: The catalogue's parameters as CLI flags: one table for every command that builds a
+#: mechanism by name (simulate, audit), so no command keeps its own list.
+MECHANISM_FLAGS = {
+    "r": (vector, "Pick-r / QT-s shares, e.g. 0.29,0.71 (default for pick-r: equal shares, as in Python; "
+                  "--mechanism pick-universal gives Proposition 3.3's (2-sqrt2)/2)"),
+    "s": (vector, "QT-s thresholds, e.g. 0.29,1"),
+    "picker": (int, "picking: the agent who picks (0 or 1)"),
+    "sizes": (vector, "picking: the menu's bundle sizes, e.g. 3 or 2,5"),
+    "endowment": (vector, "exchange: agent 1's endowment S, e.g. 0,2,5"),
+    "eps": (float, "pick-equal-quota / pick-correlated: eps"),
+    "weights": (vector, "weighted-ranking: override the Bai-Golz weights"),
+}
+
+
+def add_mechanism_flags(parser) -> None:
+    for name, (kind, text) in MECHANISM_FLAGS.items():
+        parser.add_argument(f"--{name}", type=kind, help=text)
+
+
+def mechanism_flags(args) -> dict:
+    """The mechanism parameters given on the command line (None: not given)."""
+    return {k: getattr(args, k) for k in MECHANISM_FLAGS if getattr(args, k, None) is not None}
+

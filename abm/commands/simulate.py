@@ -5,20 +5,14 @@ from __future__ import annotations
 import json
 import sys
 
-from abm.commands.common import out_file, positive_int, seed, split_top_level, unit_interval, vector
+from abm.commands.common import (add_mechanism_flags, mechanism_flags, out_file, positive_int, seed,
+                                 split_top_level, unit_interval)
 
 
 def add(sub) -> None:
     sim = sub.add_parser("simulate", help="simulate a mechanism on random instances through the Mesa model")
     sim.add_argument("--mechanism", default="pick-r", help="mechanism name (see `tfd mechanisms`); default pick-r")
-    sim.add_argument("--r", type=vector, help="Pick-r / QT-s shares, e.g. 0.29,0.71 (default for pick-r: equal "
-                     "shares, as in Python; --mechanism pick-universal gives Proposition 3.3's (2-sqrt2)/2)")
-    sim.add_argument("--s", type=vector, help="QT-s thresholds, e.g. 0.29,1")
-    sim.add_argument("--picker", type=int, help="picking: the agent who picks (0 or 1)")
-    sim.add_argument("--sizes", type=vector, help="picking: the menu's bundle sizes, e.g. 3 or 2,5")
-    sim.add_argument("--endowment", type=vector, help="exchange: agent 1's endowment S, e.g. 0,2,5")
-    sim.add_argument("--eps", type=float, help="pick-equal-quota / pick-correlated: eps")
-    sim.add_argument("--weights", type=vector, help="weighted-ranking: override the Bai-Golz weights")
+    add_mechanism_flags(sim)
     sim.add_argument("--agents", type=positive_int, default=2, help="number of agents n (default 2)")
     sim.add_argument("--items", type=positive_int, default=1000, help="number of items m (default 1000)")
     sim.add_argument("--prior", default="uniform",
@@ -61,8 +55,7 @@ def run_simulate(args) -> int:
 
     from abm.simulate import RowWriter, simulate
 
-    params = {k: getattr(args, k) for k in ("r", "s", "picker", "sizes", "endowment", "eps", "weights")
-              if getattr(args, k) is not None}
+    params = mechanism_flags(args)
     strategies = split_top_level(args.strategies)
     if len(strategies) == 1:
         strategies = strategies[0]
