@@ -40,9 +40,14 @@ def run_scenario(name: str, out, mode: str = "default", seed: int = 0, progress=
     return summary
 
 
-def run_all(out, mode: str = "default", seed: int = 0, progress=None, names=None) -> list[dict]:
+def run_all(out, mode: str = "default", seed: int = 0, progress=None, names=None, on_done=None) -> list[dict]:
+    """Every scenario (or ``names``) into ``out``, then the report; ``on_done(result)`` after each."""
     out = Path(out)
-    results = [run_scenario(n, out / n, mode, seed, progress) for n in (names or available())]
+    results = []
+    for n in names or available():
+        results.append(run_scenario(n, out / n, mode, seed, progress))
+        if on_done is not None:
+            on_done(results[-1])
     write_report(out, results)
     return results
 

@@ -108,3 +108,10 @@ def test_cli_runs_one_scenario(tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["scenarios"][0]["scenario"] == "baselines"
     assert (Path(tmp_path) / "baselines" / "summary.json").exists()
+
+
+def test_progress_lines_reach_a_log_that_is_not_a_terminal(tmp_path, capsys):
+    # stderr captured here is not a terminal: tqdm's bar is off, the per-scenario line is not
+    assert main(["scenario", "run", "baselines", "--quick", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"^tfd: \[1/1\] baselines: \d+ reproduced .*about \d+ s left\)$", err, re.M), err

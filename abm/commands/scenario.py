@@ -48,13 +48,37 @@ def run_run(args) -> int:
 
         raise TfdError(f"unknown scenario {args.name!r}{did_you_mean(args.name, ['all', *mods])}; accepted: all, "
                        f"{', '.join(mods)}")
+    import time
+
     total = sum(getattr(mods[n], "STEPS", 1) for n in names)
+    started, done = time.perf_counter(), {"steps": 0, "scenarios": 0}
+
     with tqdm(total=total, desc="scenarios", unit="step", file=sys.stderr, leave=False,
               disable=True if args.no_progress else None) as bar:
+        def step(k=1):
+            done["steps"] += k
+            bar.update(k)
+
+        def finished(r):
+            # one line per scenario on stderr, in a terminal or not (a log, CI): verdicts and ETA
+            done["scenarios"] += 1
+            if args.no_progress:
+                return
+            counts = {}
+            for c in r["claims"]:
+                counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
+            elapsed = time.perf_counter() - started
+            left = elapsed * (total - done["steps"]) / max(done["steps"], 1)
+            tally = ", ".join(f"{v} {k}" for k, v in counts.items()) or "no claims"
+            tqdm.write(f"tfd: [{done['scenarios']}/{len(names)}] {r['scenario']}: {tally} ({r['seconds']:.0f} s; "
+                       f"elapsed {elapsed:.0f} s, about {left:.0f} s left)", file=sys.stderr)
+            sys.stderr.flush()
+
         if args.name == "all":
-            results = run_all(args.out, args.mode, args.seed, bar.update)
+            results = run_all(args.out, args.mode, args.seed, step, on_done=finished)
         else:
-            results = [run_scenario(args.name, Path(args.out) / args.name, args.mode, args.seed, bar.update)]
+            results = [run_scenario(args.name, Path(args.out) / args.name, args.mode, args.seed, step)]
+            finished(results[0])
     lines = []
     for r in results:
         lines.append(f"{r['title']}  ({r['seconds']} s)")
