@@ -17,16 +17,10 @@ import numpy as np
 import scipy.stats as st
 
 __all__ = [
-    "bundles", "utilities", "utility_of_reports", "welfare", "optimal_welfare", "envy_matrix", "is_ef", "is_ef1",
+    "utilities", "utility_of_reports", "welfare", "optimal_welfare", "envy_matrix", "is_ef", "is_ef1",
     "is_prop", "evaluate", "Estimate", "welfare_ratio", "rate", "mean_interval", "bootstrap_mean_interval",
     "RunningMoments", "ratio_from_moments", "rate_from_count",
 ]
-
-
-def bundles(owner: np.ndarray, n_agents: int) -> np.ndarray:
-    """One-hot allocation ``X[..., i, j] = (owner[..., j] == i)``."""
-    owner = np.asarray(owner)
-    return owner[..., None, :] == np.arange(n_agents)[:, None]
 
 
 def envy_matrix(values: np.ndarray, owner: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from abm import __version__
 from abm.errors import TfdError
 from abm.model import AllocationModel, default_batch
 
-__all__ = ["simulate", "tidy_rows", "RowWriter"]
+__all__ = ["simulate", "RowWriter"]
 
 
 def simulate(mechanism="pick-r", prior="uniform", n_agents=2, n_items=1000, instances=1000, seed=0,
@@ -27,11 +27,6 @@ def simulate(mechanism="pick-r", prior="uniform", n_agents=2, n_items=1000, inst
                             mechanism_params=mechanism_params, rng=seed, keep_rows=keep_rows, sink=sink)
     model.run(instances, progress=progress)
     return model
-
-
-def tidy_rows(model: AllocationModel, seed) -> pd.DataFrame:
-    """One row per (instance, agent): the agent's outcome beside its instance's metrics and every parameter."""
-    return pd.DataFrame(model.tidy_columns({"seed": seed}))
 
 
 class RowWriter:
