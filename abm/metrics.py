@@ -128,26 +128,19 @@ class Estimate:
 
 
 def welfare_ratio(welfare_values, optimal_values, confidence: float = 0.95, upper: float | None = None) -> Estimate:
-    """E[sw(M(v))] / E[max_A sw(A)] as sum(welfare) / sum(optimal) (section 2).
+    """E[sw(M(v))] / E[max_A sw(A)] as mean(welfare) / mean(optimal) (section 2).
 
     The interval is the delta-method (linearization) interval for a ratio of means:
     with R the estimate and d_k = W_k - R O_k, se = sqrt(sum d_k^2 / (K (K - 1))) / mean(O).
     ``upper``: a bound the estimand cannot exceed (1 when the denominator is the optimum);
-    the interval is clipped to it and to 0, which can only raise its coverage.
+    the interval is clipped to it and to 0, which can only raise its coverage. The
+    arithmetic is :func:`ratio_from_moments`'s, which the model's streaming summary uses too.
     """
     w = np.asarray(welfare_values, dtype=float).ravel()
     o = np.asarray(optimal_values, dtype=float).ravel()
-    k = w.size
-    ratio = float(w.sum() / o.sum()) if o.sum() > 0 else float("nan")
-    if k < 2:
-        return Estimate(ratio, float("nan"), float("nan"), k, confidence, "delta")
-    d = w - ratio * o
-    se = float(np.sqrt((d @ d) / (k * (k - 1))) / o.mean())
-    z = float(st.norm.ppf(0.5 + confidence / 2))
-    low, high = max(ratio - z * se, 0.0), ratio + z * se
-    if upper is not None:
-        high = min(high, float(upper))
-    return Estimate(ratio, low, high, k, confidence, "delta")
+    moments = RunningMoments(2)
+    moments.add(np.stack([w, o], axis=-1))
+    return ratio_from_moments(moments, confidence, upper)
 
 
 class RunningMoments:

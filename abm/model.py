@@ -18,9 +18,10 @@ import pandas as pd
 import strategies as strategy_registry
 from abm import mechanisms
 from abm.agents import Bidder
-from abm.sizes import STEP_PEAK_FACTOR, check_fits
+from abm.sizes import check_step
 from abm.errors import TfdError
-from abm.metrics import RunningMoments, evaluate, rate_from_count, ratio_from_moments, utilities
+from abm.metrics import (RunningMoments, evaluate, rate_from_count, ratio_from_moments, utilities,
+                         utility_of_reports)
 from abm.priors import parse_prior
 
 __all__ = ["AllocationModel", "default_batch"]
@@ -70,8 +71,7 @@ class AllocationModel(mesa.Model):
         self.instances_per_step = _positive_int(instances_per_step, "instances per step")
         self.prior = parse_prior(prior)
         self.prior.check_agents(self.n_agents)
-        check_fits(8.0 * self.n_agents * self.n_items * self.instances_per_step * STEP_PEAK_FACTOR,
-                   f"a step of {self.instances_per_step} instance(s) of {self.n_agents} agents x {self.n_items} items",
+        check_step(self.n_agents, self.n_items, self.instances_per_step,
                    "use fewer items or agents, or fewer instances per step (--batch)")
         if isinstance(mechanism, mechanisms.Mechanism):
             self.mechanism = mechanism
@@ -177,12 +177,8 @@ class AllocationModel(mesa.Model):
                                                mechanism=self.mechanism,
                                                others_bids=others if bidder.clairvoyant else None)
         reports = learner.candidates(own, context)  # (B, C, m)
-        batch = np.broadcast_to(bids.reshape(-1, 1, self.n_agents, self.n_items),
-                                (own.shape[0], reports.shape[1], self.n_agents, self.n_items)).copy()
-        batch[:, :, i, :] = reports
-        won = self.mechanism.allocate(batch) == i
-        scale = np.maximum(own.sum(axis=-1, keepdims=True), np.finfo(float).tiny)
-        rewards = np.where(won, own[:, None, :], 0.0).sum(axis=-1) / scale
+        won = utility_of_reports(self.mechanism, own, bids.reshape(-1, self.n_agents, self.n_items), i, reports)
+        rewards = won / np.maximum(own.sum(axis=-1, keepdims=True), np.finfo(float).tiny)
         learner.update(rewards, np.asarray(learner.last_arms).reshape(-1))
 
     def _record(self, result, utility, truthful, items, batch):

@@ -12,7 +12,7 @@ import os
 
 from abm.errors import TfdError
 
-__all__ = ["available_memory", "check_fits", "check_work", "human", "STEP_PEAK_FACTOR"]
+__all__ = ["available_memory", "check_fits", "check_step", "check_work", "human", "STEP_PEAK_FACTOR"]
 
 #: Peak bytes of one model step over its value matrix (values, reports, the allocation's
 #: temporaries, the metrics), measured by ``benchmarks/bench_memory.py``; a safe ceiling.
@@ -60,3 +60,9 @@ def check_work(units: float, per_second: float, what: str, hint: str, limit_seco
         hours = seconds / 3600
         span = f"{hours:.3g} hours" if hours < 48 else f"{hours / 24:.3g} days"
         raise TfdError(f"{what} would take about {span} here (limit {limit_seconds / 3600:g} hour); {hint}")
+
+
+def check_step(n_agents: int, n_items: int, instances: int, hint: str) -> None:
+    """:func:`check_fits` for one model step of ``instances`` instances of n agents x m items."""
+    check_fits(8.0 * n_agents * n_items * instances * STEP_PEAK_FACTOR,
+               f"a step of {instances} instance(s) of {n_agents} agents x {n_items} items", hint)

@@ -242,19 +242,25 @@ class ShadingCurve(Learner):
         self.last_arms = np.zeros(values.shape[:-1], dtype=np.int64)
         return self._report(values, context.others_bids, self.theta)
 
+    def _scale(self) -> float:
+        """This round's perturbation scale (constant here; :class:`DeadlineSchedule` anneals it)."""
+        return self.sigma
+
     def candidates(self, values, context):
         self._eps = context.rng.standard_normal((self.pairs, self.theta.size))
-        thetas = np.concatenate([self.theta + self.sigma * self._eps, self.theta - self.sigma * self._eps])
-        return self._report(values, context.others_bids, thetas)  # (B, 2 pairs, m)
+        step = self._scale() * self._eps
+        return self._report(values, context.others_bids, np.concatenate([self.theta + step, self.theta - step]))
 
     def update(self, rewards, arms=None):
         rewards = np.asarray(rewards, dtype=float)
         if rewards.ndim != 2 or rewards.shape[1] != 2 * self.pairs:
-            raise StrategyError(f"shading-curve needs rewards for its {2 * self.pairs} perturbations")
+            raise StrategyError(f"{self.name} needs rewards for its {2 * self.pairs} perturbations")
+        scale = self._scale()
         diff = (rewards[:, : self.pairs] - rewards[:, self.pairs:]).mean(axis=0)  # common random numbers
-        grad = (diff[:, None] * self._eps).mean(axis=0) / (2 * self.sigma)
+        grad = (diff[:, None] * self._eps).mean(axis=0) / (2 * scale)
         self._moment = 0.9 * self._moment + 0.1 * grad * grad
-        self.theta += self.rate * grad / (np.sqrt(self._moment) + 1e-8)  # RMSprop-normalized step
+        # RMSprop-normalized step, shrinking with the perturbation scale: late iterates settle
+        self.theta += self.rate * (scale / self.sigma) * grad / (np.sqrt(self._moment) + 1e-8)
         self.earned += float(rewards.mean())
         self.rounds += 1
 
@@ -312,20 +318,7 @@ class DeadlineSchedule(ShadingCurve):
 
     def candidates(self, values, context):
         self._start(context.n_agents)
-        self._eps = context.rng.standard_normal((self.pairs, self.theta.size))
-        step = self._scale() * self._eps
-        return self._report(values, context.others_bids, np.concatenate([self.theta + step, self.theta - step]))
-
-    def update(self, rewards, arms=None):
-        # the gradient estimate divides by the scale used; the step shrinks with it, so late
-        # iterates settle instead of stepping across the narrow optimum
-        sigma, rate = self.sigma, self.rate
-        self.sigma = self._scale()
-        self.rate = rate * self.sigma / sigma
-        try:
-            super().update(rewards, arms)
-        finally:
-            self.sigma, self.rate = sigma, rate
+        return super().candidates(values, context)
 
     def _report(self, values, others, theta):
         from abm.mechanisms.ranking import ranks

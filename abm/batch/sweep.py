@@ -182,14 +182,13 @@ class Sweep:
         from abm.priors import parse_prior
 
         from abm.model import default_batch
-        from abm.sizes import STEP_PEAK_FACTOR, check_fits
+        from abm.sizes import check_step
 
         for n in self.agents:
             for m in self.items:
                 step = self.instances_per_step or default_batch(n, m, self.instances)
                 try:
-                    check_fits(8.0 * n * m * step * STEP_PEAK_FACTOR, f"a step of {step} instance(s) of {n} agents x {m} "
-                               "items", "use fewer items or agents, or a smaller instances_per_step")
+                    check_step(n, m, step, "use fewer items or agents, or a smaller instances_per_step")
                 except TfdError as exc:
                     raise SweepError(f"sweep fields 'agents' and 'items': {exc}") from None
         priors = {}

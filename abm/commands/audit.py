@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from abm.commands.common import (add_mechanism_flags, emit, in_file, mechanism_flags, out_dir, parameter, positive_int,
-                                 seed, split_top_level, unit_interval)
+                                 progress, seed, split_top_level, unit_interval)
 
 
 def add(sub) -> None:
@@ -81,13 +81,6 @@ def _strategies(args):
     return [strategies.parse(s) for s in split_top_level(args.strategies)]
 
 
-def _bar(args, total, desc):
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="agent", file=sys.stderr, leave=False,
-                disable=True if args.no_progress else None)
-
-
 def _run(args, kind, audit, **sizes):
     """Build the mechanism, run the audit with a progress bar, write --out; returns (result, summary)."""
     from abm.audit.report import write_audit
@@ -102,7 +95,7 @@ def _run(args, kind, audit, **sizes):
     check_work(float(sizes.get("profiles", sizes.get("types", 1))) * args.agents * args.items * tries, 1.5e7,
                f"this {kind} audit ({args.agents} agents x {args.items} items)",
                "use fewer --profiles or --items, a smaller --budget, or --strategies none", limit_seconds=1800)
-    with _bar(args, args.agents, f"{kind} audit") as bar:
+    with progress(args, args.agents, f"{kind} audit", "agent") as bar:
         result = audit(mech, prior, args.agents, args.items, strategies=_strategies(args), seed=args.seed,
                        confidence=args.confidence, progress=bar.update, **sizes)
     s = dict(result.summary)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 
-from abm.commands.common import emit, in_file, out_dir, positive_float, positive_int, seed
+from abm.commands.common import emit, in_file, out_dir, positive_float, positive_int, progress, seed
 
 
 def _int_list(text: str) -> list[int]:
@@ -51,8 +50,6 @@ def add(sub) -> None:
 
 
 def run_batch(args) -> int:
-    from tqdm import tqdm
-
     from abm.batch import Sweep, load_sweep, run_sweep
 
     data = load_sweep(args.sweep).to_dict() if args.sweep else Sweep().to_dict()
@@ -63,8 +60,7 @@ def run_batch(args) -> int:
     data.update({k: v for k, v in overrides.items() if v is not None})
     sweep = Sweep.from_dict(data)
     total = len(sweep.runs())
-    with tqdm(total=total, desc="runs", unit="run", file=sys.stderr, leave=False,
-              disable=True if args.no_progress else None) as bar:
+    with progress(args, total, "runs", "run") as bar:
         result = run_sweep(sweep, args.out, args.executor, args.workers, args.scheduler, args.resume, args.csv,
                            args.chunk_size, progress=bar.update, connect_timeout=args.connect_timeout)
     emit(result, args.json, [f"{result['executed']} runs executed, {result['skipped']} already on disk, "

@@ -203,3 +203,29 @@ def mechanism_flags(args) -> dict:
     """The mechanism parameters given on the command line (None: not given)."""
     return {k: getattr(args, k) for k in MECHANISM_FLAGS if getattr(args, k, None) is not None}
 
+
+def progress(args, total: int, desc: str, unit: str):
+    """The progress bar of a long command, on stderr; off with --no-progress."""
+    import sys
+
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
+                disable=True if args.no_progress else None)
+
+
+def write_results(out, frames: dict, summary: dict, plot=None) -> dict:
+    """Write ``frames`` (name -> DataFrame) as Parquet, ``summary.json`` and ``plot(path)`` (a
+    PNG) into folder ``out``; returns the summary with where it was written."""
+    import json
+    from pathlib import Path
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        frame.to_parquet(out / f"{name}.parquet", index=False)
+    (out / "summary.json").write_text(json.dumps(to_jsonable(summary), indent=2))
+    if plot is not None:
+        plot(out)
+    return {**summary, "written": str(out)}
+

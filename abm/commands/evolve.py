@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from abm.commands.common import emit, nonnegative, out_dir, positive_int, seed, split_top_level, unit_interval
+from abm.commands.common import (emit, nonnegative, out_dir, positive_int, progress, seed, split_top_level,
+                                 unit_interval, write_results)
 
 
 def add(sub) -> None:
@@ -47,27 +47,15 @@ def _plot(frame, path, title):
 
 
 def run(args) -> int:
-    import json
-    from pathlib import Path
-
-    from tqdm import tqdm
-
     from abm.population import moran
 
-    out = Path(args.out) if args.out else None
-    menu = split_top_level(args.menu)
-    with tqdm(total=args.generations, unit="gen", desc="evolve", file=sys.stderr, leave=False,
-              disable=True if args.no_progress else None) as bar:
-        e = moran(args.mechanism, menu, args.prior, args.agents, args.items, args.population, args.generations,
-                  args.matches, args.mutation, args.selection, args.seed, progress=bar.update)
+    with progress(args, args.generations, "evolve", "gen") as bar:
+        e = moran(args.mechanism, split_top_level(args.menu), args.prior, args.agents, args.items, args.population,
+                  args.generations, args.matches, args.mutation, args.selection, args.seed, progress=bar.update)
     s = dict(e.summary)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        e.counts.to_parquet(out / "generations.parquet", index=False)
-        (out / "summary.json").write_text(json.dumps(s, indent=2))
-        _plot(e.counts, out / "shares.png", f"Moran process under {s['mechanism']}: population {args.population}, "
-                                            f"{args.agents} agents x {args.items} items")
-        s["written"] = str(out)
+    if args.out:
+        title = f"Moran process under {s['mechanism']}: population {args.population}, {args.agents} agents x {args.items} items"
+        s = write_results(args.out, {"generations": e.counts}, s, lambda out: _plot(e.counts, out / "shares.png", title))
     lines = [f"{args.generations} generations under {s['mechanism']}, population {args.population}, "
              f"{args.agents} agents x {args.items} items per match, mutation {args.mutation}, seed {args.seed}",
              "  share (final; mean over the second half):"]

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from abm.commands.common import emit, out_dir, positive_int, seed, unit_interval
+from abm.commands.common import emit, out_dir, positive_int, progress, seed, unit_interval, write_results
 
 
 def add(sub) -> None:
@@ -55,26 +54,15 @@ def _plot(frame, path, title):
 
 
 def run(args) -> int:
-    import json
-    from pathlib import Path
-
-    from tqdm import tqdm
-
     from abm.learning import learn
 
-    out = Path(args.out) if args.out else None
-    with tqdm(total=args.rounds, unit="round", desc="learn", file=sys.stderr, leave=False,
-              disable=True if args.no_progress else None) as bar:
+    with progress(args, args.rounds, "learn", "round") as bar:
         r = learn(args.mechanism, args.learner, args.prior, args.agents, args.items, args.rounds,
                   args.instances_per_round, args.others, args.seed, confidence=args.confidence, progress=bar.update)
     s = dict(r.summary)
     if args.out:
-        out.mkdir(parents=True, exist_ok=True)
-        r.rounds.to_parquet(out / "rounds.parquet", index=False)
-        (out / "summary.json").write_text(json.dumps(s, indent=2))
-        _plot(r.rounds, out / "learning.png", f"{args.learner} under {s['mechanism']}, {args.agents} agents x "
-                                               f"{args.items} items, {args.prior}")
-        s["written"] = str(out)
+        title = f"{args.learner} under {s['mechanism']}, {args.agents} agents x {args.items} items, {args.prior}"
+        s = write_results(args.out, {"rounds": r.rounds}, s, lambda out: _plot(r.rounds, out / "learning.png", title))
     lines = [f"{args.rounds} rounds of {s['mechanism']}, {args.agents} agents x {args.items} items, prior {s['prior']}, "
              f"seed {args.seed}"]
     for agent, L in s["learners"].items():

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import sys
 
-from abm.commands.common import (add_mechanism_flags, mechanism_flags, out_file, positive_int, seed,
+from abm.commands.common import (add_mechanism_flags, mechanism_flags, out_file, positive_int, progress, seed,
                                  split_top_level, unit_interval)
 
 
@@ -51,8 +50,6 @@ def run_mechanisms(args) -> int:
 
 
 def run_simulate(args) -> int:
-    from tqdm import tqdm
-
     from abm.simulate import RowWriter, simulate
 
     params = mechanism_flags(args)
@@ -65,8 +62,7 @@ def run_simulate(args) -> int:
             "n_items": args.items}
     writer = RowWriter(args.out, meta, {"seed": args.seed}) if args.out else None
     try:
-        with tqdm(total=args.instances, unit="inst", desc="simulate", file=sys.stderr,
-                  disable=True if args.no_progress else None, leave=False) as bar:
+        with progress(args, args.instances, "simulate", "inst") as bar:
             model = simulate(mechanism=args.mechanism, prior=args.prior, n_agents=args.agents, n_items=args.items,
                              instances=args.instances, seed=args.seed, strategies=strategies,
                              mechanism_params=params, instances_per_step=args.batch, progress=bar.update,
