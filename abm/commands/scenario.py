@@ -68,7 +68,7 @@ def run_run(args) -> int:
             for c in r["claims"]:
                 counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
             elapsed = time.perf_counter() - started
-            left = elapsed * (total - done["steps"]) / max(done["steps"], 1)
+            left = max(elapsed * (total - done["steps"]) / max(done["steps"], 1), 0.0)  # STEPS is an estimate
             tally = ", ".join(f"{v} {k}" for k, v in counts.items()) or "no claims"
             tqdm.write(f"tfd: [{done['scenarios']}/{len(names)}] {r['scenario']}: {tally} ({r['seconds']:.0f} s; "
                        f"elapsed {elapsed:.0f} s, about {left:.0f} s left)", file=sys.stderr)
