@@ -65,7 +65,7 @@ def _fail(message: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from abm.commands import audit, batch, evolve, learn, scenario, simulate, strategies, theory, tournament
+    from abm.commands import audit, batch, evolve, explore, learn, scenario, simulate, strategies, theory, tournament
 
     from abm import __version__
 
@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     evolve.add(sub)
     strategies.add(sub)
     tournament.add(sub)
+    explore.add(sub)
     return parser
 
 

@@ -14,6 +14,7 @@ import copy
 import mesa
 import numpy as np
 import pandas as pd
+import scipy.stats as st
 
 import strategies as strategy_registry
 from abm import mechanisms
@@ -59,6 +60,7 @@ class AllocationModel(mesa.Model):
         rng=None,
         keep_rows: bool = True,
         sink=None,
+        keep_instance: bool = False,
     ):
         super().__init__(rng=rng)
         #: keep every row in memory (instance_frame, agent_frame); False keeps only the running
@@ -66,6 +68,10 @@ class AllocationModel(mesa.Model):
         self.keep_rows = bool(keep_rows)
         #: called after each step with that step's tidy columns (tfd simulate streams them to disk)
         self.sink = sink
+        #: keep a copy of each step's first instance (values, bids, owner) in ``self.instance``, for
+        #: pictures of one allocation (tfd explore); off by default: at large m it is a second value matrix
+        self.keep_instance = bool(keep_instance)
+        self.instance: dict | None = None
         self.n_agents = _positive_int(n_agents, "number of agents")
         self.n_items = _positive_int(n_items, "number of items")
         self.instances_per_step = _positive_int(instances_per_step, "instances per step")
@@ -141,6 +147,10 @@ class AllocationModel(mesa.Model):
             if b.clairvoyant:
                 bids[..., b.index, :] = b.report(np.delete(bids, b.index, axis=-2))
         owner = self.mechanism.allocate(bids)
+        if self.keep_instance:
+            first = lambda a: a.reshape(-1, *a.shape[-2:])[0].copy()  # noqa: E731
+            self.instance = {"values": first(values), "bids": first(bids),
+                             "owner": owner.reshape(-1, self.n_items)[0].copy()}
         result = evaluate(values, owner)
         utility = result["utilities"]
         truthful = utility.copy()
@@ -315,10 +325,16 @@ class AllocationModel(mesa.Model):
             est = rate_from_count(count, moments.n, confidence)
             out[f"{key}_rate"] = est.value
             out[f"{key}_rate_ci"] = [est.ci_low, est.ci_high]
-        out["agents"] = [{"agent": b.index, "strategy": b.label,
-                          "mean_utility": float(self._agent_moments[b.index].mean[0]),
-                          "mean_gain": float(self._agent_moments[b.index].mean[1]),
-                          "mean_items": float(self._agent_moments[b.index].mean[2])} for b in self.bidders]
+        z = float(st.norm.ppf(0.5 + confidence / 2))
+        out["agents"] = []
+        for b in self.bidders:
+            m = self._agent_moments[b.index]
+            gain = float(m.mean[1])
+            # normal interval of the mean gain (its variance from the running co-moments)
+            half = z * float(np.sqrt(m.comoment[1, 1] / (m.n * (m.n - 1)))) if m.n > 1 else float("nan")
+            out["agents"].append({"agent": b.index, "strategy": b.label, "mean_utility": float(m.mean[0]),
+                                  "mean_gain": gain, "mean_gain_ci": [gain - half, gain + half],
+                                  "mean_items": float(m.mean[2])})
         out["confidence"] = confidence
         return out
 

@@ -54,6 +54,45 @@ def test_the_readme_shows_commands_and_a_sweep_file_that_exists():
     assert toml and toml[0].strip() == shipped.strip()  # the README shows the shipped file
 
 
+#: commands that serve until stopped: they must come up and answer, then they are stopped
+SERVERS = ("tfd explore",)
+
+
+def _serves(code, cwd):
+    """Run a serving command as written until its page answers HTTP 200, then stop it."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import time
+    import urllib.request
+
+    # BROWSER=true: Python's webbrowser runs `true` instead of opening a window
+    proc = subprocess.Popen(code, shell=True, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True, env={**os.environ, "BROWSER": "true"})
+    try:
+        line = proc.stdout.readline()
+        match = re.search(r"http://[\w.]+:(\d+)", line)
+        assert match, (code, line)
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{match.group(1)}/", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            assert proc.poll() is None, (code, proc.stdout.read()[-800:])
+            assert time.monotonic() < deadline, f"{code}: no page within 90 s"
+            time.sleep(0.25)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
 def _group_id(group):
     return group[0][1][:60]
 
@@ -70,7 +109,9 @@ def test_every_readme_command_and_snippet_runs(group, tmp_path, monkeypatch):
     (tmp_path / ".venv").symlink_to(ROOT / ".venv")
     monkeypatch.chdir(tmp_path)
     for kind, code in group:
-        if kind == "bash":
+        if kind == "bash" and any(server in code for server in SERVERS):
+            _serves(code, tmp_path)
+        elif kind == "bash":
             done = subprocess.run(code, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=900)
             assert done.returncode == 0, (code, done.stdout[-500:], done.stderr[-800:])
             assert "Traceback" not in done.stderr, code

@@ -1,0 +1,74 @@
+"""``tfd explore``: the interactive explorer in the browser (needs the ``viz`` extra)."""
+
+from __future__ import annotations
+
+from abm.commands.common import positive_int, seed
+
+
+def _port(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535 (0: any free port), got {value}")
+    return value
+
+
+def add(sub) -> None:
+    p = sub.add_parser("explore", help="open the interactive explorer in the browser (pip install -e '.[viz]')",
+                       description="Serve Mesa's SolaraViz page for the testbed: pick a prior and a mechanism, "
+                                   "watch the welfare ratio and fairness rates settle, see one instance allocated, "
+                                   "and audit the settings. Every setting can be changed on the page (then Reset).")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 for any free port)")
+    p.add_argument("--no-open", action="store_true", help="do not open a browser window")
+    p.add_argument("--mechanism", default="pick-r", help="starting mechanism (default pick-r)")
+    p.add_argument("--params", default="", help="starting mechanism parameters, e.g. 'r=0.3,0.7' (default none)")
+    p.add_argument("--prior", default="uniform", help="starting prior (default uniform)")
+    p.add_argument("--agents", type=positive_int, default=2, help="starting number of agents (default 2)")
+    p.add_argument("--items", type=positive_int, default=20, help="starting number of items (default 20)")
+    p.add_argument("--strategies", default="truthful", help="starting strategies (default truthful)")
+    p.add_argument("--seed", type=seed, default=0, help="starting seed (default 0)")
+    p.set_defaults(run=run_explore)
+
+
+def run_explore(args) -> int:
+    from abm.errors import TfdError
+
+    from abm.explore.session import Explorer
+
+    settings = {"mechanism": args.mechanism, "params": args.params, "prior": args.prior, "n_agents": args.agents,
+                "n_items": args.items, "strategies": args.strategies, "seed": str(args.seed)}
+    probe = Explorer(**settings)  # the page would show the same message; say it here, before serving
+    if probe.error:
+        raise TfdError(probe.error)
+    port = _free_port(args.host, args.port)
+    try:  # after the cheap checks: these imports take seconds
+        import mesa.visualization  # noqa: F401
+        import solara  # noqa: F401
+    except ImportError as exc:
+        raise TfdError(f"tfd explore needs the viz extra ({exc.name} is missing): "
+                       "pip install -e '.[viz]' (or .venv/bin/pip install -e '.[viz]')") from None
+    print(f"tfd explore: starting the page at http://{args.host}:{port} (Ctrl-C stops)", flush=True)
+    from abm.explore.serve import serve
+
+    return serve(args.host, port, not args.no_open, settings)
+
+
+def _free_port(host: str, port: int) -> int:
+    """``port`` if it can be bound on ``host`` (any free one for 0), else a one-line error."""
+    import socket
+
+    from abm.errors import TfdError
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, port))
+            return s.getsockname()[1]
+    except OSError as exc:
+        hint = "pass --port 0 for any free port" if exc.errno == 98 else "use --host 127.0.0.1"
+        raise TfdError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); {hint}") from None

@@ -1,0 +1,231 @@
+"""The explorer page: Mesa's SolaraViz around an :class:`~abm.explore.session.Explorer`.
+
+Served by ``tfd explore`` (``solara run abm.explore.app``). The sidebar is Mesa's: its
+controls (Reset, play, Step) and the model parameters below, which take effect on Reset.
+The main view has a status card (the settings, or the parser's message for bad input),
+the welfare ratio against the theory's line, the fairness rates, each agent's gain over
+truthful play, one instance drawn as a picture, and the audit panel.
+
+A fresh model plays its first :data:`WARM_UP_STEPS` steps by itself, so the charts move
+as soon as the page opens; Mesa's controls take over from there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import html
+
+import ipyvuetify
+import solara
+import traitlets
+from mesa.visualization import SolaraViz
+from mesa.visualization.utils import force_update, update_counter
+
+from abm import mechanisms
+from abm.explore import charts
+from abm.explore.session import MAX_AGENTS, MAX_INSTANCES_PER_STEP, MAX_ITEMS, Explorer
+
+#: steps a fresh model plays by itself, one every WARM_UP_INTERVAL seconds
+WARM_UP_STEPS, WARM_UP_INTERVAL = 40, 0.1
+#: environment variable through which ``tfd explore`` passes its starting settings (JSON)
+DEFAULTS_VARIABLE = "TFD_EXPLORE_DEFAULTS"
+
+DEFAULTS = {"mechanism": "pick-r", "params": "", "prior": "uniform", "n_agents": 2, "n_items": 20,
+            "strategies": "truthful", "instances_per_step": 50, "seed": "0"}
+
+
+def starting_settings() -> dict:
+    """DEFAULTS, overridden by the JSON object ``tfd explore`` put in the environment."""
+    given = json.loads(os.environ.get(DEFAULTS_VARIABLE, "{}") or "{}")
+    return {**DEFAULTS, **{k: v for k, v in given.items() if k in DEFAULTS}}
+
+
+#: the mechanism menu, read once (available() scans the installed packages' entry points)
+MECHANISM_NAMES = [info.name for info in mechanisms.available()]
+
+
+def model_params(settings: dict) -> dict:
+    """Mesa's input descriptions for the sidebar, starting at ``settings``."""
+    names = MECHANISM_NAMES
+    return {
+        "mechanism": {"type": "Select", "value": settings["mechanism"], "values": names, "label": "mechanism"},
+        "params": {"type": "InputText", "value": settings["params"],
+                   "label": "mechanism parameters, e.g. r=0.3,0.7"},
+        "prior": {"type": "InputText", "value": settings["prior"],
+                  "label": "prior, e.g. beta(a=2, b=5), or one per agent: uniform; beta(a=1, b=3)"},
+        "n_agents": {"type": "SliderInt", "value": settings["n_agents"], "min": 1, "max": MAX_AGENTS, "step": 1,
+                     "label": "agents n"},
+        "n_items": {"type": "SliderInt", "value": settings["n_items"], "min": 1, "max": MAX_ITEMS, "step": 1,
+                    "label": "items m"},
+        "strategies": {"type": "InputText", "value": settings["strategies"],
+                       "label": "strategies: one, or one per agent (e.g. hedge,truthful)"},
+        "instances_per_step": {"type": "SliderInt", "value": settings["instances_per_step"], "min": 1,
+                               "max": MAX_INSTANCES_PER_STEP, "step": 1, "label": "instances per step"},
+        "seed": {"type": "InputText", "value": str(settings["seed"]), "label": "seed"},
+    }
+
+
+def _page_watch():
+    """A callable that says whether a browser page is still connected to this session: a
+    closed tab's session lives on for the cull timeout, and its warm-up should not."""
+    try:
+        from solara.server import kernel_context
+
+        context = kernel_context.get_current_context()
+        connected = kernel_context.PageStatus.CONNECTED
+    except Exception:  # not served by solara (a notebook, a test): assume a page
+        return lambda: True
+    return lambda: not context.page_status or connected in context.page_status.values()
+
+
+@solara.component
+def Status(model: Explorer):
+    """The run's settings and progress, or the input error; plays the warm-up steps."""
+    update_counter.get()
+
+    def warm_up(cancel):
+        pause = 0.0  # the first step at once
+        page = _page_watch()
+        for _ in range(WARM_UP_STEPS):
+            # rest at least as long as the last redraw took: drawing holds the interpreter, and
+            # the page's first widgets must reach the browser between redraws
+            if cancel.wait(pause) or model.allocation is None or not page():
+                return
+            model.step()
+            start = time.perf_counter()
+            force_update()  # re-renders the components in this thread
+            pause = max(WARM_UP_INTERVAL, time.perf_counter() - start)
+
+    solara.use_thread(warm_up, dependencies=[id(model)], intrusive_cancel=False)
+    with solara.Card("Run", classes=["tfd-status"]):
+        if model.error:
+            solara.Error(f"Input not accepted: {model.error}. Change it in the sidebar and press Reset.",
+                         classes=["tfd-error"])
+            return
+        a = model.allocation
+        info = a.mechanism.info
+        instances = model.history[-1]["instances"] if model.history else 0
+        _lines(f"{a.mechanism.name} ({info.reference}); claim: {info.claim}",
+               f"prior {a.prior.spec}; {a.n_agents} agents x {a.n_items} items; "
+               f"strategies: {', '.join(b.label.split('(')[0] for b in a.bidders)}",
+               f"step {len(model.history)}, {instances:,} instances; theory: {model.prediction.label}",
+               bold_first=True, classes=["tfd-run"])
+
+
+class EChart(ipyvuetify.VuetifyTemplate):
+    """An ECharts figure drawn in the browser from an option dict (see ``echart.vue``)."""
+
+    template_file = (__file__, "echart.vue")
+    option = traitlets.Dict({}).tag(sync=True)
+    height = traitlets.Unicode("300px").tag(sync=True)
+    #: the ECharts build solara-assets ships (solara's own FigureEcharts loads the same)
+    version = traitlets.Unicode("5.4.0").tag(sync=True)
+
+
+def _figure(option: dict, name: str, height: int = 300):
+    # the class names the chart (for people's CSS and for the browser test)
+    with solara.Column(classes=["tfd-chart", f"tfd-{name}"]) as column:
+        EChart.element(option=option, height=f"{height}px")
+    return column
+
+
+# Each chart is a component of its own, not a plain function: Mesa wraps plain functions in a
+# new component at every render of its grid, which remounts them (and reloads ECharts) when
+# the page settles after opening. Components keep their widgets; update_counter redraws them.
+
+
+def _waiting(name: str, height: int = 300):
+    # an empty chart, not text: the browser loads ECharts while the first step runs
+    return _figure(charts.placeholder(name), name, height)
+
+
+@solara.component
+def Welfare(model: Explorer):
+    update_counter.get()
+    history, _ = model.frames()
+    if history.empty:
+        return _waiting("welfare")
+    return _figure(charts.welfare_chart(history, model.prediction, model.confidence), "welfare")
+
+
+@solara.component
+def Rates(model: Explorer):
+    update_counter.get()
+    history, _ = model.frames()
+    if history.empty:
+        return _waiting("rates")
+    return _figure(charts.rates_chart(history, model.confidence), "rates")
+
+
+@solara.component
+def Gains(model: Explorer):
+    update_counter.get()
+    _, gains = model.frames()
+    if gains.empty:
+        return _waiting("gains")
+    return _figure(charts.gains_chart(gains, model.confidence), "gains")
+
+
+@solara.component
+def Instance(model: Explorer):
+    update_counter.get()
+    table = model.instance()
+    n = model.allocation.n_agents if model.allocation is not None else 1
+    if table is None:
+        return _waiting("instance", height=170 + 34 * n)
+    return _figure(charts.instance_chart(table, n), "instance", height=170 + 34 * n)
+
+
+def _lines(*lines: str, bold_first: bool = False, classes=()):
+    """Plain lines as HTML, escaped (solara's Markdown would fetch KaTeX from a CDN)."""
+    parts = [html.escape(line) for line in lines]
+    if bold_first and parts:
+        parts[0] = f"<b>{parts[0]}</b>"
+    solara.HTML(tag="div", unsafe_innerHTML="<br>".join(parts), classes=list(classes))
+
+
+@solara.component
+def AuditPanel(model: Explorer):
+    """Runs the DSIC or BIC audit of the current settings on request, in a thread."""
+    kind, set_kind = solara.use_state("auto")
+    request, set_request = solara.use_state(0)
+
+    def work():
+        if request == 0 or model.allocation is None:
+            return None
+        return model.audit(None if kind == "auto" else kind)
+
+    result = solara.use_thread(work, dependencies=[request, id(model)])
+    with solara.Card("Audit: can an agent gain by lying here?", classes=["tfd-audit"]):
+        with solara.Row():
+            solara.ToggleButtonsSingle(value=kind, on_value=set_kind, values=["auto", "DSIC", "BIC"])
+            solara.Button("Run audit", color="primary", on_click=lambda: set_request(request + 1),
+                          disabled=model.allocation is None or result.state == solara.ResultState.RUNNING,
+                          classes=["tfd-run-audit"])
+        if result.state == solara.ResultState.RUNNING:
+            solara.ProgressLinear(True)
+            solara.Text("auditing ...")
+        elif result.state == solara.ResultState.ERROR:
+            solara.Error(f"audit refused: {str(result.error).splitlines()[0]}")
+        elif result.value is not None:
+            v = result.value
+            with solara.Column(classes=["tfd-audit-result"]):
+                _lines(f"{v.kind}: {v.verdict}", v.status, *v.details, f"({v.seconds:.1f} s)", bold_first=True,
+                       classes=["tfd-verdict"])
+                if v.witness is not None:
+                    solara.Text("Shrunk witness (agents and items numbered from 1):")
+                    solara.DataFrame(v.witness.round(3), items_per_page=10)
+        else:
+            solara.Text("auto: BIC for rules that claim only BIC (Ranking), DSIC otherwise.")
+
+
+@solara.component
+def Page():
+    # one model per browser session: two tabs do not step each other's runs
+    settings = solara.use_memo(starting_settings, [])
+    model = solara.use_memo(lambda: Explorer(**settings), [])
+    SolaraViz(model, components=[Status, Welfare, Rates, Gains, Instance, AuditPanel],
+              model_params=model_params(settings), name="tfd explore: truthful fair division")

@@ -1,0 +1,154 @@
+"""The Mesa model behind the explorer page.
+
+SolaraViz rebuilds the model from the page's inputs on Reset, calling
+``Explorer(**inputs)``. The inputs are text and sliders; here they are parsed (never
+evaluated) with the testbed's own parsers, and what they describe runs through an
+:class:`~abm.model.AllocationModel`. Bad input does not raise: the model keeps the
+one-line message in :attr:`Explorer.error` and does nothing, so the page shows the
+message where a traceback would otherwise be.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import mesa
+
+from abm import mechanisms as M
+from abm.explore.instance import instance_table
+from abm.explore.prediction import Prediction, welfare_prediction
+from abm.model import AllocationModel
+
+#: largest sizes the page offers: a step must stay well under the play interval
+MAX_AGENTS, MAX_ITEMS, MAX_INSTANCES_PER_STEP = 6, 200, 500
+
+
+def parse_params(text: str) -> dict:
+    """Mechanism parameters as ``KEY=VALUE`` pairs separated by spaces or semicolons
+    (``r=0.3,0.7``); values as on the command line's ``--param``."""
+    import argparse
+
+    from abm.commands.common import parameter
+    from abm.errors import MechanismError
+
+    out = {}
+    for part in str(text or "").replace(";", " ").split():
+        try:
+            key, value = parameter(part)
+        except argparse.ArgumentTypeError as exc:
+            raise MechanismError(f"mechanism parameters: {exc}; e.g. r=0.3,0.7") from None
+        out[key] = value
+    return out
+
+
+def _seed(text) -> int:
+    from abm.errors import TfdError
+
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise TfdError(f"seed must be a nonnegative integer, got {text!r}") from None
+    if value < 0:
+        raise TfdError(f"seed must be a nonnegative integer, got {value}")
+    return value
+
+
+def _bounded(value, label: str, high: int) -> int:
+    from abm.errors import TfdError
+
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+        raise TfdError(f"{label} must be an integer from 1 to {high} on this page, got {value!r}")
+    return value
+
+
+class Explorer(mesa.Model):
+    """One explorer session: the settings of the page, the run, and its history.
+
+    Every step allocates ``instances_per_step`` instances and appends one row of the
+    cumulative estimates (welfare ratio of expectations with its delta-method interval,
+    EF/EF1/PROP rates with Clopper-Pearson intervals, each agent's mean gain over truthful
+    play with a normal interval) to :attr:`history` and :attr:`gains`.
+    """
+
+    def __init__(self, mechanism: str = "pick-r", params: str = "", prior: str = "uniform", n_agents: int = 2,
+                 n_items: int = 20, strategies: str = "truthful", instances_per_step: int = 50, seed="0",
+                 confidence: float = 0.95, rng=None):
+        self.error: str | None = None
+        self.allocation: AllocationModel | None = None
+        self.history: list[dict] = []
+        self.gains: list[dict] = []
+        self.prediction = Prediction(None, "")
+        self.confidence = confidence
+        self._lock = threading.Lock()  # the page's Step button and its autoplay may both step
+        started = False
+        try:
+            seed_value = _seed(seed)
+            super().__init__(rng=seed_value)
+            started = True
+            from abm.commands.common import split_top_level
+
+            n = _bounded(n_agents, "number of agents", MAX_AGENTS)
+            m = _bounded(n_items, "number of items", MAX_ITEMS)
+            per_step = _bounded(instances_per_step, "instances per step", MAX_INSTANCES_PER_STEP)
+            chosen = split_top_level(strategies or "truthful")
+            self.allocation = AllocationModel(mechanism=mechanism, mechanism_params=parse_params(params), prior=prior,
+                                       n_agents=n, n_items=m, strategies=chosen[0] if len(chosen) == 1 else chosen,
+                                       instances_per_step=per_step, rng=seed_value, keep_rows=False,
+                                       keep_instance=True)
+        except ValueError as exc:  # TfdError and the ValueErrors of numpy/scipy on bad input
+            if not started:
+                super().__init__(rng=0)
+            self.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.running = False
+            return
+        self.seed_value = seed_value
+        self.prediction = welfare_prediction(self.allocation.mechanism, self.allocation.prior, n, m)
+
+    @property
+    def mechanism(self) -> M.Mechanism | None:
+        return None if self.allocation is None else self.allocation.mechanism
+
+    def step(self) -> None:
+        if self.allocation is None:
+            return
+        with self._lock:
+            self.allocation.step()
+            s = self.allocation.summary(self.confidence)
+            row = {"step": len(self.history) + 1, "instances": s["instances"], "welfare_ratio": s["welfare_ratio"],
+                   "ratio_low": s["welfare_ratio_ci"][0], "ratio_high": s["welfare_ratio_ci"][1],
+                   "prediction": self.prediction.value}
+            for key in ("ef", "ef1", "prop"):
+                row[f"{key}_rate"] = s[f"{key}_rate"]
+                row[f"{key}_low"], row[f"{key}_high"] = s[f"{key}_rate_ci"]
+            self.history.append(row)
+            for a in s["agents"]:
+                self.gains.append({"step": row["step"], "instances": s["instances"], "agent": a["agent"] + 1,
+                                   "strategy": a["strategy"].split("(")[0], "mean_gain": a["mean_gain"],
+                                   "gain_low": a["mean_gain_ci"][0], "gain_high": a["mean_gain_ci"][1]})
+
+    def frames(self):
+        """(history, gains) as DataFrames, copied under the lock: the page draws while steps run."""
+        import pandas as pd
+
+        with self._lock:
+            return pd.DataFrame(list(self.history)), pd.DataFrame(list(self.gains))
+
+    def instance(self):
+        """The last step's first instance as :func:`~abm.explore.instance.instance_table`, or None."""
+        if self.allocation is None or self.allocation.instance is None:
+            return None
+        with self._lock:
+            last = dict(self.allocation.instance)
+        a = self.allocation
+        return instance_table(a.mechanism, a.prior, last["values"], last["bids"], last["owner"])
+
+    def audit(self, kind: str | None = None, progress=None):
+        """The audit panel's result (:class:`~abm.explore.audit.AuditView`) on these settings."""
+        from abm.explore.audit import default_kind, run_audit
+
+        if self.allocation is None:
+            return None
+        kind = kind or default_kind(self.allocation.mechanism)
+        a = self.allocation
+        return run_audit(kind, a.mechanism, a.prior, a.n_agents, a.n_items,
+                         seed=self.seed_value, progress=progress)
