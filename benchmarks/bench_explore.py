@@ -140,7 +140,7 @@ def main() -> None:
 
 def screenshot(browser, url: str, path: Path) -> None:
     """Ranking after 40 steps, with a DSIC audit's shrunk witness: every panel has something."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1400})
+    context = browser.new_context(viewport={"width": 1400, "height": 1750})
     page = context.new_page()
     page.goto(url)
     page.wait_for_function("document.querySelector('.tfd-run') && "

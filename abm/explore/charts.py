@@ -93,7 +93,9 @@ def welfare_chart(history: pd.DataFrame, prediction, confidence: float) -> dict:
     if values:  # the axis must reach the theory's line, not only the data
         lo, hi = min(values), max(values)
         pad = max(1e-3, 0.1 * (hi - lo))
-        option["yAxis"].update({"min": round(lo - pad, 3), "max": round(hi + pad, 3)})
+        option["yAxis"].update({"min": round(lo - pad, 3), "max": round(hi + pad, 3),
+                                # the ends are where the data put them, not round numbers
+                                "axisLabel": {"showMinLabel": False, "showMaxLabel": False}})
     option["series"] = _band("interval", h["ratio_low"], h["ratio_high"], PALETTE[0], "ratio") + [line]
     _legend_only(option)
     return option
