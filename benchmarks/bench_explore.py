@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -25,20 +24,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-WATCH = """
-window.__tfd = {first: null, moved: null, image: null};
-(function poll() {
-  const canvas = document.querySelector('.tfd-welfare canvas');
-  if (canvas && canvas.width) {
-    const image = canvas.toDataURL();
-    if (window.__tfd.first === null) { window.__tfd.first = performance.now(); window.__tfd.image = image; }
-    else if (image !== window.__tfd.image) { window.__tfd.moved = performance.now(); return; }
-  }
-  setTimeout(poll, 50);
-})();
-"""
+from abm.explore.probe import CHROMIUM_FLAGS, WATCH_CHART, chromium_path
+
 HELLO = "import solara\n\n@solara.component\ndef Page():\n    solara.Text('hello', classes=['hello'])\n"
 
 
@@ -83,8 +70,7 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    chromium = next((shutil.which(c) for c in ("chromium", "chromium-browser", "google-chrome") if shutil.which(c)),
-                    None)
+    chromium = chromium_path()
     if chromium is None:
         raise SystemExit("no Chromium on PATH (bash .ci/browser installs Debian's)")
     explorer, url = start([sys.executable, "-m", "abm.cli", "explore", "--no-open", "--port", "0"])
@@ -106,10 +92,10 @@ def main() -> None:
             hog.start()
         first, second, floor = [], [], []
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=FLAGS)
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
             for _ in range(args.runs):
                 context = browser.new_context(viewport={"width": 1400, "height": 1500})
-                context.add_init_script(WATCH)
+                context.add_init_script(WATCH_CHART)
                 for times in (first, second):
                     page = context.new_page()
                     page.goto(url)

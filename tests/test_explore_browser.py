@@ -12,7 +12,6 @@ Debian's; ``TFD_CHROMIUM`` names another executable) or the viz extra is missing
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -27,33 +26,11 @@ playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright i
 pytest.importorskip("solara", reason="the viz extra is not installed: pip install -e '.[viz]'")
 
 
-def _chromium() -> str | None:
-    for c in (os.environ.get("TFD_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
-        if c and shutil.which(c):
-            return shutil.which(c)
-    return None
+from abm.explore.probe import CHROMIUM_FLAGS, WATCH_CHART, chromium_path  # noqa: E402
 
-
-CHROMIUM = _chromium()
+CHROMIUM = chromium_path(os.environ.get("TFD_CHROMIUM"))
 if CHROMIUM is None:
     pytest.skip("no Chromium found (bash .ci/browser installs Debian's; or set TFD_CHROMIUM)", allow_module_level=True)
-
-#: flags for a headless Chromium on a machine with a closed network, run as root in CI
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-#: records, in the page's own clock, when the welfare chart is first drawn and when it first changes
-WATCH_CHART = """
-window.__tfd = {first: null, moved: null, image: null};
-(function poll() {
-  const canvas = document.querySelector('.tfd-welfare canvas');
-  if (canvas && canvas.width) {
-    const image = canvas.toDataURL();
-    if (window.__tfd.first === null) { window.__tfd.first = performance.now(); window.__tfd.image = image; }
-    else if (image !== window.__tfd.image) { window.__tfd.moved = performance.now(); return; }
-  }
-  setTimeout(poll, 50);
-})();
-"""
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +64,7 @@ def server():
 @pytest.fixture(scope="module")
 def browser():
     with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield b
         b.close()
 

@@ -12,11 +12,10 @@ as soon as the page opens; Mesa's controls take over from there.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import time
-
-import html
 
 import ipyvuetify
 import solara
@@ -49,7 +48,7 @@ MECHANISM_NAMES = [info.name for info in mechanisms.available()]
 
 def model_params(settings: dict) -> dict:
     """Mesa's input descriptions for the sidebar, starting at ``settings``."""
-    names = MECHANISM_NAMES
+    names = MECHANISM_NAMES + ([settings["mechanism"]] if settings["mechanism"] not in MECHANISM_NAMES else [])
     return {
         "mechanism": {"type": "Select", "value": settings["mechanism"], "values": names, "label": "mechanism"},
         "params": {"type": "InputText", "value": settings["params"],
@@ -90,8 +89,8 @@ def Status(model: Explorer):
         pause = 0.0  # the first step at once
         page = _page_watch()
         for _ in range(WARM_UP_STEPS):
-            # rest at least as long as the last redraw took: drawing holds the interpreter, and
-            # the page's first widgets must reach the browser between redraws
+            # rest at least as long as the last re-render took, so a slow machine (or a big m)
+            # is not sent steps faster than it can show them
             if cancel.wait(pause) or model.allocation is None or not page():
                 return
             model.step()
@@ -142,31 +141,28 @@ def _waiting(name: str, height: int = 300):
     return _figure(charts.placeholder(name), name, height)
 
 
+def _history_view(model: Explorer, name: str, draw):
+    """A chart of the run's history: ``draw(history, gains)`` gives its option."""
+    update_counter.get()
+    history, gains = model.frames()
+    if history.empty:
+        return _waiting(name)
+    return _figure(draw(history, gains), name)
+
+
 @solara.component
 def Welfare(model: Explorer):
-    update_counter.get()
-    history, _ = model.frames()
-    if history.empty:
-        return _waiting("welfare")
-    return _figure(charts.welfare_chart(history, model.prediction, model.confidence), "welfare")
+    return _history_view(model, "welfare", lambda h, g: charts.welfare_chart(h, model.prediction, model.confidence))
 
 
 @solara.component
 def Rates(model: Explorer):
-    update_counter.get()
-    history, _ = model.frames()
-    if history.empty:
-        return _waiting("rates")
-    return _figure(charts.rates_chart(history, model.confidence), "rates")
+    return _history_view(model, "rates", lambda h, g: charts.rates_chart(h, model.confidence))
 
 
 @solara.component
 def Gains(model: Explorer):
-    update_counter.get()
-    _, gains = model.frames()
-    if gains.empty:
-        return _waiting("gains")
-    return _figure(charts.gains_chart(gains, model.confidence), "gains")
+    return _history_view(model, "gains", lambda h, g: charts.gains_chart(g, model.confidence))
 
 
 @solara.component
