@@ -224,3 +224,57 @@ def test_the_page_offers_what_the_model_accepts():
     assert set(params) == set(app.DEFAULTS)
     assert "pick-r" in params["mechanism"]["values"] and "ranking" in params["mechanism"]["values"]
     assert Explorer(**{k: v["value"] for k, v in params.items()}).error is None
+
+
+def test_explore_passes_its_starting_settings_to_the_page(monkeypatch):
+    pytest.importorskip("solara", reason="the viz extra is not installed")
+    from abm.explore import app
+
+    monkeypatch.setenv(app.DEFAULTS_VARIABLE, json.dumps({"mechanism": "ranking", "n_agents": 3, "rng": 5}))
+    settings = app.starting_settings()
+    assert settings["mechanism"] == "ranking" and settings["n_agents"] == 3 and "rng" not in settings
+    assert settings["prior"] == app.DEFAULTS["prior"]
+    own = app.model_params({**settings, "mechanism": "examples.my_mechanism:TopBidWins"})
+    assert own["mechanism"]["values"][-1] == "examples.my_mechanism:TopBidWins"  # offered, so it shows
+
+
+def test_the_browser_setup_never_fails_the_install(tmp_path):
+    # No Chromium and no apt-get on PATH: .ci/browser says the browser test will be skipped, exit 0.
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    (tmp_path / "bin").mkdir()
+    for tool in ("id", "tail"):
+        (tmp_path / "bin" / tool).symlink_to(subprocess.run(["which", tool], capture_output=True, text=True)
+                                             .stdout.strip())
+    done = subprocess.run(["/bin/bash", str(root / ".ci" / "browser")], capture_output=True, text=True,
+                          env={"PATH": str(tmp_path / "bin")}, cwd=tmp_path)
+    assert done.returncode == 0
+    assert "the browser test will be skipped" in done.stderr
+
+
+def test_ctrl_c_stops_the_explorer_without_a_traceback():
+    pytest.importorskip("solara", reason="the viz extra is not installed")
+    import re
+    import signal
+    import time
+    import urllib.request
+
+    proc = subprocess.Popen([sys.executable, "-m", "abm.cli", "explore", "--no-open", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{re.search(r':(\d+)', proc.stdout.readline()).group(1)}/"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.25)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, out
+    assert "Traceback" not in out and "tfd explore: stopped" in out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import warnings
 from pathlib import Path
 
 #: a closed tab's session (and any run it was playing) ends after this long without a page
@@ -25,10 +27,16 @@ def serve(host: str, port: int, open_browser: bool, settings: dict) -> int:
     # assets/custom.js goes into every page's head (it preloads ECharts)
     solara.server.settings.assets.extra_locations.append(str(Path(__file__).parent / "assets"))
 
-    args = ["run", "abm.explore.app", "--host", host, "--port", str(port), "--production",
+    # solara warns about cookies for https sites embedding the page in an iframe: not our case
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+    # --no-check-version: solara's advice to upgrade would break the pinned, CDN-free assets
+    args = ["run", "abm.explore.app", "--host", host, "--port", str(port), "--production", "--no-check-version",
             "--open" if open_browser else "--no-open", "--log-level", "warning"]
+    from click.exceptions import Abort
+
     try:
         cli.main(args=args, prog_name="solara", standalone_mode=False)
-    except KeyboardInterrupt:
-        return 130
+    except (KeyboardInterrupt, Abort):  # Ctrl-C is how a server is stopped: no traceback
+        pass
+    print("tfd explore: stopped", file=sys.stderr)
     return 0
