@@ -207,6 +207,19 @@ def test_sizes(sandbox, capsys, argv):
     run_case(sandbox, capsys, argv + ([] if light or argv[0] == "batch" else ["--no-progress"]))
 
 
+# The explorer's settings are checked before it serves: the page would show the same message.
+EXPLORE = [
+    ["--items", "500"], ["--agents", "9"], ["--agents", "0"], ["--seed", "-3"], ["--port", "70000"],
+    ["--port", "http"], ["--host", "nonsense"], ["--host", "10.255.255.1"], ["--prior", "beta(a=2"],
+    ["--mechanism", "rankin"], ["--params", "r"], ["--params", "r=2,3"], ["--strategies", "hedge,foo"],
+]
+
+
+@pytest.mark.parametrize("args", EXPLORE)
+def test_explore_settings(sandbox, capsys, args):
+    run_case(sandbox, capsys, ["explore", "--no-open", *args])
+
+
 # -- 4. output paths ---------------------------------------------------------------------------
 PATHS = [
     ["simulate", "--items", "5", "--instances", "2", "--out", "existing.txt"],
