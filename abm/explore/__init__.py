@@ -8,8 +8,11 @@
   order (Pick-r's and round robin's picks) or at which rank (Ranking's deadlines);
 * :mod:`~abm.explore.prediction` -- the theory's welfare ratio for the chosen rule;
 * :mod:`~abm.explore.audit` -- the audit panel's DSIC or BIC audit at a page-sized budget;
-* :mod:`~abm.explore.charts` -- the Altair charts; :mod:`~abm.explore.app` -- the page.
+* :mod:`~abm.explore.charts` -- the charts as ECharts options (plain dicts);
+* :mod:`~abm.explore.app` -- the page, with ``echart.vue`` and ``assets/custom.js``;
+  :mod:`~abm.explore.serve` -- starts solara's server;
+* :mod:`~abm.explore.probe` -- what the browser test and its benchmark use to watch the page.
 
-Only ``charts`` and ``app`` need the ``viz`` extra (solara, altair); the rest runs on
-the core install, so it is tested without a browser too.
+Only ``app`` and ``serve`` need the ``viz`` extra (solara); the rest runs on the core
+install, so it is tested without a browser too.
 """
