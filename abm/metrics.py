@@ -19,7 +19,7 @@ import scipy.stats as st
 __all__ = [
     "utilities", "utility_of_reports", "welfare", "optimal_welfare", "envy_matrix", "is_ef", "is_ef1",
     "is_prop", "evaluate", "Estimate", "welfare_ratio", "rate", "mean_interval", "bootstrap_mean_interval",
-    "RunningMoments", "ratio_from_moments", "rate_from_count",
+    "RunningMoments", "ratio_from_moments", "rate_from_count", "mean_from_moments",
 ]
 
 
@@ -191,13 +191,22 @@ def mean_interval(x, confidence: float = 0.95) -> Estimate:
     with fewer than two observations the interval is unbounded."""
     x = np.asarray(x, dtype=float).ravel()
     mean = float(x.mean()) if x.size else float("nan")
-    if x.size < 2:
-        return Estimate(mean, -np.inf, np.inf, int(x.size), confidence, "t")
-    sd = float(x.std(ddof=1))
+    return _t_estimate(mean, float(x.std(ddof=1)) if x.size > 1 else float("nan"), int(x.size), confidence)
+
+
+def mean_from_moments(m: RunningMoments, index: int, confidence: float = 0.95) -> Estimate:
+    """:func:`mean_interval` of variable ``index`` from running moments (no stored rows)."""
+    sd = float(np.sqrt(m.comoment[index, index] / (m.n - 1))) if m.n > 1 else float("nan")
+    return _t_estimate(float(m.mean[index]) if m.n else float("nan"), sd, int(m.n), confidence)
+
+
+def _t_estimate(mean: float, sd: float, k: int, confidence: float) -> Estimate:
+    if k < 2:
+        return Estimate(mean, -np.inf, np.inf, k, confidence, "t")
     if sd == 0:
-        return Estimate(mean, mean, mean, int(x.size), confidence, "t")
-    low, high = st.t.interval(confidence, x.size - 1, loc=mean, scale=sd / np.sqrt(x.size))
-    return Estimate(mean, float(low), float(high), int(x.size), confidence, "t")
+        return Estimate(mean, mean, mean, k, confidence, "t")
+    low, high = st.t.interval(confidence, k - 1, loc=mean, scale=sd / np.sqrt(k))
+    return Estimate(mean, float(low), float(high), k, confidence, "t")
 
 
 def bootstrap_mean_interval(x, confidence: float = 0.95, seed: int = 0, resamples: int = 9999) -> Estimate:

@@ -14,15 +14,14 @@ import copy
 import mesa
 import numpy as np
 import pandas as pd
-import scipy.stats as st
 
 import strategies as strategy_registry
 from abm import mechanisms
 from abm.agents import Bidder
 from abm.sizes import check_step
 from abm.errors import TfdError
-from abm.metrics import (RunningMoments, evaluate, rate_from_count, ratio_from_moments, utilities,
-                         utility_of_reports)
+from abm.metrics import (RunningMoments, evaluate, mean_from_moments, rate_from_count, ratio_from_moments,
+                         utilities, utility_of_reports)
 from abm.priors import parse_prior
 
 __all__ = ["AllocationModel", "default_batch"]
@@ -325,15 +324,12 @@ class AllocationModel(mesa.Model):
             est = rate_from_count(count, moments.n, confidence)
             out[f"{key}_rate"] = est.value
             out[f"{key}_rate_ci"] = [est.ci_low, est.ci_high]
-        z = float(st.norm.ppf(0.5 + confidence / 2))
         out["agents"] = []
         for b in self.bidders:
             m = self._agent_moments[b.index]
-            gain = float(m.mean[1])
-            # normal interval of the mean gain (its variance from the running co-moments)
-            half = z * float(np.sqrt(m.comoment[1, 1] / (m.n * (m.n - 1)))) if m.n > 1 else float("nan")
+            gain = mean_from_moments(m, 1, confidence)
             out["agents"].append({"agent": b.index, "strategy": b.label, "mean_utility": float(m.mean[0]),
-                                  "mean_gain": gain, "mean_gain_ci": [gain - half, gain + half],
+                                  "mean_gain": float(m.mean[1]), "mean_gain_ci": [gain.ci_low, gain.ci_high],
                                   "mean_items": float(m.mean[2])})
         out["confidence"] = confidence
         return out

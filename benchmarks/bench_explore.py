@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import re
 import statistics
 import subprocess
 import sys
@@ -24,28 +23,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from abm.explore.probe import CHROMIUM_FLAGS, WATCH_CHART, chromium_path
+from abm.explore.probe import CHROMIUM_FLAGS, WATCH_CHART, chromium_path, start_explorer
 
 HELLO = "import solara\n\n@solara.component\ndef Page():\n    solara.Text('hello', classes=['hello'])\n"
-
-
-def start(argv: list[str]) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    port = None
-    deadline = time.monotonic() + 90
-    while port is None:
-        line = proc.stdout.readline()
-        match = re.search(r"http://[\d.]+:(\d+)", line)
-        port = match and match.group(1)
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise SystemExit(f"server did not start: {line}")
-    url = f"http://127.0.0.1:{port}/"
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return proc, url
-        except OSError:
-            time.sleep(0.25)
 
 
 def busy(seconds: float) -> None:
@@ -73,7 +53,7 @@ def main() -> None:
     chromium = chromium_path()
     if chromium is None:
         raise SystemExit("no Chromium on PATH (bash .ci/browser installs Debian's)")
-    explorer, url = start([sys.executable, "-m", "abm.cli", "explore", "--no-open", "--port", "0"])
+    explorer, url = start_explorer()
     folder = tempfile.mkdtemp()
     (Path(folder) / "hello.py").write_text(HELLO)
     port = free_port()

@@ -57,16 +57,23 @@ def test_rows_do_not_depend_on_chunking_or_order(serial, tmp_path):
     pd.testing.assert_frame_equal(rows(tmp_path), serial)
 
 
-def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
+def _writer(tmp_path, sweep_text, out, parts, stderr=subprocess.DEVNULL):
+    """The ``tfd batch run`` command for ``sweep_text`` (one run a chunk), and a writer of it
+    into ``out`` started and left running once it has written ``parts`` chunks (or after 60 s)."""
     sweep = tmp_path / "sweep.toml"
-    sweep.write_text('seed = 3\ninstances = 40\nreplications = 100\nitems = [300]\nagents = [2]\n'
-                     'priors = ["beta(a=2, b=5)"]\n[[mechanisms]]\nname = "ranking"\n')
+    sweep.write_text(sweep_text)
     cmd = [sys.executable, "-m", "abm.cli", "batch", "run", str(sweep), "--chunk-size", "1", "--no-progress"]
-    killed = tmp_path / "killed"
-    proc = subprocess.Popen(cmd + ["--out", str(killed)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd + ["--out", str(out)], stdout=subprocess.DEVNULL, stderr=stderr, text=True)
     deadline = time.time() + 60
-    while time.time() < deadline and len(list((killed / "runs").glob("part-*.parquet"))) < 5:
+    while time.time() < deadline and len(list((out / "runs").glob("part-*.parquet"))) < parts:
         time.sleep(0.02)
+    return cmd, proc
+
+
+def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
+    killed = tmp_path / "killed"
+    cmd, proc = _writer(tmp_path, 'seed = 3\ninstances = 40\nreplications = 100\nitems = [300]\nagents = [2]\n'
+                                  'priors = ["beta(a=2, b=5)"]\n[[mechanisms]]\nname = "ranking"\n', killed, 5)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     done = len(list((killed / "runs").glob("part-*.parquet")))
@@ -154,15 +161,9 @@ def test_staggered_writers_and_resumes_lose_and_duplicate_nothing(tmp_path):
     # Writers start on one folder at staggered times: one runs, a second is refused while the
     # first holds the lock, the first is killed mid-way, then three resumes start at once and
     # retry until one finishes. No traceback anywhere, and the rows equal an uninterrupted run.
-    sweep = tmp_path / "sweep.toml"
-    sweep.write_text('seed = 5\ninstances = 30\nreplications = 200\nitems = [2000]\nagents = [2]\n'
-                     '[[mechanisms]]\nname = "ranking"\n')
-    cmd = [sys.executable, "-m", "abm.cli", "batch", "run", str(sweep), "--chunk-size", "1", "--no-progress"]
     out = tmp_path / "shared"
-    first = subprocess.Popen(cmd + ["--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and len(list((out / "runs").glob("part-*.parquet"))) < 3:
-        time.sleep(0.02)
+    cmd, first = _writer(tmp_path, 'seed = 5\ninstances = 30\nreplications = 200\nitems = [2000]\nagents = [2]\n'
+                                   '[[mechanisms]]\nname = "ranking"\n', out, 3, stderr=subprocess.PIPE)
     second = subprocess.run(cmd + ["--out", str(out), "--resume"], capture_output=True, text=True)
     assert second.returncode == 2 and "another tfd batch run is writing" in second.stderr, second.stderr
     os.kill(first.pid, signal.SIGKILL)

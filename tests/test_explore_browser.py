@@ -11,11 +11,8 @@ Debian's; ``TFD_CHROMIUM`` names another executable) or the viz extra is missing
 """
 
 import os
-import re
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -26,7 +23,7 @@ playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright i
 pytest.importorskip("solara", reason="the viz extra is not installed: pip install -e '.[viz]'")
 
 
-from abm.explore.probe import CHROMIUM_FLAGS, WATCH_CHART, chromium_path  # noqa: E402
+from abm.explore.probe import CHROMIUM_FLAGS, WATCH_CHART, chromium_path, start_explorer  # noqa: E402
 
 CHROMIUM = chromium_path(os.environ.get("TFD_CHROMIUM"))
 if CHROMIUM is None:
@@ -35,23 +32,8 @@ if CHROMIUM is None:
 
 @pytest.fixture(scope="module")
 def server():
-    proc = subprocess.Popen([sys.executable, "-m", "abm.cli", "explore", "--no-open", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc, url = start_explorer()
     try:
-        line = proc.stdout.readline()
-        match = re.search(r"http://[\d.]+:(\d+)", line)
-        assert match, line
-        url = f"http://127.0.0.1:{match.group(1)}/"
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "the explorer did not start"
-            time.sleep(0.25)
         yield url
     finally:
         proc.terminate()

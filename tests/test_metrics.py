@@ -101,3 +101,19 @@ def test_transformers_are_stochastic_at_class_level_too():
 
     deterministic = {c.name for c in strategies.available(stochastic=False)}
     assert not deterministic & {"noisy", "mixed", "on-items"}
+
+
+def test_mean_from_moments_is_mean_interval_without_the_rows():
+    from abm.metrics import RunningMoments, mean_from_moments, mean_interval
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(0.3, 2.0, size=(1000, 2))
+    m = RunningMoments(2)
+    for chunk in np.array_split(x, 7):  # merged chunk by chunk, as the model's steps are
+        m.add(chunk)
+    for j in range(2):
+        a, b = mean_from_moments(m, j, 0.9), mean_interval(x[:, j], 0.9)
+        assert (a.value, a.ci_low, a.ci_high) == pytest.approx((b.value, b.ci_low, b.ci_high), rel=1e-12)
+    one = RunningMoments(1)
+    one.add([[5.0]])
+    assert mean_from_moments(one, 0).ci_low == -np.inf  # one observation: no interval, as mean_interval

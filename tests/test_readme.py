@@ -61,30 +61,16 @@ SERVERS = ("tfd explore",)
 def _serves(code, cwd):
     """Run a serving command as written until its page answers HTTP 200, then stop it."""
     import os
-    import re
     import signal
     import subprocess
-    import time
-    import urllib.request
+
+    from abm.explore.probe import wait_for_page
 
     # BROWSER=true: Python's webbrowser runs `true` instead of opening a window
     proc = subprocess.Popen(code, shell=True, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True, env={**os.environ, "BROWSER": "true"})
     try:
-        line = proc.stdout.readline()
-        match = re.search(r"http://[\w.]+:(\d+)", line)
-        assert match, (code, line)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{match.group(1)}/", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            assert proc.poll() is None, (code, proc.stdout.read()[-800:])
-            assert time.monotonic() < deadline, f"{code}: no page within 90 s"
-            time.sleep(0.25)
+        wait_for_page(proc)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -59,6 +59,22 @@ def parameter(text: str) -> tuple[str, object]:
     return key, numbers if "," in value else numbers[0]
 
 
+def add_instance_flags(p, items: int) -> None:
+    """--agents, --items, --prior, --seed: the instances of a command that plays rounds
+    (learn, evolve, tournament)."""
+    p.add_argument("--agents", type=positive_int, default=2)
+    p.add_argument("--items", type=positive_int, default=items)
+    p.add_argument("--prior", default="uniform")
+    p.add_argument("--seed", type=seed, default=0)
+
+
+def add_output_flags(p, out_type, out_help: str) -> None:
+    """--json, --out (of ``out_type``) and --no-progress of a command that writes results."""
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--out", type=out_type, help=out_help)
+    p.add_argument("--no-progress", action="store_true")
+
+
 def _probe_writable(folder) -> None:
     """Raise unless a file can be created in ``folder`` (the first existing ancestor of an
     output): a temporary file is made and removed, so nothing is left behind."""

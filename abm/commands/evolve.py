@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from abm.commands.common import (emit, nonnegative, out_dir, positive_int, progress, seed, split_top_level,
-                                 unit_interval, write_results)
+from abm.commands.common import (add_instance_flags, add_output_flags, emit, nonnegative, out_dir, positive_int,
+                                 progress, split_top_level, unit_interval, write_results)
 
 
 def add(sub) -> None:
@@ -19,13 +19,8 @@ def add(sub) -> None:
     p.add_argument("--matches", type=positive_int, default=20, help="matches (instances) per generation")
     p.add_argument("--mutation", type=unit_interval, default=0.01, help="probability an offspring mutates")
     p.add_argument("--selection", type=nonnegative, default=5.0, help="selection strength (0: neutral drift)")
-    p.add_argument("--agents", type=positive_int, default=2)
-    p.add_argument("--items", type=positive_int, default=10)
-    p.add_argument("--prior", default="uniform")
-    p.add_argument("--seed", type=seed, default=0)
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--out", type=out_dir, help="folder for generations.parquet, summary.json and shares.png")
-    p.add_argument("--no-progress", action="store_true")
+    add_instance_flags(p, items=10)
+    add_output_flags(p, out_dir, "folder for generations.parquet, summary.json and shares.png")
     p.set_defaults(run=run)
 
 

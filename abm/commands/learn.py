@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from abm.commands.common import emit, out_dir, positive_int, progress, seed, unit_interval, write_results
+from abm.commands.common import (add_instance_flags, add_output_flags, emit, out_dir, positive_int, progress,
+                                 unit_interval, write_results)
 
 
 def add(sub) -> None:
@@ -18,14 +19,9 @@ def add(sub) -> None:
     p.add_argument("--others", default="truthful", help="strategy of the agents that do not learn")
     p.add_argument("--rounds", type=positive_int, default=2000)
     p.add_argument("--instances-per-round", type=positive_int, default=1, help="instances allocated per round")
-    p.add_argument("--agents", type=positive_int, default=2)
-    p.add_argument("--items", type=positive_int, default=20)
-    p.add_argument("--prior", default="uniform")
-    p.add_argument("--seed", type=seed, default=0)
+    add_instance_flags(p, items=20)
     p.add_argument("--confidence", type=unit_interval, default=0.99)
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--out", type=out_dir, help="folder for rounds.parquet, summary.json and learning.png")
-    p.add_argument("--no-progress", action="store_true")
+    add_output_flags(p, out_dir, "folder for rounds.parquet, summary.json and learning.png")
     p.set_defaults(run=run)
 
 

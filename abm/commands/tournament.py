@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from abm.commands.common import emit, out_file, positive_int, seed, split_top_level, unit_interval
+from abm.commands.common import (add_instance_flags, add_output_flags, emit, out_file, positive_int, split_top_level,
+                                 unit_interval)
 
 
 def add(sub) -> None:
@@ -17,14 +18,9 @@ def add(sub) -> None:
                                      "interim-best-response, which is slow)")
     p.add_argument("--rounds", type=positive_int, default=200)
     p.add_argument("--instances-per-round", type=positive_int, default=4)
-    p.add_argument("--agents", type=positive_int, default=2)
-    p.add_argument("--items", type=positive_int, default=10)
-    p.add_argument("--prior", default="uniform")
-    p.add_argument("--seed", type=seed, default=0)
+    add_instance_flags(p, items=10)
     p.add_argument("--confidence", type=unit_interval, default=0.99)
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--out", type=out_file(".csv", ".parquet"), help="write the results table to FILE.csv or FILE.parquet")
-    p.add_argument("--no-progress", action="store_true")
+    add_output_flags(p, out_file(".csv", ".parquet"), "write the results table to FILE.csv or FILE.parquet")
     p.set_defaults(run=run)
 
 

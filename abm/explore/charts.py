@@ -116,7 +116,7 @@ def rates_chart(history: pd.DataFrame, confidence: float) -> dict:
 
 def gains_chart(gains: pd.DataFrame, confidence: float) -> dict:
     """Each agent's mean gain over truthful play (its utility minus what the truth would have
-    got against the same bids of the others), with a normal interval."""
+    got against the same bids of the others), with its t interval."""
     option = _base(f"gain over truthful play ({confidence:.0%} intervals)")
     first = True
     for agent, rows in gains.groupby("agent", sort=True):
@@ -141,13 +141,17 @@ def instance_chart(table: pd.DataFrame, n_agents: int) -> dict:
     with the pick number or the owner's rank; other cells are grey, darker for a higher
     quantile of that agent's value. Hover a cell for its numbers."""
     m = int(table["position"].max())
-    data = []
-    for row in table.itertuples(index=False):
-        # the colour code: 0..n-1 the owner, n + quartile of the quantile for the others
-        code = row.agent - 1 if row.owns else n_agents + min(3, int(4 * float(row.quantile)))
-        tip = (f"agent {row.agent}, item {row.item}: value {row.value:.4g} (quantile {row.quantile:.3f}), "
-               f"bid {row.bid:.4g}; owner agent {row.owner}" + (f"; label {row.label}" if row.owns else ""))
-        data.append({"name": tip, "value": [int(row.position) - 1, int(row.agent) - 1, code, row.label]})
+    # colour codes: 0..n-1 the owner, n + the quartile of its value's quantile for the others
+    quartile = np.minimum(3, (4 * table["quantile"].to_numpy()).astype(int))
+    code = np.where(table["owns"], table["agent"] - 1, n_agents + quartile)
+    tip = ("agent " + table["agent"].astype(str) + ", item " + table["item"].astype(str)
+           + ": value " + table["value"].map("{:.4g}".format) + " (quantile " + table["quantile"].map("{:.3f}".format)
+           + "), bid " + table["bid"].map("{:.4g}".format) + "; owner agent " + table["owner"].astype(str)
+           + np.where(table["owns"], "; label " + table["label"], ""))
+    # rows [x, y, colour code, label, tooltip], read by position: the heatmap takes x and y,
+    # the visual map dimension 2, the label dimension 3, the tooltip dimension 4
+    data = pd.DataFrame({"x": table["position"] - 1, "y": table["agent"] - 1, "code": code,
+                         "label": table["label"], "tip": tip}).to_numpy().tolist()
     pieces = [{"value": i, "label": f"agent {i + 1}", "color": PALETTE[i % len(PALETTE)]} for i in range(n_agents)]
     pieces += [{"value": n_agents + k, "label": label, "color": GREYS[k]}
                for k, label in enumerate(["not owned: q < .25", ".25-.5", ".5-.75", "q > .75"])]
@@ -156,7 +160,7 @@ def instance_chart(table: pd.DataFrame, n_agents: int) -> dict:
         "title": {"text": "one instance of the last step", "left": "center", "textStyle": {"fontSize": 13},
                   "subtext": f"labels: {table['caption'].iloc[0]}",
                   "subtextStyle": {"fontSize": 11, "width": 440, "overflow": "break"}},
-        "tooltip": {"trigger": "item", "formatter": "{b}"},
+        "tooltip": {"trigger": "item", "formatter": "{@[4]}"},
         "grid": {"left": 64, "right": 16, "top": 72, "bottom": 64},
         "xAxis": {"type": "category", "data": list(range(1, m + 1)), "axisLabel": {"show": False},
                   "name": f"{m} items, most coveted first (by the highest quantile any agent has for it)",

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from abm import mechanisms as M
-from abm.explore.prediction import pick_shares
+from abm.explore.prediction import is_pick_r
 from abm.mechanisms.ranking import preference_order
 
 
@@ -41,9 +41,8 @@ def picking_sequence(mechanism, bids: np.ndarray, owner: np.ndarray) -> tuple[np
     k = _own_pick_index(bids, owner)
     if isinstance(mechanism, M.RoundRobin):
         return k * n + owner + 1, "pick number: round robin, agents 1..n in turn"
-    r = pick_shares(mechanism, n, m)
-    if r is not None:
-        t = M.quotas(r, m) if not isinstance(mechanism, M.PickR) else mechanism.quotas(n, m)
+    if is_pick_r(mechanism):
+        t = mechanism.quotas(n, m)
         start = np.concatenate([[0], np.cumsum(t)[:-1]])
         return start[owner] + k + 1, "pick number: Pick-r, agent i takes its t_i favourite remaining items"
     return None

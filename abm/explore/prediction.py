@@ -13,13 +13,14 @@ class Prediction:
     label: str
 
 
+def is_pick_r(mechanism) -> bool:
+    """A Pick-r rule (plain, serial dictatorship or a preset): it has shares r and quotas t."""
+    return callable(getattr(mechanism, "quotas", None)) and callable(getattr(mechanism, "r", None))
+
+
 def pick_shares(mechanism, n_agents: int, n_items: int):
-    """Pick-r's share vector r for a Pick-r rule (plain, serial dictatorship or a preset), else None."""
-    if isinstance(mechanism, M.PickR):
-        return mechanism.r(n_agents)
-    if isinstance(mechanism, (M.PickOptimal, M.PickTheorem37, M.PickEqualQuota, M.PickUniversal)):
-        return mechanism.r(n_agents, n_items)
-    return None
+    """Pick-r's share vector r for a Pick-r rule, else None."""
+    return mechanism.r(n_agents, n_items) if is_pick_r(mechanism) else None
 
 
 def welfare_prediction(mechanism, prior, n_agents: int, n_items: int) -> Prediction:

@@ -31,3 +31,42 @@ def chromium_path(override: str | None = None) -> str | None:
         if name and shutil.which(name):
             return shutil.which(name)
     return None
+
+
+def wait_for_page(proc, timeout: float = 90.0) -> str:
+    """The URL a starting ``tfd explore`` (``proc``, stdout piped as text) prints on its first
+    line, once that URL answers HTTP 200; AssertionError if the process ends or ``timeout``
+    seconds pass first."""
+    import re
+    import time
+    import urllib.request
+
+    line = proc.stdout.readline()
+    match = re.search(r"http://[\w.\-]+:(\d+)", line)
+    assert match, f"tfd explore printed no address: {line!r}"
+    url = f"http://127.0.0.1:{match.group(1)}/"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return url
+        except OSError:
+            pass
+        assert proc.poll() is None, f"tfd explore ended with status {proc.returncode}"
+        assert time.monotonic() < deadline, f"no page at {url} within {timeout:g} s"
+        time.sleep(0.25)
+
+
+def start_explorer(*args: str):
+    """(process, URL) of ``tfd explore --no-open --port 0 *args``, once its page answers."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "abm.cli", "explore", "--no-open", "--port", "0", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        return proc, wait_for_page(proc)
+    except BaseException:
+        proc.kill()
+        raise

@@ -42,15 +42,16 @@ def parse_params(text: str) -> dict:
 
 
 def _seed(text) -> int:
+    """The seed field, read as the command line's ``--seed`` is."""
+    import argparse
+
+    from abm.commands.common import seed
     from abm.errors import TfdError
 
     try:
-        value = int(str(text).strip())
-    except ValueError:
-        raise TfdError(f"seed must be a nonnegative integer, got {text!r}") from None
-    if value < 0:
-        raise TfdError(f"seed must be a nonnegative integer, got {value}")
-    return value
+        return seed(str(text).strip())
+    except argparse.ArgumentTypeError as exc:
+        raise TfdError(f"seed: {exc}") from None
 
 
 def _bounded(value, label: str, high: int) -> int:
@@ -67,7 +68,7 @@ class Explorer(mesa.Model):
     Every step allocates ``instances_per_step`` instances and appends one row of the
     cumulative estimates (welfare ratio of expectations with its delta-method interval,
     EF/EF1/PROP rates with Clopper-Pearson intervals, each agent's mean gain over truthful
-    play with a normal interval) to :attr:`history` and :attr:`gains`.
+    play with its t interval) to :attr:`history` and :attr:`gains`.
     """
 
     def __init__(self, mechanism: str = "pick-r", params: str = "", prior: str = "uniform", n_agents: int = 2,

@@ -166,8 +166,9 @@ class PickR(Mechanism):
     def params(self) -> dict:
         return {"r": None if self._exact is None else [_jsonable_share(f) for f in self._exact]}
 
-    def r(self, n_agents: int) -> np.ndarray:
-        """The full share vector used with ``n_agents`` agents (floats, for display and theory)."""
+    def r(self, n_agents: int, n_items: int | None = None) -> np.ndarray:
+        """The full share vector used with ``n_agents`` agents (floats, for display and theory);
+        ``n_items`` is ignored (the presets' shares may depend on m; these do not)."""
         return np.array([float(f) for f in self.shares(n_agents)])
 
     def shares(self, n_agents: int) -> list[Fraction]:

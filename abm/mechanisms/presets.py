@@ -47,6 +47,10 @@ class _Preset(Mechanism):
             self._cache[key] = np.asarray(self._r(n, m), dtype=float)
         return self._cache[key]
 
+    def quotas(self, n_agents: int, n_items: int) -> np.ndarray:
+        """Definition 3.4's t_i for these shares (as :meth:`PickR.quotas`)."""
+        return quotas(self.r(n_agents, n_items), n_items)
+
     def check_agents(self, n_agents: int) -> None:
         if self.prior is not None:
             self.prior.check_agents(n_agents)
@@ -57,11 +61,11 @@ class _Preset(Mechanism):
 
     def best_response(self, values, bids, agent):
         n, m = bids.shape[-2:]
-        return quota_best_response(values, bids, agent, range(n), quotas(self.r(n, m), m))
+        return quota_best_response(values, bids, agent, range(n), self.quotas(n, m))
 
     def best_responses(self, values, bids):
         n, m = bids.shape[-2:]
-        return quota_best_responses(values, bids, range(n), quotas(self.r(n, m), m))
+        return quota_best_responses(values, bids, range(n), self.quotas(n, m))
 
     def restrict(self, keep):
         return self
