@@ -14,7 +14,7 @@ import numpy as np
 
 from abm.errors import MechanismError
 
-__all__ = ["resolve_r", "decimal_fraction", "quotas", "s_from_r", "r_from_s", "as_vector", "as_r", "as_s", "check_n"]
+__all__ = ["resolve_r", "decimal_fraction", "simplest_fraction", "quotas", "s_from_r", "r_from_s", "as_vector", "as_r", "as_s", "check_n"]
 
 
 def as_vector(x, name: str) -> np.ndarray:
@@ -53,9 +53,44 @@ def resolve_r(r, n_agents: int) -> np.ndarray:
     return v
 
 
+def _simplest_in(lo: Fraction, hi: Fraction) -> Fraction:
+    """The fraction with the smallest denominator strictly between ``0 <= lo < hi`` (the
+    Stern-Brocot descent, one continued-fraction term per step)."""
+    whole = math.floor(lo)
+    if whole + 1 < hi:
+        return Fraction(whole + 1) if lo < whole + 1 else Fraction(whole + 2)
+    if lo == whole:  # (whole, hi) with hi <= whole + 1: whole + 1/q for the smallest q above 1/(hi - whole)
+        return whole + Fraction(1, math.floor(1 / (hi - whole)) + 1)
+    return whole + 1 / _simplest_in(1 / (hi - whole), 1 / (lo - whole))
+
+
+def simplest_fraction(x) -> Fraction:
+    """The rational a float stands for: the simplest fraction that rounds to it.
+
+    A float is the nearest double to what was meant; every real strictly within half a unit
+    in the last place of it rounds to it, and the fraction with the smallest denominator
+    there is what was meant: ``2/3`` is 2/3 (not 6004799503160661/9007199254740992), ``0.29``
+    is 29/100, each of ``[1/3] * 3`` is 1/3, and ``0.29999999999`` stays just below 3/10.
+    Integers and Fractions are taken as they are.
+    """
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, (int, np.integer)):
+        return Fraction(int(x))
+    x = float(x)
+    if x == 0.0 or not math.isfinite(x):
+        return Fraction(x)  # 0, or the ValueError/OverflowError Fraction gives NaN and infinity
+    sign = 1 if x > 0 else -1
+    a = abs(x)
+    below = Fraction(math.nextafter(a, 0.0))
+    above = Fraction(math.nextafter(a, math.inf))
+    a = Fraction(a)
+    return sign * _simplest_in((a + below) / 2, (a + above) / 2)
+
+
 def decimal_fraction(x) -> Fraction:
     """The exact rational a number was written as: its shortest decimal text (``repr``), so
-    0.29 is 29/100 and not the binary double just below it."""
+    0.29 is 29/100 and not the binary double just below it (bids summed by an exchange)."""
     if isinstance(x, Fraction):
         return x
     if isinstance(x, (int, np.integer)):
@@ -65,10 +100,10 @@ def decimal_fraction(x) -> Fraction:
 
 def quotas(r, n_items: int) -> np.ndarray:
     """Definition 3.4: t_i = floor(m sum_{j<=i} r_j) - floor(m sum_{j<i} r_j), in exact rational
-    arithmetic on the decimal shares (:func:`decimal_fraction`): 0.29 x 100 is 29, and
-    r = (0.29999999999, 0.70000000001) with m = 10 gives (2, 8). The last cumulative share
-    is 1 (the last agent takes the rest)."""
-    shares = [decimal_fraction(x) for x in np.atleast_1d(r)]
+    arithmetic on the shares meant (:func:`simplest_fraction`): 0.29 x 100 is 29, the float
+    2/3 is two thirds, and r = (0.29999999999, 0.70000000001) with m = 10 gives (2, 8). The
+    last cumulative share is 1 (the last agent takes the rest)."""
+    shares = [simplest_fraction(x) for x in np.atleast_1d(r)]
     cum, floors = Fraction(0), [0]
     for x in shares[:-1]:
         cum += x

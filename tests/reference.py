@@ -22,8 +22,8 @@ def pick_r(bids, r):
     owner = [None] * m
     cum = Fraction(0)
     prev = 0
-    for i in range(n):  # exact arithmetic on the shares as written in decimals
-        cum = Fraction(1) if i == n - 1 else cum + Fraction(repr(float(r[i])))
+    for i in range(n):  # exact arithmetic on the intended shares (Fractions, as the caller means them)
+        cum = Fraction(1) if i == n - 1 else cum + (r[i] if isinstance(r[i], Fraction) else Fraction(repr(float(r[i]))))
         upto = math.floor(m * cum)
         t = upto - prev
         prev = upto

@@ -77,9 +77,33 @@ def test_pick_r_gives_agent_i_exactly_t_i_items(data):
 
 @given(data=st.data())
 def test_pick_r_matches_definition_3_4(data):
+    """Shares computed as k_i / sum(k) in floats mean the fractions k_i / sum(k): the reference
+    gets those fractions, the mechanism the floats."""
+    from fractions import Fraction
+
     bids = data.draw(bid_matrix())
-    r = data.draw(share_vector(bids.shape[0]))
-    np.testing.assert_array_equal(mechanisms.get("pick-r", r=r).allocate(bids), reference.pick_r(bids, r))
+    n = bids.shape[0]
+    k = data.draw(st.lists(st.integers(0, 40), min_size=n, max_size=n).filter(any))
+    meant = [Fraction(x, sum(k)) for x in k]
+    floats = [x / sum(k) for x in k]
+    np.testing.assert_array_equal(mechanisms.get("pick-r", r=floats).allocate(bids), reference.pick_r(bids, meant))
+
+
+def test_float_shares_are_the_fractions_meant():
+    """Seeded: 1,500 share vectors k_i / sum(k) in floats give Definition 3.4's quotas on the fractions
+    k_i / sum(k) at every m up to 60 (reading floats by their decimal text broke 86 of them)."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(23)
+    for _ in range(1500):
+        k = rng.integers(0, 30, rng.integers(2, 6))
+        if k.sum() == 0:
+            continue
+        floats = (k / k.sum()).tolist()
+        m = int(rng.integers(1, 61))
+        cum = np.cumsum([Fraction(int(x), int(k.sum())) for x in k])
+        want = np.diff([0] + [math.floor(m * c) for c in cum])
+        assert mechanisms.get("pick-r", r=floats).quotas(len(k), m).tolist() == want.tolist(), (k, m)
 
 
 @given(bids=bid_matrix())
@@ -255,7 +279,7 @@ def test_round_robin_large_batches_use_the_vectorized_path_and_match_the_definit
 
 # -- Exact rules computed exactly (issue 11) ----------------------------------------------------
 
-def test_pick_r_quotas_follow_definition_3_4_exactly_on_decimal_shares():
+def test_pick_r_quotas_follow_definition_3_4_exactly_on_the_shares_meant():
     from abm.mechanisms import quotas
 
     assert quotas([0.29, 0.71], 100).tolist() == [29, 71]
@@ -264,7 +288,11 @@ def test_pick_r_quotas_follow_definition_3_4_exactly_on_decimal_shares():
     assert quotas([0.1] * 10, 10).tolist() == [1] * 10  # sums of 0.1 are exact in decimals
     assert mechanisms.get("pick-r").quotas(3, 3).tolist() == [1, 1, 1]  # equal shares are exactly 1/n
     assert mechanisms.get("pick-r", r="1/3,1/3,1/3").quotas(3, 3).tolist() == [1, 1, 1]
-    assert mechanisms.get("pick-r", r=[1 / 3, 1 / 3, 1 / 3]).quotas(3, 3).tolist() == [0, 1, 2]  # 0.3333333333333333
+    assert mechanisms.get("pick-r", r=[1 / 3, 1 / 3, 1 / 3]).quotas(3, 3).tolist() == [1, 1, 1]  # the float 1/3 means 1/3
+    assert mechanisms.get("pick-r", r="0.3333333333333333,0.3333333333333333,0.3333333333333334"
+                          ).quotas(3, 3).tolist() == [0, 1, 2]  # text is exact as written
+    assert mechanisms.get("pick-r", r=[2 / 3, 1 / 3, 0]).quotas(3, 12).tolist() == [8, 4, 0]
+    assert mechanisms.get("pick-r", r=[1 / 6, 1 / 3, 1 / 2]).quotas(3, 12).tolist() == [2, 4, 6]
     assert mechanisms.from_spec(mechanisms.get("pick-r", r="1/3,2/3").spec()).quotas(2, 3).tolist() == [1, 2]
     for m in range(1, 60):
         for r1 in (0.01, 0.07, 0.29, 0.33, 0.5, 0.57, 0.99):

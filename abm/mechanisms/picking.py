@@ -15,20 +15,21 @@ import numpy as np
 from abm.errors import MechanismError
 from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo
 from abm.shares import as_vector as _as_vector
-from abm.shares import decimal_fraction, quotas, r_from_s, resolve_r, s_from_r
+from abm.shares import decimal_fraction, quotas, r_from_s, resolve_r, s_from_r, simplest_fraction
 
 __all__ = ["PickR", "SerialDictatorship", "QTS", "quotas", "resolve_r", "s_from_r", "r_from_s", "top_t", "select_top",
            "quota_best_response", "quota_best_responses"]
 
 
 def _as_fractions(x, name: str) -> list[Fraction]:
-    """Shares as exact rationals: text tokens as written ("0.29", "1/3"), numbers by their
-    decimal text (:func:`decimal_fraction`), Fractions as they are."""
+    """Shares as exact rationals: text tokens as written ("0.29", "1/3"), floats as the simplest
+    fraction that rounds to them (:func:`simplest_fraction`: the float 2/3 is two thirds),
+    Fractions as they are."""
     tokens = x.split(",") if isinstance(x, str) else list(np.atleast_1d(np.asarray(x, dtype=object)).ravel())
     out = []
     for t in tokens:
         try:
-            f = Fraction(t.strip()) if isinstance(t, str) else decimal_fraction(t)
+            f = Fraction(t.strip()) if isinstance(t, str) else simplest_fraction(t)
         except (ValueError, TypeError, ZeroDivisionError):
             raise MechanismError(f"{name} must be comma-separated numbers like 0.29,0.71 or fractions like 1/3,2/3, "
                                   f"got {x!r}") from None
@@ -39,9 +40,9 @@ def _as_fractions(x, name: str) -> list[Fraction]:
 
 
 def _jsonable_share(f: Fraction):
-    """A float when its decimal text is the exact share, else the text "a/b" (so specs round-trip)."""
+    """A float when it reads back as the exact share, else the text "a/b" (so specs round-trip)."""
     x = float(f)
-    return x if decimal_fraction(x) == f else f"{f.numerator}/{f.denominator}"
+    return x if simplest_fraction(x) == f else f"{f.numerator}/{f.denominator}"
 
 
 def top_t(masked: np.ndarray, t: int) -> np.ndarray:
