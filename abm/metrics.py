@@ -51,7 +51,9 @@ def utility_of_reports(mechanism, values: np.ndarray, bids: np.ndarray, agent: i
     """Agent's true utility for each candidate report: ``reports (..., C, m)`` against ``bids (..., n, m)``."""
     batch = np.broadcast_to(bids[..., None, :, :], reports.shape[:-1] + bids.shape[-2:]).copy()
     batch[..., agent, :] = reports
-    owner = mechanism.allocate(batch)
+    from abm.mechanisms.base import allocation
+
+    owner = allocation(mechanism, batch)
     v = np.broadcast_to(values[..., None, :], reports.shape)
     return np.where(owner == agent, v, 0.0).sum(axis=-1)
 

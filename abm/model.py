@@ -20,6 +20,7 @@ from abm import mechanisms
 from abm.agents import Bidder
 from abm.sizes import check_step
 from abm.errors import TfdError
+from abm.mechanisms.base import allocation
 from abm.metrics import (RunningMoments, evaluate, mean_from_moments, rate_from_count, ratio_from_moments,
                          utilities, utility_of_reports)
 from abm.priors import parse_prior
@@ -145,7 +146,7 @@ class AllocationModel(mesa.Model):
         for b in self.bidders:
             if b.clairvoyant:
                 bids[..., b.index, :] = b.report(np.delete(bids, b.index, axis=-2))
-        owner = self.mechanism.allocate(bids)
+        owner = allocation(self.mechanism, bids)
         if self.keep_instance:
             first = lambda a: a.reshape(-1, *a.shape[-2:])[0].copy()  # noqa: E731
             self.instance = {"values": first(values), "bids": first(bids),
@@ -158,7 +159,7 @@ class AllocationModel(mesa.Model):
                 lie = bids[..., b.index, :].copy()  # swap one row in place: no second (n, m) copy
                 bids[..., b.index, :] = values[..., b.index, :]
                 try:
-                    honest_owner = self.mechanism.allocate(bids)
+                    honest_owner = allocation(self.mechanism, bids)
                 finally:
                     bids[..., b.index, :] = lie
                 # the same bundle is the same utility, bit for bit: a gain is exactly 0 there,

@@ -27,6 +27,7 @@ import pandas as pd
 import strategies as strategy_registry
 from abm import mechanisms
 from abm.errors import TfdError
+from abm.mechanisms.base import allocation
 from abm.metrics import utilities
 from abm.priors import parse_prior
 from abm.sizes import STEP_PEAK_FACTOR, check_fits
@@ -130,7 +131,7 @@ def _fitness(mech, prior, plays, kind, n, m, matches, rng) -> np.ndarray:
             rows = who == k
             context = strategy_registry.BidContext(agent=seat, n_agents=n, rng=rng, prior=prior, mechanism=mech)
             bids[rows, seat, :] = plays[int(k)].bid(values[rows, seat, :], context)
-    won = utilities(values, mech.allocate(bids))
+    won = utilities(values, allocation(mech, bids))
     reward = won / np.maximum(values.sum(axis=-1), np.finfo(float).tiny)
     total = np.bincount(groups.ravel(), weights=reward.ravel(), minlength=size)
     played = np.bincount(groups.ravel(), minlength=size)

@@ -54,3 +54,48 @@ class TruthfulOracleRoundRobin(RoundRobin):
         own[:, agent, :] = values
         u = utilities(np.broadcast_to(values[:, None, :], own.shape), self.allocate(own))[:, agent]
         return BestResponse(np.array(values, dtype=float), u, np.ones(len(u), dtype=bool), "the truth, assumed")
+
+
+class _BrokenOutput(Mechanism):
+    """Base of the rules below: each returns owners that are not a valid allocation."""
+
+    info = MechanismInfo(name="broken-output", summary="", claim="DSIC", ordinal=False, reference="", parameters={})
+
+    def _owners(self, bids, dtype=np.int64):
+        return np.zeros(bids.shape[:-2] + bids.shape[-1:], dtype=dtype)
+
+
+class OwnerOutOfRange(_BrokenOutput):
+    """Gives the last item to agent 7, whatever n is."""
+
+    def _allocate(self, bids):
+        o = self._owners(bids)
+        o[..., -1] = 7
+        return o
+
+
+class NegativeOwner(_BrokenOutput):
+    def _allocate(self, bids):
+        o = self._owners(bids)
+        o[..., 0] = -1
+        return o
+
+
+class MissingOwner(_BrokenOutput):
+    def _allocate(self, bids):
+        o = self._owners(bids, dtype=object)
+        o[..., 1] = None
+        return o
+
+
+class WrongShape(_BrokenOutput):
+    """Redefines ``allocate`` itself (no base-class check on the way) and drops an item."""
+
+    def allocate(self, bids):
+        b = np.asarray(bids)
+        return np.zeros(b.shape[:-2] + (b.shape[-1] - 1,), dtype=np.int64)
+
+
+class FloatOwners(_BrokenOutput):
+    def _allocate(self, bids):
+        return self._owners(bids, dtype=float)

@@ -28,6 +28,7 @@ from abm import mechanisms as M
 from abm.metrics import utility_of_reports
 from strategies.interim import candidate_reports, interim_utilities
 from abm.errors import TfdError
+from abm.mechanisms.base import allocation
 from abm.metrics import rate
 from abm.priors import parse_prior
 from abm.audit.properties import check_ordinal
@@ -40,7 +41,7 @@ def win_probability_by_rank(mechanism, prior, n: int, m: int, agent: int, draws:
                             confidence: float = 0.95) -> pd.DataFrame:
     """p_t: how often the truthful agent wins the item it ranks at position t (1 = top)."""
     values = prior.sample(rng, n, m, batch=draws)
-    owner = mechanism.allocate(values)
+    owner = allocation(mechanism, values)
     order = np.argsort(-values[:, agent, :], axis=-1, kind="stable")
     won = np.take_along_axis(owner == agent, order, axis=-1)
     rows = []

@@ -34,7 +34,7 @@ from abm.audit import witness as W
 from abm.audit.properties import check_ordinal
 from abm.audit.search import exhaustive_reports, high_bid, local_search, probe_reports, utility_of_reports
 from abm.errors import TfdError
-from abm.mechanisms.base import batched_oracle_agrees, check_bids, oracle_binding
+from abm.mechanisms.base import allocation, batched_oracle_agrees, check_bids, check_owner, oracle_binding
 from abm.metrics import utilities
 from abm.priors import parse_prior
 
@@ -74,7 +74,7 @@ def trade_statistics(mechanism, values: np.ndarray, owner: np.ndarray | None = N
     parts = mechanism.exchange_parts(values.shape[-1])
     if not parts:
         return None
-    owner = mechanism.allocate(values) if owner is None else owner
+    owner = allocation(mechanism, values) if owner is None else owner
     no_trade = owner.copy()
     trades = []
     for items, ex in parts:
@@ -245,7 +245,7 @@ def _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, bu
     truthful allocation. ``mode``: (enumerate all rankings, search all subset reports)."""
     B, n, m = values.shape
     tol = state.tol
-    truthful_owner = mechanism.allocate(values)
+    truthful_owner = allocation(mechanism, values)
     state.truth_u[sl] = utilities(values, truthful_owner)
     state.scale[sl] = _scale(values)
     enumerate_rankings, subset_search = mode
@@ -253,7 +253,10 @@ def _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, bu
 
     # The block was checked by allocate above; a swapped-in row needs checking alone, unless the
     # mechanism redefines allocate itself (then it is called as it is).
-    run = mechanism._allocate if type(mechanism).allocate is M.Mechanism.allocate else mechanism.allocate
+    if type(mechanism).allocate is M.Mechanism.allocate:
+        run = lambda b: check_owner(mechanism, mechanism._allocate(b), b.shape)  # noqa: E731
+    else:
+        run = lambda b: allocation(mechanism, b)  # noqa: E731
 
     def evaluate(i, reports):
         """Agent i's true utility when it alone reports ``reports (B, m)``, through the mechanism's

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from abm.mechanisms.base import allocation
 from abm.mechanisms.ranking import ranks
 
 __all__ = ["PropertyCheck", "canonical_ranking", "check_ordinal"]
@@ -70,11 +71,11 @@ def check_ordinal(mechanism, bids: np.ndarray, rng, profiles: int = 12, max_valu
                         ("a strictly increasing transform of it", 3.0 * report ** power + shift)]
             base = b.copy()
             base[:, i, :] = report
-            reference = mechanism.allocate(base)
+            reference = allocation(mechanism, base)
             for name, other in variants:
                 alt = b.copy()
                 alt[:, i, :] = other
-                differs = (mechanism.allocate(alt) != reference).any(axis=-1)
+                differs = (allocation(mechanism, alt) != reference).any(axis=-1)
                 checked += P
                 if differs.any():
                     k = int(np.argmax(differs))

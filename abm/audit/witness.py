@@ -18,6 +18,7 @@ import numpy as np
 from abm import __version__
 from abm import mechanisms as M
 from abm.errors import TfdError
+from abm.mechanisms.base import allocation
 from abm.metrics import utilities
 
 __all__ = ["Witness", "gain_of", "replay", "shrink", "load", "save", "validate_witness"]
@@ -52,10 +53,10 @@ class Witness:
 
 def gain_of(mechanism, values: np.ndarray, agent: int, misreport: np.ndarray):
     """(gain, truthful owner, deviating owner, truthful utility, deviating utility); others truthful."""
-    truth_owner = mechanism.allocate(values)
+    truth_owner = allocation(mechanism, values)
     bids = values.copy()
     bids[agent] = misreport
-    dev_owner = mechanism.allocate(bids)
+    dev_owner = allocation(mechanism, bids)
     u0 = float(utilities(values, truth_owner)[agent])
     u1 = float(utilities(values, dev_owner)[agent])
     return u1 - u0, truth_owner, dev_owner, u0, u1

@@ -18,7 +18,7 @@ import numpy as np
 from abm.errors import MechanismError
 
 __all__ = ["BestResponse", "Claim", "Mechanism", "MechanismInfo", "batched_oracle_agrees", "check_bids",
-           "oracle_binding"]
+           "check_owner", "allocation", "oracle_binding"]
 
 
 class Claim:
@@ -87,6 +87,56 @@ def check_bids(bids, n_agents: int | None = None) -> np.ndarray:
             raise MechanismError("bids contain infinite values; bids must be finite and nonnegative")
         raise MechanismError("bids contain negative values; bids must be finite and nonnegative")
     return b
+
+
+def _rule_name(mechanism) -> str:
+    cls = type(mechanism)
+    name = getattr(getattr(mechanism, "info", None), "name", "") or cls.__name__
+    return f"{name} ({cls.__module__}:{cls.__qualname__})"
+
+
+def check_owner(mechanism, owner, bids_shape: tuple) -> np.ndarray:
+    """What a rule returned, checked: ``owner`` must be an integer array of shape
+    ``bids_shape[:-2] + (m,)`` whose every entry names an agent in 0..n-1. Returns it as int64.
+
+    A rule that breaks this is refused with :class:`MechanismError`, naming the rule and the
+    first bad entry: an owner of 7 among 3 agents, or None, must never be audited as clean
+    (utilities computed from it would silently drop the item).
+    """
+    n, m = bids_shape[-2], bids_shape[-1]
+    want = tuple(bids_shape[:-2]) + (m,)
+    rule = _rule_name(mechanism)
+    o = np.asarray(owner) if owner is not None else np.asarray(None, dtype=object)
+    if o.shape != want:
+        raise MechanismError(f"{rule} returned owners of shape {o.shape} for bids of shape {tuple(bids_shape)}; "
+                             f"a rule must return one agent index per item, shape {want}")
+    if o.dtype == object:  # None or mixed entries: find the first that is not an integer in range
+        flat = o.reshape(-1)
+        for k, x in enumerate(flat):
+            if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or not 0 <= x < n:
+                at = np.unravel_index(k, o.shape)
+                raise MechanismError(f"{rule} returned owner {x!r} at index {tuple(int(a) for a in at)}; "
+                                     f"every owner must be an integer agent index in 0..{n - 1}")
+        return o.astype(np.int64)
+    if not np.issubdtype(o.dtype, np.integer):
+        raise MechanismError(f"{rule} returned owners of dtype {o.dtype}; owners must be integer agent "
+                             f"indices in 0..{n - 1} (a float or bool array is refused, not rounded)")
+    if o.size and not (o.min() >= 0 and o.max() < n):
+        bad = (o < 0) | (o >= n)
+        at = np.unravel_index(int(np.argmax(bad.reshape(-1))), o.shape)
+        raise MechanismError(f"{rule} returned owner {int(o[at])} at index {tuple(int(a) for a in at)}; "
+                             f"every owner must be an agent index in 0..{n - 1}")
+    return o.astype(np.int64, copy=False)
+
+
+def allocation(mechanism, bids) -> np.ndarray:
+    """``mechanism.allocate(bids)``, its output checked (:func:`check_owner`). The audits, the model
+    and the metrics receive allocations through here, so a mechanism that redefines ``allocate``
+    itself is checked too (the base class's ``allocate`` checks ``_allocate``'s output already)."""
+    owner = mechanism.allocate(bids)
+    if type(mechanism).allocate is Mechanism.allocate:
+        return owner
+    return check_owner(mechanism, owner, np.shape(bids))
 
 
 class Mechanism:
@@ -166,7 +216,7 @@ class Mechanism:
         """Allocate every item: ``bids (..., n, m) -> owner (..., m)`` (agent indices, int64)."""
         b = check_bids(bids)
         self.check_agents(b.shape[-2])
-        return self._allocate(b)
+        return check_owner(self, self._allocate(b), b.shape)
 
     def check_agents(self, n_agents: int) -> None:
         """Raise :class:`MechanismError` if the mechanism cannot serve ``n_agents``."""
