@@ -233,23 +233,45 @@ def _definer(cls: type, attribute: str) -> type:
     return next(c for c in cls.__mro__ if attribute in c.__dict__)
 
 
+#: Methods that do not take part in deciding an allocation: a subclass may redefine them and keep
+#: the oracle it inherits (constructors, descriptions, witness shrinking, trade statistics, the
+#: check of n, and the declared properties, which the audit checks on the object before use).
+NOT_THE_RULE = frozenset({"__init__", "__repr__", "__str__", "__eq__", "__hash__", "__getstate__", "__setstate__",
+                          "__init_subclass__", "__class_getitem__", "params", "spec", "notes", "name", "restrict",
+                          "exchange_parts", "check_agents", "properties", "best_responses"})
+
+
+def _is_method(value) -> bool:
+    return callable(value) or isinstance(value, (staticmethod, classmethod, property))
+
+
 def oracle_binding(mechanism: Mechanism) -> tuple[bool, str]:
     """Whether ``mechanism.best_response`` describes the rule its ``allocate`` runs.
 
-    An oracle is written for the class that defines it. A subclass that redefines
-    ``allocate`` or ``_allocate`` below that class runs a different rule, which the
-    inherited oracle knows nothing about: its answers prove nothing there. Returns
-    (bound, reason); a mechanism without an oracle is (False, "no structural oracle").
+    An oracle is written for the class that defines it, and proves something only about the
+    rule that class's methods run. A subclass that redefines any method below that class
+    (``allocate``, ``_allocate``, or a helper they call, such as ``Picking.chosen`` or
+    ``Exchange.trades``) runs another rule, of which the inherited oracle knows nothing; so
+    does an object whose methods were replaced on the instance. Exempt are the methods in
+    :data:`NOT_THE_RULE`, and those the oracle's class lists in ``oracle_parameters``: methods
+    that only map (n, m) to the rule's parameters (Pick-r's shares), for every value of which
+    the oracle is proven. A subclass that defines its own ``best_response`` vouches for it.
+    Returns (bound, reason); a mechanism without an oracle is (False, "no structural oracle").
     """
     cls = type(mechanism)
     oracle = _definer(cls, "best_response")
     if oracle is Mechanism:
         return False, "no structural oracle"
-    for attribute in ("_allocate", "allocate"):
-        rule = _definer(cls, attribute)
-        if not issubclass(oracle, rule):
-            return False, (f"{cls.__name__}.{attribute} is redefined in {rule.__name__}, below {oracle.__name__} "
-                           f"whose best_response it inherits; that oracle describes another rule")
+    exempt = NOT_THE_RULE | frozenset(getattr(oracle, "oracle_parameters", ()))
+    for below in cls.__mro__[: cls.__mro__.index(oracle)]:
+        changed = sorted(k for k, v in vars(below).items()
+                         if k not in exempt and _is_method(v) and not (k.startswith("__") and k.endswith("__")))
+        if changed:
+            return False, (f"{below.__name__} redefines {', '.join(changed)} below {oracle.__name__}, whose "
+                           f"best_response it inherits; that oracle describes another rule")
+    patched = sorted(k for k, v in vars(mechanism).items() if callable(v) and hasattr(cls, k) and k not in exempt)
+    if patched:
+        return False, f"this {cls.__name__} object has {', '.join(patched)} replaced; its oracle describes another rule"
     return True, f"{oracle.__name__}.best_response"
 
 

@@ -156,6 +156,10 @@ class PickR(Mechanism):
         parameters={"r": "shares r_1..r_n (or r_1..r_{n-1}), nonnegative, summing to 1; default: equal shares"},
     )
 
+    #: the shares as a function of n: the rule and its oracle both read them through quotas(),
+    #: and the oracle is proven for every share vector (oracle_binding)
+    oracle_parameters = ("shares", "r")
+
     def __init__(self, r: Sequence[float] | float | str | None = None):
         self._exact = None if r is None else _as_fractions(r, "r")
         self._r = None if r is None else np.array([float(f) for f in self._exact])

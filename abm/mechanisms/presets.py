@@ -24,6 +24,9 @@ class _Preset(Mechanism):
     """A Pick-r whose r is a function of (prior, n, m)."""
 
     needs_m = False
+    #: the shares as a function of (n, m): the rule and its oracle both read them through
+    #: quotas(), and the oracle is proven for every share vector (oracle_binding)
+    oracle_parameters = ("_r", "r")
 
     def __init__(self, prior=None):
         from abm.priors import parse_prior

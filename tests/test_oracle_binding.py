@@ -1,0 +1,103 @@
+"""An inherited oracle proves nothing about a subclass that changes any method the rule runs,
+helpers included (``Picking.chosen``, ``Exchange.trades``, ``PickR.quotas``): such a subclass is
+never certified exact. Redefining only what the oracle's class declares as its parameters
+(Pick-r's shares) or what takes no part in the rule keeps the oracle."""
+
+import numpy as np
+import pytest
+
+from abm import mechanisms as M
+from abm.audit import dsic_audit
+from abm.mechanisms import Component, Composition, Exchange, Picking, PickR
+from abm.mechanisms.base import oracle_binding
+from abm.mechanisms.presets import PickOptimal
+
+
+class GreedyPicker(Picking):
+    """Only the helper changes: a picker who reports 0 on its last item also takes that item."""
+
+    def chosen(self, mine):
+        out = super().chosen(mine).copy()
+        out[..., -1] |= mine[..., -1] == 0
+        return out
+
+
+class EagerExchange(Exchange):
+    """Only the helper changes: the swap happens when agent 0 alone asks for it."""
+
+    def trades(self, bids):
+        return self.prefers_swap(bids[..., 0, :], 0)
+
+
+class FlatQuota(PickR):
+    """Only the helper changes: the first picker's quota doubles (quotas(n, m) is the rule's helper)."""
+
+    def quotas(self, n_agents, n_items):
+        t = super().quotas(n_agents, n_items).copy()
+        extra = min(t[0], n_items - t[0])
+        t[0] += extra
+        t[-1] -= extra
+        return t
+
+
+class OptimalWithOtherQuotas(PickOptimal):
+    def quotas(self, n_agents, n_items):
+        return np.array([n_items] + [0] * (n_agents - 1))
+
+
+class CompositionWithHelper(Composition):
+    def exchanges(self):
+        return []
+
+
+M20 = 20
+FAMILIES = {
+    "picking": (GreedyPicker(0, sizes=[5]), 2, "uniform"),
+    "exchange": (EagerExchange(list(range(0, M20, 2))), 2, "uniform"),
+    "pick-r": (FlatQuota([0.3, 0.7]), 2, "uniform"),
+    "preset": (OptimalWithOtherQuotas(prior="uniform"), 2, "uniform"),
+    "composition of a changed part": (Composition([Component(tuple(range(10)), GreedyPicker(0, sizes=[3])),
+                                                   Component(tuple(range(10, 20)), Exchange([0, 2, 4]))]), 2,
+                                      "uniform"),
+    "composition with a changed helper": (CompositionWithHelper([Component(tuple(range(10)), Picking(0, sizes=[3])),
+                                                                 Component(tuple(range(10, 20)), Exchange([0, 2]))]),
+                                          2, "uniform"),
+}
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_a_subclass_that_changes_a_helper_is_never_certified_exact(family):
+    mech, n, prior = FAMILIES[family]
+    audit = dsic_audit(mech, prior, n, M20, profiles=20, budget=40, seed=5)
+    s = audit.summary
+    assert not s["exact"] and s["proof"]["oracle"] == 0 and s["proof"]["solver"] == 0, s["proof"]
+
+
+@pytest.mark.parametrize("family", [f for f in FAMILIES if not f.startswith("composition of")])
+def test_the_binding_names_the_changed_method(family):
+    mech = FAMILIES[family][0]
+    bound, reason = oracle_binding(mech)
+    assert not bound and "redefines" in reason
+
+
+def test_a_method_replaced_on_the_object_unbinds_it_too():
+    mech = Picking(0, sizes=[3])
+    assert oracle_binding(mech)[0]
+    mech.chosen = lambda mine: np.ones(mine.shape, dtype=bool)
+    assert oracle_binding(mech) == (False, "this Picking object has chosen replaced; its oracle describes another rule")
+
+
+def test_the_catalogue_keeps_its_oracles():
+    """Presets and serial dictatorship redefine only the shares (declared oracle parameters)."""
+    for mech in (M.get("serial-dictatorship"), M.get("pick-optimal", prior="uniform"), M.get("pick-universal"),
+                 M.get("pick-theorem-3-7", prior="uniform"), M.get("pick-equal-quota", prior="uniform"),
+                 M.get("pick-r", r=[0.3, 0.7]), M.get("picking", picker=0, sizes=[2]), M.get("exchange", endowment=[0])):
+        assert oracle_binding(mech)[0], mech
+
+
+def test_a_subclass_that_vouches_with_its_own_best_response_is_bound():
+    class Vouched(GreedyPicker):
+        def best_response(self, values, bids, agent):
+            return None
+
+    assert oracle_binding(Vouched(0, sizes=[2])) == (True, "Vouched.best_response")
