@@ -58,6 +58,23 @@ def utility_of_reports(mechanism, values: np.ndarray, bids: np.ndarray, agent: i
     return np.where(owner == agent, v, 0.0).sum(axis=-1)
 
 
+#: A gain counts when it exceeds this fraction of the agent's total value: relative, so that
+#: rescaling a prior (uniform(scale=1e-12) or scale=1e12) changes no verdict.
+GAIN_TOL = 1e-9
+
+
+def gain_scale(values_i) -> np.ndarray:
+    """The agent's total value ``values_i (..., m) -> (...)``, the unit every gain tolerance is
+    relative to (at least the smallest positive float, so an agent who values nothing has a scale)."""
+    return np.maximum(np.asarray(values_i, dtype=float).sum(axis=-1), np.finfo(float).tiny)
+
+
+def gain_counts(gain, values_i, tol: float = GAIN_TOL):
+    """Whether a gain counts as a profitable lie: ``gain > tol x`` the agent's total value. The one
+    definition the audit, the witness shrinker, replay and the explorer share."""
+    return np.asarray(gain) > tol * gain_scale(values_i)
+
+
 def welfare(values: np.ndarray, owner: np.ndarray) -> np.ndarray:
     """Social welfare: the value of each item to the agent that receives it, summed."""
     values = np.asarray(values, dtype=float)

@@ -1,4 +1,4 @@
-"""DSIC audit of Ranking with its exact oracle: n = 5, m = 1,000, 1,000 profiles (issue 5's
+"""DSIC audit of Ranking with its exact oracle: n = 5, m = 1,000, 1,000 profiles (the
 target: seconds on one core), and how the cost grows with m (log-log slope).
 
 Run: ``.venv/bin/python benchmarks/bench_audit.py`` (pin one core with ``taskset -c 0``).

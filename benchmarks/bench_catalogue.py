@@ -1,4 +1,4 @@
-"""Two-agent catalogue against Pick-r: cost per instance at m = 10^4 (issue 4's target:
+"""Two-agent catalogue against Pick-r: cost per instance at m = 10^4 (target:
 within a small factor of Pick-r). Run: ``.venv/bin/python benchmarks/bench_catalogue.py``."""
 
 from __future__ import annotations

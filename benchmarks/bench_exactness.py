@@ -1,4 +1,4 @@
-"""Issue 10's targets: DSIC audits in which every (profile, agent) pair is proven, on one core.
+"""Targets: DSIC audits in which every (profile, agent) pair is proven, on one core.
 
 * Pick-r, n = 5, m = 10^4, 1,000 profiles: <= 5 s (structural oracle);
 * a 4-part picking-exchange composition, m = 10^3, 1,000 profiles: <= 5 s (oracle part by part);

@@ -1,4 +1,4 @@
-"""Issue 12's target: Hedge over the whole strategy registry, n = 3, m = 100, 10^4 rounds, <= 30 s on one core.
+"""Target: Hedge over the whole strategy registry, n = 3, m = 100, 10^4 rounds, <= 30 s on one core.
 
 Hedge's menu is every registered strategy that needs neither the others' bids nor learning
 (``strategies.learning.default_menu``). Each round the model allocates the actual reports,

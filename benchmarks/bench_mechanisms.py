@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python benchmarks/bench_mechanisms.py [--quick]``. Prints, side by
 side in one run, each mechanism's best-of-k time and its ratio to the floor at
-n = 10, m = 10^6 (issue targets: Ranking <= 1.3x, Pick-r <= 1.5x, welfare maximization
+n = 10, m = 10^6 (targets: Ranking <= 1.3x, Pick-r <= 1.5x, welfare maximization
 well under 1x), round robin at n = 10, m = 10^5 (target: well under a second), and a
 1,000-instance n = 2, m = 1,000 run through ``tfd simulate`` (target: a few seconds).
 """

@@ -1,4 +1,4 @@
-"""Issue 14's memory targets, measured as peak resident memory of fresh ``tfd`` processes.
+"""Memory targets, measured as peak resident memory of fresh ``tfd`` processes.
 
 * One model step at n = 10, m = 10^7 (an 800 MB value matrix): peak RSS at most 2.5 times
   the matrix. Each mechanism runs as ``tfd simulate --instances 1``; the process's own

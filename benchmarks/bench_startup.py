@@ -1,4 +1,4 @@
-"""Issue 14's startup targets: light commands import only what they use.
+"""Startup targets: light commands import only what they use.
 
 * ``tfd --version`` <= 0.3 s (answered before any subcommand module is imported);
 * ``tfd theory kertz`` <= 1.5 s (``abm.theory`` loads its submodules on first use, so

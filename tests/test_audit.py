@@ -1,4 +1,4 @@
-"""Incentive audits (issue 5): controls, exact oracles against brute force, witnesses, BIC."""
+"""Incentive audits: controls, exact oracles against brute force, witnesses, BIC."""
 
 import json
 

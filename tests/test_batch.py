@@ -1,4 +1,4 @@
-"""Batch runs (issue 7): identical rows on every executor, crash-safe resume, clear sweep errors."""
+"""Batch runs: identical rows on every executor, crash-safe resume, clear sweep errors."""
 
 import json
 import os

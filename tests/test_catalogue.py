@@ -1,4 +1,4 @@
-"""The full mechanism catalogue (issue 4): picking menus, exchanges, compositions,
+"""The full mechanism catalogue: picking menus, exchanges, compositions,
 weighted ranking and the theory-driven presets."""
 
 import itertools

@@ -26,7 +26,7 @@ def test_simulate_json_has_the_promised_keys(capsys):
     for key in ("welfare_ratio", "ef_rate", "ef1_rate", "mean_welfare", "mean_optimal_welfare", "instances"):
         assert key in data
     assert data["instances"] == 40 and 0 < data["welfare_ratio"] <= 1
-    # The CLI's default is the Python API's: Pick-r with equal shares (issue 14).
+    # The CLI's default is the Python API's: Pick-r with equal shares.
     from abm.simulate import simulate
 
     python = simulate(n_items=50, instances=40).summary()

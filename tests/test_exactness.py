@@ -1,4 +1,4 @@
-"""`exact` is earned pair by pair (issue 10): by enumeration of a property the object has
+"""`exact` is earned pair by pair: by enumeration of a property the object has
 shown, by a structural oracle that its own allocate confirms, or by a solver's proof;
 never by a label. Planted liars (tests/planted.py) are never certified."""
 
@@ -185,3 +185,16 @@ def test_round_robin_beyond_the_solver_size_is_unproven_not_a_defect():
     s = dsic_audit("round-robin", "uniform", 3, 45, profiles=4, budget=20, strategies=[], seed=12).summary
     assert not s["exact"] and s["proof"]["none"] == s["pairs"] and not s["defects"]
     assert "solver not attempted" in s["oracle"]
+
+
+@pytest.mark.parametrize("scale", [1e-12, 1.0, 1e12])
+def test_one_definition_of_a_gain_that_counts_at_every_scale(scale):
+    """The audit, the shrinker and replay count a gain relative to the deviator's total value, so
+    a prior rescaled by 1e-12 or 1e12 gives the same violations, a witness that shrinks and
+    replays as confirmed (an absolute 1e-9 made all three disagree at 1e-12)."""
+    a = dsic_audit("round-robin", f"uniform(scale={scale})", 2, 6, profiles=40, seed=3)
+    base = dsic_audit("round-robin", "uniform", 2, 6, profiles=40, seed=3)
+    assert a.summary["violations"] == base.summary["violations"] > 0
+    assert len(a.shrunk.values[0]) < len(a.witness.values[0])
+    assert replay(a.witness)["confirmed"] and replay(a.shrunk)["confirmed"]
+    assert a.summary["max_gain"] == pytest.approx(base.summary["max_gain"] * scale, rel=1e-9)

@@ -1,4 +1,4 @@
-"""Bad input, six families (issue 14): every case exits 2 with one line, no traceback, nothing created.
+"""Bad input, six families: every case exits 2 with one line, no traceback, nothing created.
 
 Families: prior specs, mechanism parameters, sizes, output paths, sweep files, witness
 files. Hand-picked cases cover what a newcomer and the first fuzzer met; Hypothesis

@@ -1,4 +1,4 @@
-"""Learning agents (issue 12, first part): Hedge and Exp3 in the Mesa model, tfd learn."""
+"""Learning agents: Hedge and Exp3 in the Mesa model, tfd learn."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ def test_two_clairvoyant_agents_are_refused_and_a_shared_learner_is_copied():
 
 def test_the_deadline_learner_finds_the_round_robin_best_response():
     # Two-agent round robin's exact best response lies in the family (lambda = 1/2); starting
-    # from lambda = 1 the learner must come within the 80% of the oracle's gain that issue 12 asks.
+    # from lambda = 1 the learner must come within the 80% of the oracle's gain asked of a learner.
     import strategies
     from abm.metrics import utilities
     from abm.mechanisms import get

@@ -277,7 +277,7 @@ def test_round_robin_large_batches_use_the_vectorized_path_and_match_the_definit
     np.testing.assert_array_equal(owner, np.stack([reference.round_robin(b) for b in bids]))
 
 
-# -- Exact rules computed exactly (issue 11) ----------------------------------------------------
+# -- Exact rules computed exactly--------------------------------------------------------------
 
 def test_pick_r_quotas_follow_definition_3_4_exactly_on_the_shares_meant():
     from abm.mechanisms import quotas

@@ -1,4 +1,4 @@
-"""The mutant zoo (issue 11): every mutant is really manipulable, proven here by full
+"""The mutant zoo: every mutant is really manipulable, proven here by full
 enumeration at small m, so a mutant the audit misses is the audit's failure; and the audit
 catches them with no false alarm on the originals."""
 

@@ -1,4 +1,4 @@
-"""Every structural oracle against full enumeration (issue 10).
+"""Every structural oracle against full enumeration.
 
 For each mechanism of the catalogue, on random profiles with ties and zeros at m <= 6:
 the oracle's report, run through ``allocate``, earns exactly the oracle's value, and no

@@ -57,7 +57,7 @@ def test_alpha_refuses_non_iid_priors():
         alpha_pick_r("uniform; beta(a=2, b=5)", [0.5, 0.5])
 
 
-# --- issue 3: closed forms, constants out of general code, errors ---------------------------
+# --- closed forms, constants out of general code, errors ---------------------------
 
 from abm.theory import (  # noqa: E402
     alpha_qt_s, appendix_b_thresholds, bai_golz_weights, coupling_bound, discrete_prior_search, ef_margins,
@@ -238,7 +238,7 @@ def test_quantile_integrals_survive_singular_densities():
                                                               abs=1e-10)
 
 
-# -- No knife-edges (issue 11): rescaling a prior changes nothing (section 2) -------------------
+# -- No knife-edges: rescaling a prior changes nothing (section 2) -------------------
 
 SCALABLE = ["uniform", "beta(a=2, b=5)", "beta(a=5, b=2)", "truncexpon(b=3)", "beta(a=2, b=2)"]
 
@@ -297,7 +297,7 @@ def test_choose_r_and_the_preset_say_what_holds_at_this_m():
 @pytest.mark.parametrize("spec", ["uniform", "beta(a=5, b=2)", "truncexpon(b=3)"])
 def test_verdict_inputs_do_not_change_when_the_prior_is_rescaled(spec):
     # What a scenario's verdict reads (EF rate, welfare ratio, envy-freeness of the chosen rule)
-    # must not depend on the prior's scale: the issue's uniform(scale=7) case was EF in 86 of
+    # must not depend on the prior's scale: the uniform(scale=7) case was EF in 86 of
     # 200 instances against 200 of 200 at scale 1.
     from abm.simulate import simulate
 

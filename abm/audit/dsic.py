@@ -35,7 +35,7 @@ from abm.audit.properties import check_ordinal
 from abm.audit.search import exhaustive_reports, high_bid, local_search, probe_reports, utility_of_reports
 from abm.errors import TfdError
 from abm.mechanisms.base import allocation, batched_oracle_agrees, check_bids, check_owner, oracle_binding
-from abm.metrics import utilities
+from abm.metrics import GAIN_TOL, gain_scale, utilities
 from abm.priors import parse_prior
 
 __all__ = ["DsicAudit", "dsic_audit", "default_strategies", "upper_bound", "trade_statistics"]
@@ -98,14 +98,9 @@ def _slices(K: int, chunk: int) -> list[slice]:
     return [slice(a, min(a + chunk, K)) for a in range(0, K, chunk)]
 
 
-def _scale(values_i: np.ndarray) -> np.ndarray:
-    """Per-pair scale for tolerances: the agent's total value (rescaling a prior rescales it)."""
-    return np.maximum(values_i.sum(axis=-1), np.finfo(float).tiny)
-
-
 def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, profiles: int = 100,
                strategies="default", budget: int = 200, seed: int = 0, exhaustive_max_items: int = 8,
-               confidence: float = 0.95, tol: float = 1e-9, shrink: bool = True, progress=None) -> DsicAudit:
+               confidence: float = 0.95, tol: float = GAIN_TOL, shrink: bool = True, progress=None) -> DsicAudit:
     """Audit ``mechanism`` for ex-post profitable deviations (see the module docstring).
 
     ``strategies`` is "default", a list of names/instances, or empty. ``budget`` caps the
@@ -247,7 +242,7 @@ def _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, bu
     tol = state.tol
     truthful_owner = allocation(mechanism, values)
     state.truth_u[sl] = utilities(values, truthful_owner)
-    state.scale[sl] = _scale(values)
+    state.scale[sl] = gain_scale(values)
     enumerate_rankings, subset_search = mode
     ones = np.ones(B, dtype=np.int64)
 

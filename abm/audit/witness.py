@@ -19,7 +19,7 @@ from abm import __version__
 from abm import mechanisms as M
 from abm.errors import TfdError
 from abm.mechanisms.base import allocation
-from abm.metrics import utilities
+from abm.metrics import GAIN_TOL, gain_counts, gain_scale, utilities
 
 __all__ = ["Witness", "gain_of", "replay", "shrink", "load", "save", "validate_witness"]
 
@@ -179,25 +179,26 @@ def load(path) -> Witness:
     return validate_witness(data)
 
 
-def replay(witness: Witness, tol: float = 1e-9) -> dict:
+def replay(witness: Witness, tol: float = GAIN_TOL) -> dict:
     """Re-run the mechanism on the witness and recompute every saved number. A saved number
-    that disagrees with the recomputation (owners exactly; utilities and gain to ``tol``,
-    relative) means the file was altered: it is refused with the field named. Otherwise the
-    witness is confirmed when the recomputed gain exceeds ``tol``."""
+    that disagrees with the recomputation (owners exactly; utilities and gain to ``tol`` times
+    the deviator's total value) means the file was altered: it is refused with the field named.
+    Otherwise the witness is confirmed when the recomputed gain counts (:func:`gain_counts`)."""
     mech = M.from_spec(witness.mechanism)
     values = np.asarray(witness.values, dtype=float)
     mech.check_agents(values.shape[0])
     g, o0, o1, u0, u1 = gain_of(mech, values, witness.agent, np.asarray(witness.misreport, dtype=float))
+    scale = float(gain_scale(values[witness.agent]))
     for key, ours in (("truthful_owner", o0), ("deviating_owner", o1)):
         if np.asarray(ours).tolist() != [int(x) for x in getattr(witness, key)]:
             raise _bad(key, "disagrees with the mechanism's allocation: the witness was altered (or saved by a "
                             "different version); nothing is confirmed")
     for key, ours in (("truthful_utility", u0), ("deviating_utility", u1), ("gain", g)):
         saved = float(getattr(witness, key))
-        if abs(saved - ours) > tol * max(1.0, abs(ours)):
+        if not abs(saved - ours) <= tol * scale:
             raise _bad(key, f"says {saved:.6g} but the values and allocations give {ours:.6g}: the witness was "
                             "altered; nothing is confirmed")
-    return {"confirmed": bool(g > tol), "gain": g, "saved_gain": witness.gain, "allocations_match": True,
+    return {"confirmed": bool(gain_counts(g, values[witness.agent], tol)), "gain": g, "saved_gain": witness.gain, "allocations_match": True,
             "truthful_utility": u0, "deviating_utility": u1}
 
 
@@ -209,7 +210,7 @@ def _best_misreport(mech, values, agent, misreport):
     from abm.audit.search import exhaustive_best, exhaustive_reports, high_bid
 
     g = gain_of(mech, values, agent, misreport)[0]
-    if g > 1e-9:
+    if gain_counts(g, values[agent]):
         return misreport, g
     br = mech.best_response(values[agent][None], values[None], agent)
     if br is not None:
@@ -221,7 +222,7 @@ def _best_misreport(mech, values, agent, misreport):
     return misreport, g
 
 
-def shrink(witness: Witness, tol: float = 1e-9, mechanism=None) -> Witness:
+def shrink(witness: Witness, tol: float = GAIN_TOL, mechanism=None) -> Witness:
     """Drop items, then agents, while some misreport still gains; returns a witness no larger than the input.
 
     Items are dropped through :meth:`Mechanism.restrict` (a mechanism that cannot restrict
@@ -245,7 +246,7 @@ def shrink(witness: Witness, tol: float = 1e-9, mechanism=None) -> Witness:
                 rep, g = _best_misreport(smaller, values[:, keep], agent, report[keep])
             except (ValueError, IndexError):
                 continue
-            if g > tol:
+            if gain_counts(g, values[agent, keep], tol):
                 values, report, mech, changed = values[:, keep], rep, smaller, True
         for k in range(values.shape[0] - 1, -1, -1):  # agents other than the deviator
             if k == agent or values.shape[0] <= 2:
@@ -256,6 +257,6 @@ def shrink(witness: Witness, tol: float = 1e-9, mechanism=None) -> Witness:
                 rep, g = _best_misreport(mech, smaller, a, report)
             except (ValueError, IndexError):
                 continue
-            if g > tol:
+            if gain_counts(g, smaller[a], tol):
                 values, agent, report, changed = smaller, a, rep, True
     return make(mech, values, agent, report, witness.prior, note="shrunk")

@@ -80,6 +80,7 @@ def run_one(name: str, n_items: int = 50, profiles: int = 200, seed: int = 0) ->
     """Audit one zoo entry; returns a row: caught / missed / clean / false alarm, by what, how long."""
     from abm.audit import bic_audit, dsic_audit
     from abm.audit.witness import gain_of
+    from abm.metrics import gain_counts
 
     kind, n, prior, mech = build(name, n_items)
     job_seed = int(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)).generate_state(1)[0])
@@ -90,7 +91,8 @@ def run_one(name: str, n_items: int = 50, profiles: int = 200, seed: int = 0) ->
         found = s["violations"] > 0 and a.witness is not None
         if found:  # the lie must still pay when replayed through the mechanism itself
             w = a.witness
-            found = gain_of(mech, np.asarray(w.values), w.agent, np.asarray(w.misreport))[0] > 0
+            found = bool(gain_counts(gain_of(mech, np.asarray(w.values), w.agent, np.asarray(w.misreport))[0],
+                                     np.asarray(w.values)[w.agent]))
         by = (max(s["best_deviations"], key=s["best_deviations"].get) if found else
               f"none ({s['proven_pairs']} of {s['pairs']} pairs proven)")
         detail = f"{s['violations']} of {s['pairs']} pairs violated; max gain {s['max_gain']:.3g}"
