@@ -17,7 +17,7 @@ import pandas as pd
 
 import strategies as strategy_registry
 from abm.errors import TfdError
-from abm.metrics import mean_interval
+from abm.metrics import gain_interval
 from abm.model import AllocationModel
 from abm.sizes import check_fits
 
@@ -33,9 +33,9 @@ class LearningRun:
 
 def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: int = 2, n_items: int = 20,
           rounds: int = 1000, instances_per_round: int = 1, others="truthful", seed: int = 0,
-          mechanism_params: dict | None = None, confidence: float = 0.99, progress=None) -> LearningRun:
-    """Agent 0 plays ``learner`` (a name, text spec or instance; ``"all"`` makes every agent learn)
-    against ``others``; returns the per-round rows and the summary."""
+          mechanism_params: dict | None = None, confidence: float = 0.99, progress=None, seat: int = 0) -> LearningRun:
+    """Agent ``seat`` (0 by default) plays ``learner`` (a name, text spec or instance; ``"all:..."``
+    makes every agent learn) against ``others``; returns the per-round rows and the summary."""
     if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 1:
         raise TfdError(f"rounds must be a positive integer, got {rounds!r}")
     everyone = isinstance(learner, str) and learner.startswith("all:")
@@ -47,7 +47,9 @@ def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: i
             raise TfdError(f"{s!r} is not a learner; accepted: hedge, exp3 (e.g. 'hedge' or 'exp3(gamma=0.1)')")
         return s
 
-    plays = [make() if (everyone or i == 0) else others for i in range(n_agents)]
+    if isinstance(seat, bool) or not isinstance(seat, (int, np.integer)) or not 0 <= seat < n_agents:
+        raise TfdError(f"the learner's seat must be an agent index in 0..{n_agents - 1}, got {seat!r}")
+    plays = [make() if (everyone or i == seat) else others for i in range(n_agents)]
     # one tidy row per (round, agent), about 1 KB each in a list of dicts
     check_fits(1000.0 * rounds * n_agents, f"{rounds} rounds of {n_agents} agents", "use fewer --rounds")
     model = AllocationModel(mechanism=mechanism, prior=prior, n_agents=n_agents, n_items=n_items, strategies=plays,
@@ -62,7 +64,8 @@ def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: i
         for b in model.bidders:
             row = {"round": t + 1, "agent": b.index, "strategy": type(b.strategy).__name__,
                    "utility": float(b.utility.mean()), "truthful_utility": float(b.truthful_utility.mean()),
-                   "gain": float(b.gain.mean()), "welfare_ratio": last["welfare_ratio"], "ef_rate": last["ef_rate"]}
+                   "gain": float(b.gain.mean()), "max_instance_gain": float(b.gain.max()),
+                   "min_instance_gain": float(b.gain.min()), "welfare_ratio": last["welfare_ratio"], "ef_rate": last["ef_rate"]}
             if isinstance(b.strategy, strategy_registry.Learner) and b.strategy.menu:
                 p = b.strategy.distribution()
                 row["regret"] = b.strategy.regret()
@@ -78,7 +81,8 @@ def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: i
         if not isinstance(b.strategy, strategy_registry.Learner):
             continue
         mine = frame[frame.agent == b.index]
-        est = mean_interval(mine["gain"].to_numpy(), confidence)
+        est = gain_interval(mine["gain"].to_numpy(), mine["min_instance_gain"].min(), mine["max_instance_gain"].max(),
+                            confidence)
         gain, lo, hi = est.value, est.ci_low, est.ci_high
         p = b.strategy.distribution()
         learners[str(b.index)] = {
@@ -86,6 +90,8 @@ def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: i
             "final_distribution": {repr(s): float(q) for s, q in zip(b.strategy.menu, p)},
             "time_average_regret": b.strategy.regret() if b.strategy.menu else None,
             "time_average_gain": gain, "gain_ci": [lo, hi],
+            "largest_instance_gain": float(mine["max_instance_gain"].max()),
+            "never_gained": bool(mine["max_instance_gain"].max() <= 0.0),
         }
         if hasattr(b.strategy, "theta"):
             learners[str(b.index)]["parameters"] = b.strategy.theta.tolist()

@@ -213,6 +213,20 @@ def mean_interval(x, confidence: float = 0.95) -> Estimate:
     return _t_estimate(mean, float(x.std(ddof=1)) if x.size > 1 else float("nan"), int(x.size), confidence)
 
 
+def gain_interval(round_means, lowest: float, highest: float, confidence: float = 0.95) -> Estimate:
+    """A learner's mean gain per instance: the t interval over rounds (:func:`mean_interval`),
+    kept within the smallest and largest gain observed on any single instance. A mean cannot
+    leave that range, and an interval that rises above 0 when no instance ever gained (the t
+    interval's symmetric shape around a negative mean) would suggest a lie that never paid."""
+    est = mean_interval(round_means, confidence)
+    low, high = est.ci_low, est.ci_high
+    if np.isfinite(lowest):
+        low = max(low, float(lowest)) if np.isfinite(low) else float(lowest)
+    if np.isfinite(highest):
+        high = min(high, float(highest)) if np.isfinite(high) else float(highest)
+    return Estimate(est.value, low, high, est.n, est.confidence, est.method + ", within the observed range")
+
+
 def mean_from_moments(m: RunningMoments, index: int, confidence: float = 0.95) -> Estimate:
     """:func:`mean_interval` of variable ``index`` from running moments (no stored rows)."""
     sd = float(np.sqrt(m.comoment[index, index] / (m.n - 1))) if m.n > 1 else float("nan")

@@ -17,7 +17,7 @@ import pandas as pd
 import strategies as strategy_registry
 from abm.errors import TfdError
 from abm.sizes import check_fits
-from abm.metrics import mean_interval
+from abm.metrics import gain_interval
 from abm.model import AllocationModel
 
 __all__ = ["DEFAULT_MECHANISMS", "default_players", "tournament"]
@@ -53,14 +53,18 @@ def tournament(mechanisms=None, players=None, prior="uniform", n_agents: int = 2
                                     strategies=[player] + ["truthful"] * (n_agents - 1),
                                     instances_per_step=instances_per_round, rng=cell_seed, keep_rows=False)
             gains, ratios, ef = np.empty(rounds), np.empty(rounds), np.empty(rounds)
+            lowest, highest = np.inf, -np.inf
             for t in range(rounds):
                 model.step()
-                gains[t] = model.bidders[0].gain.mean()
+                g = model.bidders[0].gain
+                gains[t] = g.mean()
+                lowest, highest = min(lowest, float(g.min())), max(highest, float(g.max()))
                 ratios[t], ef[t] = model.last["welfare_ratio"], model.last["ef_rate"]
-            gain = mean_interval(gains, confidence)
+            gain = gain_interval(gains, lowest, highest, confidence)
             rows.append({"mechanism": mech, "player": player, "strategy": repr(model.bidders[0].strategy),
                          "learner": isinstance(model.bidders[0].strategy, strategy_registry.Learner),
                          "mean_gain": gain.value, "ci_low": gain.ci_low, "ci_high": gain.ci_high,
+                         "largest_instance_gain": highest, "never_gained": highest <= 0.0,
                          "welfare_ratio": float(ratios.mean()), "ef_rate": float(ef.mean()),
                          "rounds": rounds, "instances_per_round": instances_per_round, "prior": prior,
                          "n_agents": n_agents, "n_items": n_items, "seed": seed})

@@ -115,3 +115,30 @@ def test_progress_lines_reach_a_log_that_is_not_a_terminal(tmp_path, capsys):
     assert main(["scenario", "run", "baselines", "--quick", "--out", str(tmp_path)]) == 0
     err = capsys.readouterr().err
     assert re.search(r"^tfd: \[1/1\] baselines: \d+ reproduced .*about \d+ s left\)$", err, re.M), err
+
+
+def test_strategic_play_puts_each_learner_where_a_lie_could_matter(report):
+    """Under serial dictatorship no seat's report moves its bundle, so the scenario says so instead of
+    claiming that a learner in the dictator's seat gains nothing; every other DSIC claim names a
+    seat whose bundle some report moves."""
+    out, _ = report
+    claims = json.loads((out / "strategic-play" / "summary.json").read_text())["claims"]
+    dsic = [c for c in claims if "(DSIC)" in c["claim"]]
+    sd = [c for c in dsic if c["claim"].startswith("serial dictatorship")]
+    assert len(sd) == 1 and "vacuous" in sd[0]["claim"] and sd[0]["measured"] == 0
+    for c in dsic:
+        if c is not sd[0]:
+            share = re.search(r"learner in seat \d+, where some report moves its bundle on (\d+)%", c["note"])
+            assert share and int(share.group(1)) > 0, c
+
+
+def test_the_seat_finder_sees_where_reports_matter():
+    import numpy as np
+
+    from abm import mechanisms
+    from scenarios.strategic_play import seat_where_lies_matter
+
+    rng = np.random.default_rng(0)
+    assert seat_where_lies_matter(mechanisms.get("serial-dictatorship"), rng) == (None, 0.0)
+    assert seat_where_lies_matter(mechanisms.get("pick-r"), rng)[0] == 0
+    assert seat_where_lies_matter(mechanisms.get("picking", picker=1, sizes=[3, 5]), rng)[0] == 1

@@ -65,7 +65,8 @@ def run(args) -> int:
         regret = L["time_average_regret"]
         lines.append(f"  agent {agent} ({L['learner']}): "
                      + (f"time-average regret {regret:.4g}; " if regret is not None else "")
-                     + f"gain over truthful {L['time_average_gain']:.4g} [{L['gain_ci'][0]:.4g}, {L['gain_ci'][1]:.4g}]")
+                     + f"gain over truthful {L['time_average_gain']:.4g} [{L['gain_ci'][0]:.4g}, {L['gain_ci'][1]:.4g}]"
+                     + ("; never gained on any instance" if L["never_gained"] else ""))
         if L["final_distribution"]:
             top = sorted(L["final_distribution"].items(), key=lambda kv: -kv[1])[:3]
             lines.append("    plays " + ", ".join(f"{k} {v:.2f}" for k, v in top))

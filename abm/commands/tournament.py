@@ -24,6 +24,10 @@ def add(sub) -> None:
     p.set_defaults(run=run)
 
 
+def _never(row) -> str:
+    return "; never gained on any instance" if row["never_gained"] else ""
+
+
 def run(args) -> int:
     from abm.tournament import tournament
 
@@ -33,7 +37,7 @@ def run(args) -> int:
     def progress(row):
         if not args.no_progress:
             print(f"  {row['mechanism']:<20} {row['player']:<26} gain {z(row['mean_gain']):+.4f} "
-                  f"[{z(row['ci_low']):+.4f}, {z(row['ci_high']):+.4f}]", file=sys.stderr, flush=True)
+                  f"[{z(row['ci_low']):+.4f}, {z(row['ci_high']):+.4f}]{_never(row)}", file=sys.stderr, flush=True)
 
     frame = tournament(split_top_level(args.mechanisms), split_top_level(args.players) if args.players else None,
                        args.prior, args.agents, args.items, args.rounds, args.instances_per_round, args.seed,
@@ -47,7 +51,7 @@ def run(args) -> int:
         lines.append(f"  {mech}")
         for _, r in g.sort_values("mean_gain", ascending=False).iterrows():
             lines.append(f"    {r['player']:<26} {z(r['mean_gain']):+.4f} [{z(r['ci_low']):+.4f}, {z(r['ci_high']):+.4f}]  "
-                         f"welfare ratio {r['welfare_ratio']:.3f}, EF {r['ef_rate']:.2f}")
+                         f"welfare ratio {r['welfare_ratio']:.3f}, EF {r['ef_rate']:.2f}{_never(r)}")
     if args.out:
         lines.append(f"  written to {args.out}")
     emit({"rows": frame.to_dict(orient="records")}, args.json, lines)
