@@ -200,3 +200,104 @@ def test_resume_needs_metadata_and_the_same_chunk_size(tmp_path):
     with pytest.raises(SweepError, match="chunk-size 2"):
         run_sweep(Sweep.from_dict({"instances": 2, "replications": 4}), tmp_path / "b", resume=True, chunk_size=3)
     assert run_sweep(Sweep.from_dict({"instances": 2, "replications": 4}), tmp_path / "b", resume=True)["executed"] == 0
+
+
+# -- Faults: damaged parts, writers racing, a killed run's workers ------------------------------
+
+def test_a_damaged_or_unrecorded_part_is_rerun_on_resume_and_named(tmp_path, capsys):
+    sweep = Sweep.from_dict({"instances": 3, "replications": 12, "seed": 4})
+    whole = tmp_path / "whole"
+    run_sweep(sweep, whole, chunk_size=3)
+    out = tmp_path / "hurt"
+    run_sweep(sweep, out, chunk_size=3)
+    parts = sorted((out / "runs").glob("part-*.parquet"))
+    parts[0].write_bytes(parts[0].read_bytes()[:200])  # truncated
+    parts[1].write_bytes(b"not parquet at all")  # garbage
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest[parts[2].stem]  # renamed into place, then killed before the manifest was written
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    info = inspect(out)
+    assert info["runs_done"] == 3 and info["damaged"] == [p.name for p in parts[:3]]
+    result = run_sweep(sweep, out, resume=True)
+    assert result["executed"] == 9 and result["skipped"] == 3 and result["rerun_damaged"] == [p.name for p in parts[:3]]
+    pd.testing.assert_frame_equal(rows(out), rows(whole))
+    assert main(["batch", "inspect", str(out)]) == 0 and "unrecorded parts" not in capsys.readouterr().out
+
+
+def test_resume_names_the_damaged_parts_in_one_line(tmp_path, capsys):
+    out = tmp_path / "r"
+    args = ["batch", "run", "--instances", "2", "--replications", "4", "--chunk-size", "2", "--no-progress",
+            "--out", str(out)]
+    assert main(args) == 0
+    first = sorted((out / "runs").glob("part-*.parquet"))[0]
+    first.write_bytes(b"garbage")
+    capsys.readouterr()
+    assert main(args + ["--resume"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == f"re-ran 1 damaged or unrecorded parts: {first.name}"
+
+
+def test_inspect_refuses_metadata_that_is_not_an_object(tmp_path, capsys):
+    (tmp_path / "metadata.json").write_text("[1, 2]")
+    assert main(["batch", "inspect", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not a JSON object" in err
+
+
+def test_two_writers_started_together_give_one_refusal_every_time(tmp_path):
+    """100 tries: two writers pass a barrier and open the same new folder at once. One holds it,
+    the other is refused in one line; the folder is never half-made by the loser (checking and
+    then creating the folder used to raise FileExistsError in the loser)."""
+    import threading
+
+    from abm.batch import ResultStore
+
+    sweep = Sweep.from_dict({"instances": 2})
+    for k in range(100):
+        folder = tmp_path / f"race{k}"
+        start, tried = threading.Barrier(2), threading.Barrier(2, timeout=10)
+        outcome = []
+
+        def writer():
+            start.wait()
+            try:
+                with ResultStore(folder, sweep, None):
+                    outcome.append("holds")
+                    tried.wait()
+            except SweepError as exc:
+                outcome.append(str(exc))
+                tried.wait()
+            except Exception as exc:  # noqa: BLE001 - anything else is the failure this test looks for
+                outcome.append(f"crash: {type(exc).__name__}: {exc}")
+                tried.wait()
+
+        threads = [threading.Thread(target=writer) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        refused = [o for o in outcome if o.startswith("another tfd batch run is writing")]
+        assert sorted(outcome, key=len)[0] == "holds" and len(refused) == 1, (k, outcome)
+        assert (folder / "metadata.json").is_file()
+
+
+def test_no_worker_of_a_killed_run_outlives_it(tmp_path):
+    """SIGKILL a ``--executor processes`` run mid-way: its pool workers (and multiprocessing's
+    resource tracker) must end, so a caller reading the run's output sees the pipes close."""
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "abm.cli", "batch", "run", "--agents", "3", "--items", "200", "--instances", "300",
+           "--replications", "100", "--executor", "processes", "--workers", "2", "--chunk-size", "2",
+           "--no-progress", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((out / "runs").glob("part-*.parquet"))) < 1:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run should still be working when it is killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    killed = time.time()
+    try:
+        proc.communicate(timeout=15)  # returns only once every holder of its pipes has exited
+    except subprocess.TimeoutExpired:
+        subprocess.run(["pkill", "-KILL", "-f", str(out)])
+        pytest.fail("worker processes of the killed run kept its pipes open for 15 s")
+    assert time.time() - killed < 5

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abm.batch.executors import EXECUTORS, execute
 from abm.batch.run import run_chunk, run_rows, run_seed
-from abm.batch.store import ResultStore
+from abm.batch.store import ResultStore, verified_parts
 from abm.batch.sweep import Run, Sweep, SweepError, load_sweep
 
 __all__ = ["EXECUTORS", "ResultStore", "Run", "Sweep", "SweepError", "execute", "inspect", "load_sweep", "run_chunk",
@@ -49,7 +49,8 @@ def run_sweep(sweep: Sweep, out, executor: str = "serial", workers: int = 2, sch
             executed += len(chunk)
             if progress is not None:
                 progress(len(chunk))
-    return {"runs": len(runs), "skipped": skipped, "executed": executed, "out": str(out)}
+    return {"runs": len(runs), "skipped": skipped, "executed": executed, "out": str(out),
+            "rerun_damaged": list(store.damaged)}
 
 
 def inspect(folder) -> dict:
@@ -61,12 +62,17 @@ def inspect(folder) -> dict:
 
     folder = Path(folder)
     meta_path = folder / "metadata.json"
-    if not meta_path.exists():
+    if not meta_path.is_file():
         raise SweepError(f"{str(folder)!r} is not a batch result folder (no metadata.json)")
-    meta = json.loads(meta_path.read_text())
-    parts = sorted((folder / "runs").glob("part-*.parquet"))
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        raise SweepError(f"{str(meta_path)!r} is unreadable; it is not a tfd batch metadata file") from None
+    if not isinstance(meta, dict):
+        raise SweepError(f"{str(meta_path)!r} is not a JSON object, so it is not a tfd batch metadata file")
+    parts, damaged = verified_parts(folder)
     out = {"folder": str(folder), "version": meta.get("version"), "seed": meta.get("seed"),
-           "created": meta.get("created"), "runs_total": meta.get("runs"), "parts": len(parts)}
+           "created": meta.get("created"), "runs_total": meta.get("runs"), "parts": len(parts), "damaged": damaged}
     if not parts:
         return {**out, "runs_done": 0, "rows": 0, "covered": {}}
     table = ds.dataset([str(p) for p in parts], format="parquet").to_table(

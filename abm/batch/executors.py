@@ -7,12 +7,14 @@ finish, with a bounded number in flight so memory stays flat however many runs t
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from abm.errors import TfdError
 
-__all__ = ["execute", "EXECUTORS"]
+__all__ = ["execute", "EXECUTORS", "process_pool"]
 
 EXECUTORS = ("serial", "processes", "dask")
 
@@ -22,10 +24,29 @@ def _serial(fn, tasks, workers, scheduler, connect_timeout):
         yield task, fn(*task)
 
 
+def _watch_parent(parent: int, every: float) -> None:
+    """In a worker: end this process as soon as the process that started it is gone. A worker
+    blocked on its task pipe would otherwise outlive a SIGKILLed run, holding the run's
+    stdout and stderr open (and with them any caller reading those to the end)."""
+
+    def watch():
+        while os.getppid() == parent:
+            threading.Event().wait(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="tfd-parent-watch", daemon=True).start()
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """The project's one way to start worker processes: spawned (no inherited locks or threads,
+    the same code path on every platform), each ending within a quarter second of its parent."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_watch_parent, initargs=(os.getpid(), 0.25))
+
+
 def _processes(fn, tasks, workers, scheduler, connect_timeout):
     tasks = iter(tasks)
-    # spawn: no inherited locks or threads; the same code path on every platform
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with process_pool(workers) as pool:
         pending = {}
         for task in tasks:
             pending[pool.submit(fn, *task)] = task

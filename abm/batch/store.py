@@ -1,14 +1,18 @@
 """The result folder: a partitioned Parquet dataset written atomically, plus metadata.
 
 ``DIR/runs/part-FIRST-LAST.parquet`` holds the rows of runs FIRST..LAST; it is written to
-a hidden temporary name and renamed, so a crash never leaves half a file. A part on disk
-is a finished chunk: resuming skips it. ``DIR/metadata.json`` keeps the package version,
-the sweep, the base seed, the chunk size and the time. Load everything with
+a hidden temporary name and renamed, so a crash never leaves half a file. Right after the
+rename, ``DIR/manifest.json`` records the part's row count, size and SHA-256. A part counts
+as finished only when the manifest lists it and the file on disk still matches: resuming
+skips those and re-runs every other chunk, naming the parts it found damaged (truncated,
+overwritten, or never recorded). ``DIR/metadata.json`` keeps the package version, the
+sweep, the base seed, the chunk size and the time. Load everything with
 ``pandas.read_parquet("DIR/runs")``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -19,7 +23,43 @@ import pandas as pd
 from abm import __version__
 from abm.batch.sweep import Sweep, SweepError
 
-__all__ = ["ResultStore"]
+__all__ = ["ResultStore", "verified_parts"]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _read_manifest(folder: Path) -> dict:
+    path = folder / "manifest.json"
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return {}  # unreadable: nothing is verified, every chunk runs again
+    return data if isinstance(data, dict) else {}
+
+
+def verified_parts(folder) -> tuple[list[Path], list[str]]:
+    """(parts that verify against the manifest, names of part files on disk that do not).
+
+    A part verifies when ``manifest.json`` lists it with the file's size and SHA-256. A file
+    named like a part that the manifest does not list, or whose bytes changed, is damaged.
+    """
+    folder = Path(folder)
+    manifest = _read_manifest(folder)
+    good, damaged = [], []
+    for p in sorted((folder / "runs").glob("part-*.parquet")):
+        entry = manifest.get(p.stem)
+        ok = (isinstance(entry, dict) and entry.get("bytes") == p.stat().st_size
+              and entry.get("sha256") == _sha256(p))
+        (good if ok else damaged).append(p if ok else p.name)
+    return good, damaged
 
 
 class ResultStore:
@@ -51,9 +91,12 @@ class ResultStore:
         for sub in (self.parts, self.csv):
             if sub is not None and sub.exists() and not sub.is_dir():
                 raise SweepError(f"{str(sub)!r} is a file where the results' folder should be; choose another --out")
-        if not folder.exists():
+        try:  # one atomic step: two writers started together cannot both think they made it
             folder.mkdir(parents=True)
             self._made.append(folder)
+        except FileExistsError:
+            if not folder.is_dir():
+                raise SweepError(f"--out {str(folder)!r} is a file; give a folder") from None
         self._acquire()
         try:
             self._check(meta_path)
@@ -87,7 +130,7 @@ class ResultStore:
         except OSError:
             self._lock.close()
             self._lock = None
-            self._made = [p for p in self._made if p != lock_path]
+            self._made = []  # the folder is the other writer's now, even if this process made it
             raise SweepError(f"another tfd batch run is writing to {str(self.folder)!r}; wait for it to finish or "
                              "choose another --out") from None
 
@@ -97,6 +140,9 @@ class ResultStore:
                 meta = json.loads(meta_path.read_text())
             except (OSError, json.JSONDecodeError, UnicodeDecodeError):
                 raise SweepError(f"{str(meta_path)!r} is unreadable; this folder cannot be resumed") from None
+            if not isinstance(meta, dict):
+                raise SweepError(f"{str(meta_path)!r} is not a JSON object, so it is not a tfd batch metadata file; "
+                                 "this folder cannot be resumed")
             if not self.resume:
                 raise SweepError(f"{str(self.folder)!r} already holds results; use --resume to finish them, "
                                  "or choose another --out")
@@ -143,7 +189,10 @@ class ResultStore:
         return f"part-{first:08d}-{last:08d}"
 
     def done(self) -> set[str]:
-        return {p.stem for p in self.parts.glob("part-*.parquet")}
+        """Names of the parts that verify against the manifest; :attr:`damaged` lists the others."""
+        good, self.damaged = verified_parts(self.folder)
+        self._manifest = {p.stem: _read_manifest(self.folder)[p.stem] for p in good}
+        return set(self._manifest)
 
     def write(self, first: int, last: int, frame: pd.DataFrame) -> None:
         name = self.part_name(first, last)
@@ -153,5 +202,12 @@ class ResultStore:
             ctmp = self.csv / f".{name}.csv.{os.getpid()}.tmp"
             frame.to_csv(ctmp, index=False)
             os.replace(ctmp, self.csv / f"{name}.csv")
-        os.replace(tmp, self.parts / f"{name}.parquet")  # last: the parquet part marks the chunk done
+        final = self.parts / f"{name}.parquet"
+        os.replace(tmp, final)
+        # last: the manifest entry marks the chunk done (a crash before it re-runs the chunk)
+        manifest = getattr(self, "_manifest", None)
+        if manifest is None:
+            manifest = self._manifest = {}
+        manifest[name] = {"rows": int(len(frame)), "bytes": final.stat().st_size, "sha256": _sha256(final)}
+        self._write_json(self.folder / "manifest.json", manifest)
         self.wrote = True

@@ -63,8 +63,12 @@ def run_batch(args) -> int:
     with progress(args, total, "runs", "run") as bar:
         result = run_sweep(sweep, args.out, args.executor, args.workers, args.scheduler, args.resume, args.csv,
                            args.chunk_size, progress=bar.update, connect_timeout=args.connect_timeout)
-    emit(result, args.json, [f"{result['executed']} runs executed, {result['skipped']} already on disk, "
-                             f"{result['runs']} in the sweep; load with pandas.read_parquet({args.out + '/runs'!r})"])
+    lines = [f"{result['executed']} runs executed, {result['skipped']} already on disk, "
+             f"{result['runs']} in the sweep; load with pandas.read_parquet({args.out + '/runs'!r})"]
+    if result["rerun_damaged"]:
+        lines.insert(0, f"re-ran {len(result['rerun_damaged'])} damaged or unrecorded parts: "
+                        + ", ".join(result["rerun_damaged"]))
+    emit(result, args.json, lines)
     return 0
 
 
@@ -75,5 +79,7 @@ def run_inspect(args) -> int:
     lines = [f"{info['folder']}: {info['runs_done']} of {info['runs_total']} runs done, {info['rows']} rows in "
              f"{info['parts']} parts (seed {info['seed']}, version {info['version']}, created {info['created']})"]
     lines += [f"  {k}: {v}" for k, v in info.get("covered", {}).items()]
+    if info["damaged"]:
+        lines.append(f"  damaged or unrecorded parts, not counted (--resume re-runs them): {', '.join(info['damaged'])}")
     emit(info, args.json, lines)
     return 0

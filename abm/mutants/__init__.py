@@ -11,10 +11,8 @@ significant increase of p_t, under its claim's conditions.
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 import zlib
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -118,10 +116,6 @@ def run_one(name: str, n_items: int = 50, profiles: int = 200, seed: int = 0) ->
             "seconds": round(time.perf_counter() - t0, 2)}
 
 
-def _run_star(args):
-    return run_one(*args)
-
-
 def run_zoo(n_items: int = 50, profiles: int = 200, seed: int = 0, workers: int = 2, only=None,
             progress=None) -> tuple[pd.DataFrame, dict]:
     """Every zoo entry (or ``only``), in ``workers`` processes; returns the rows and the kill rates."""
@@ -129,20 +123,15 @@ def run_zoo(n_items: int = 50, profiles: int = 200, seed: int = 0, workers: int 
     for e in entries:
         build(e, max(n_items, 4))  # unknown names fail before any work starts
     jobs = [(e, n_items, profiles, seed) for e in entries]
+    from abm.batch.executors import execute
+
     rows = []
-    if workers > 1 and len(jobs) > 1:
-        # spawn: forking a process that already runs BLAS or test-runner threads can deadlock
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for row in pool.map(_run_star, jobs):
-                rows.append(row)
-                if progress is not None:
-                    progress(row)
-    else:
-        for job in jobs:
-            rows.append(_run_star(job))
-            if progress is not None:
-                progress(rows[-1])
-    frame = pd.DataFrame(rows)
+    for _, row in execute(run_one, jobs, "processes" if workers > 1 and len(jobs) > 1 else "serial", workers):
+        rows.append(row)
+        if progress is not None:
+            progress(row)
+    order = {e: k for k, e in enumerate(entries)}  # the zoo's order, whatever finished first
+    frame = pd.DataFrame(sorted(rows, key=lambda r: order[r["entry"]]))
 
     def rate(kind):
         sub = frame[frame.kind == kind]
