@@ -1,7 +1,8 @@
 """The ``tfd`` command: argument parsing and error reporting only.
 
-Subcommands live in :mod:`abm.commands`. Bad input prints one line,
-``tfd: error: ...``, on stderr and exits with status 2; never a traceback.
+Subcommands live in :mod:`abm.commands`. Bad input (a :class:`~abm.errors.TfdError`)
+prints one line, ``tfd: error: ...``, on stderr and exits with status 2; any other
+exception is a bug, reported in one line with the path of its saved traceback, exit 70.
 """
 
 from __future__ import annotations
@@ -108,15 +109,21 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "run", None) is None:  # bare `tfd`: say what there is to do
         names = ", ".join(parser._subparsers._group_actions[0].choices)
         return _fail(f"choose a command: {names} (tfd --help, or tfd COMMAND --help)")
+    from abm.errors import EXIT_INTERNAL, TfdError, internal_error
+
     try:
         return args.run(args)
-    except ValueError as exc:  # TfdError and the ValueErrors numpy/scipy raise on bad input
+    except TfdError as exc:  # bad input, read and refused where it was read
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return _fail(text)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # anything else is a bug: one line here, the traceback in a file
+        line, _ = internal_error(exc, f"tfd {' '.join(args_in)}")
+        print(f"tfd: {line}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ def test_a_hidden_flaw_under_an_inherited_oracle_is_never_certified(m):
     a = dsic_audit(HiddenFlawPickR([0.5, 0.5]), "uniform", 2, m, profiles=50, seed=2)
     s = a.summary
     assert not s["exact"] and s["proven_pairs"] == 0
-    assert "redefined in HiddenFlawPickR" in s["oracle"]
+    assert "HiddenFlawPickR redefines _allocate below PickR" in s["oracle"]
     assert "FAILED" in s["properties"]["ordinal"]  # zeros change the outcome: not ordinal
     if m == 6:  # the subset search reaches the flaw; its witness replays through the flawed rule
         assert s["violations"] > 0 and a.witness is not None

@@ -70,6 +70,12 @@ def _load_class(target: str, where: str) -> type[Mechanism]:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise MechanismError(f"{where}: cannot import module {module_name!r} ({exc}); is it on PYTHONPATH?") from None
+    except Exception as exc:  # the user's own module failed while importing: its error, named, not ours
+        syntax = isinstance(exc, SyntaxError)
+        where_in = f" ({exc.filename}, line {exc.lineno})" if syntax else ""
+        first = (exc.msg if syntax else str(exc).splitlines()[0] if str(exc) else "no message")
+        raise MechanismError(f"{where}: importing your module {module_name!r} raised {type(exc).__name__}: "
+                             f"{first}{where_in}; fix the module and try again") from None
     cls = getattr(module, attr, None)
     if not (isinstance(cls, type) and issubclass(cls, Mechanism)):
         raise MechanismError(f"{where}: {target!r} is not a subclass of abm.mechanisms.Mechanism")

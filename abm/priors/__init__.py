@@ -44,6 +44,9 @@ def _marginal(expr, top: bool = False) -> Marginal:
         _only(expr, {"weights"}, positional=1)
         if len(args) != 1 or not isinstance(args[0], list):
             raise PriorSpecError(f"{spec}: expected mixture([DIST, ...], weights=[W, ...])")
+        if not args[0]:
+            raise PriorSpecError(f"{spec}: a mixture needs at least one component, e.g. "
+                                 "mixture([beta(a=2, b=8), beta(a=8, b=2)], weights=[0.5, 0.5])")
         comps = [_marginal(c) for c in args[0]]
         weights = kwargs.get("weights", [1.0 / len(comps)] * len(comps))
         if not isinstance(weights, list):
