@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from abm import __version__
+from abm.errors import TfdError
 
 __all__ = ["Claim", "Context", "MODES", "RATE", "NONNEGATIVE", "REAL"]
 
@@ -80,7 +81,7 @@ class Context:
 
     def __init__(self, name: str, title: str, out, mode: str = "default", seed: int = 0, progress=None):
         if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+            raise TfdError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         self.name, self.title, self.mode, self.seed = name, title, mode, int(seed)
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from abm.errors import StrategyError
+
 __all__ = ["BidContext", "Strategy"]
 
 
@@ -58,7 +60,7 @@ class Strategy:
         values = np.asarray(values, dtype=float)
         bids = np.asarray(self._bid(values, context), dtype=float)
         if bids.shape != values.shape:
-            raise ValueError(f"{self!r} returned bids of shape {bids.shape} for values of shape {values.shape}")
+            raise StrategyError(f"{self!r} returned bids of shape {bids.shape} for values of shape {values.shape}")
         return bids
 
     def _bid(self, values: np.ndarray, context: BidContext) -> np.ndarray:

@@ -15,9 +15,10 @@ pair is proven when the largest utility any report can earn is known:
   exactly the structural optimum;
 * ``solver`` -- the same, with the optimum certified by an integer-programming solver.
 
-Every other deviation tried (strategies, enumeration, local search) is a cross-check: one
-that earns more than a proven optimum, or an oracle report that misses its own optimum,
-is an implementation defect, reported, and leaves the pair unproven.
+The other deviations (strategies, probes, enumeration, local search) run where no proof
+stands, and as a cross-check on a random sample of proven pairs (``cross_check``): one that
+earns more than a proven optimum, or an oracle report that misses its own optimum, is an
+implementation defect, reported, and leaves the pair unproven.
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def _slices(K: int, chunk: int) -> list[slice]:
 
 def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, profiles: int = 100,
                strategies="default", budget: int = 200, seed: int = 0, exhaustive_max_items: int = 8,
-               confidence: float = 0.95, tol: float = GAIN_TOL, shrink: bool = True, progress=None) -> DsicAudit:
+               confidence: float = 0.95, tol: float = GAIN_TOL, shrink: bool = True, progress=None,
+               cross_check: int = 20) -> DsicAudit:
     """Audit ``mechanism`` for ex-post profitable deviations (see the module docstring).
 
     ``strategies`` is "default", a list of names/instances, or empty. ``budget`` caps the
@@ -108,6 +110,10 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
     the agent's total value: a gain above it is a violation, a shortfall of an oracle
     report below its optimum beyond it is a defect. Profiles are drawn and audited in
     blocks of about 2^22 values, so memory stays flat in the number of profiles.
+
+    The strategies and the search run on the pairs no proof covers; on ``cross_check`` pairs
+    drawn at random they run even where a proof stands, and any deviation there that beats the
+    proof is a defect (``cross_checked`` counts the proven pairs so checked).
     """
     prior = parse_prior(prior)
     if isinstance(mechanism, str):
@@ -117,6 +123,8 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
             raise TfdError(f"number of {label} must be a positive integer, got {v!r}")
     if budget < 0:
         raise TfdError(f"budget must be nonnegative, got {budget}")
+    if isinstance(cross_check, bool) or not isinstance(cross_check, (int, np.integer)) or cross_check < 0:
+        raise TfdError(f"cross-check must be a nonnegative integer number of pairs, got {cross_check!r}")
     mechanism.check_agents(n_agents)
     prior.check_agents(n_agents)
     seq = np.random.SeedSequence(seed)
@@ -126,6 +134,7 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
     bound, binding_note = oracle_binding(mechanism)
 
     state = _AuditState(K, n, tol, f"none ({binding_note})")
+    check_set = _cross_check_set(K, n, cross_check, rngs["checks"])
     blocks = _slices(K, _chunk(n, m))
     ordinal = None
     trade_parts = []
@@ -137,7 +146,7 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
             enumerate_rankings = m <= exhaustive_max_items and ordinal.holds
             subset_search = m <= min(exhaustive_max_items, 16) and not ordinal.holds
         owner = _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, budget,
-                             (enumerate_rankings, subset_search), rngs, progress, len(blocks))
+                             (enumerate_rankings, subset_search), rngs, progress, len(blocks), check_set)
         trades = trade_statistics(mechanism, values, owner)
         if trades:
             trade_parts.append((sl.stop - sl.start, trades))
@@ -161,7 +170,7 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
         "evaluations": state.evaluations, "budget": budget,
         "exact": proven_pairs == pairs, "proven_pairs": proven_pairs, "proven_fraction": proven_pairs / pairs,
         "proof": {k: int((proof == k).sum()) for k in ("exhaustive", "oracle", "solver", "none")},
-        "cross_checked": int(state.cross_checked.sum()),
+        "cross_checked": int(state.cross_checked.sum()), "searched_pairs": int(state.searched.sum()),
         "properties": {"ordinal": ordinal.describe()},
         "oracle": state.oracle_method, "defects": state.defects[:10], "defect_count": len(state.defects),
         "search": ("exhaustive" if enumerate_rankings else "subset search" if subset_search
@@ -183,7 +192,8 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
 
 
 class _AuditState:
-    """Per-pair bookkeeping across blocks: the best deviation found, the proven optimum, the proof."""
+    """Per-pair bookkeeping across blocks: the best deviation found, the proven optimum, the proof.
+    Rows are addressed by absolute profile index, so a block's searched subset records in place."""
 
     def __init__(self, K: int, n: int, tol: float, oracle_method: str):
         self.tol = tol
@@ -195,7 +205,8 @@ class _AuditState:
         self.best_source = np.full((K, n), "", dtype=object)
         self.optimum = np.full((K, n), np.nan)  # proven largest utility, where known
         self.proof = np.full((K, n), "none", dtype=object)
-        self.cross_checked = np.zeros((K, n), dtype=bool)  # two independent proofs agreed
+        self.searched = np.zeros((K, n), dtype=bool)  # the deviations beyond a proof were tried here
+        self.cross_checked = np.zeros((K, n), dtype=bool)  # a proven pair the search also tried, in agreement
         self.defects: list[str] = []
         self.oracle_method = oracle_method
         self.evaluations = 0
@@ -206,45 +217,61 @@ class _AuditState:
     def violated(self) -> np.ndarray:
         return self.best_gain > self.tol * self.scale
 
-    def record(self, sl, values, i, name, reports, u, evals, proves):
-        """One deviation's utilities for agent i on the block ``sl``; ``reports`` may be a
-        function of the block's profile index (computed only if a witness needs it)."""
-        truth = self.truth_u[sl, i]
+    def record(self, rows, values, i, name, reports, u, evals, proves):
+        """One deviation's utilities for agent i on the profiles ``rows`` (absolute indices; ``values``
+        holds those profiles in that order). ``reports`` may be a function of the position in
+        ``rows`` (computed only if a witness needs it)."""
+        truth = self.truth_u[rows, i]
         gain = u - truth
         self.evaluations += int(np.sum(evals))
-        self.rows.append(pd.DataFrame({"profile": np.arange(sl.start, sl.stop), "agent": i, "deviation": name,
-                                       "utility": u, "truthful_utility": truth, "gain": gain, "evaluations": evals,
+        self.rows.append(pd.DataFrame({"profile": rows, "agent": i, "deviation": name, "utility": u,
+                                       "truthful_utility": truth, "gain": gain, "evaluations": evals,
                                        "exact": proves}))
-        better = gain > self.best_gain[sl, i]
-        self.best_gain[sl, i] = np.where(better, gain, self.best_gain[sl, i])
-        self.best_u[sl, i] = np.where(better, u, self.best_u[sl, i])
-        self.best_source[sl, i] = np.where(better, name, self.best_source[sl, i])
+        better = gain > self.best_gain[rows, i]
+        self.best_gain[rows, i] = np.where(better, gain, self.best_gain[rows, i])
+        self.best_u[rows, i] = np.where(better, u, self.best_u[rows, i])
+        self.best_source[rows, i] = np.where(better, name, self.best_source[rows, i])
         k = int(np.argmax(gain))
-        if gain[k] > self.tol * self.scale[sl.start + k, i] and gain[k] > self.witness_gain:
+        if gain[k] > self.tol * self.scale[rows[k], i] and gain[k] > self.witness_gain:
             report = reports(k) if callable(reports) else reports[k]
             self.witness_gain = float(gain[k])
-            self.witness = (sl.start + k, i, values[k].copy(), np.array(report, dtype=float))
+            self.witness = (int(rows[k]), i, values[k].copy(), np.array(report, dtype=float))
 
-    def prove(self, sl, i, mask, value, kind):
-        rows = np.arange(sl.start, sl.stop)[mask]
-        self.optimum[rows, i] = value[mask]
+    def prove(self, rows, i, value, kind):
+        self.optimum[rows, i] = value
         self.proof[rows, i] = kind
+
+    def unprove(self, rows, i):
+        self.prove(rows, i, np.nan, "none")
 
     def defect(self, message: str):
         self.defects.append(message)
 
 
+def _cross_check_set(K: int, n: int, count: int, rng) -> np.ndarray:
+    """``count`` (profile, agent) pairs drawn uniformly without replacement: on those the search runs
+    even where a proof stands, as a check of the proof (a mask of shape (K, n))."""
+    mask = np.zeros(K * n, dtype=bool)
+    mask[rng.choice(K * n, size=min(count, K * n), replace=False)] = True
+    return mask.reshape(K, n)
+
+
 def _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, budget, mode, rngs, progress,
-                 n_blocks) -> np.ndarray:
+                 n_blocks, check_set) -> np.ndarray:
     """Audit one block of profiles ``values (B, n, m)`` (rows ``sl`` of the whole audit); returns the
-    truthful allocation. ``mode``: (enumerate all rankings, search all subset reports)."""
+    truthful allocation. ``mode``: (enumerate all rankings, search all subset reports).
+
+    Proofs come first (the oracle, bound to the rule); every other deviation runs only where no
+    proof stands, and on the pairs of ``check_set``, where it cross-checks the proof: once every
+    pair is proven the search cannot change the verdict, so spending it everywhere buys nothing.
+    """
     B, n, m = values.shape
     tol = state.tol
     truthful_owner = allocation(mechanism, values)
     state.truth_u[sl] = utilities(values, truthful_owner)
     state.scale[sl] = gain_scale(values)
     enumerate_rankings, subset_search = mode
-    ones = np.ones(B, dtype=np.int64)
+    rows_all = np.arange(sl.start, sl.stop)
 
     # The block was checked by allocate above; a swapped-in row needs checking alone, unless the
     # mechanism redefines allocate itself (then it is called as it is).
@@ -253,19 +280,19 @@ def _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, bu
     else:
         run = lambda b: allocation(mechanism, b)  # noqa: E731
 
-    def evaluate(i, reports):
-        """Agent i's true utility when it alone reports ``reports (B, m)``, through the mechanism's
-        rule. The block is this audit's own sample: agent i's row is swapped in and put back."""
-        truth = values[:, i, :]
+    def evaluate(block, truth_u, i, reports):
+        """Agent i's true utility when it alone reports ``reports`` against the profiles of
+        ``block`` (this audit's own sample): agent i's row is swapped in and put back."""
+        truth = block[:, i, :]
         if np.array_equal(reports, truth):  # the truthful profile: allocated above already
-            return state.truth_u[sl, i].copy()
+            return truth_u.copy()
         truth = truth.copy()
         check_bids(reports)
-        values[:, i, :] = reports
+        block[:, i, :] = reports
         try:
-            owner = run(values)
+            owner = run(block)
         finally:
-            values[:, i, :] = truth
+            block[:, i, :] = truth
         return np.where(owner == i, truth, 0.0).sum(axis=-1)
 
     oracles = [None] * n
@@ -274,56 +301,78 @@ def _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, bu
                    else [mechanism.best_response(values[:, i, :], values, i) for i in range(n)])
 
     for i in range(n):
-        v_i = values[:, i, :]
-        scale = state.scale[sl, i]
-        for s in strats:
-            ctx = strategy_registry.BidContext(agent=i, n_agents=n, rng=rngs["strategies"], prior=prior,
-                                               mechanism=mechanism, others_bids=np.delete(values, i, axis=1))
-            reports = s.bid(v_i, ctx)
-            state.record(sl, values, i, repr(s), reports, evaluate(i, reports), ones, np.zeros(B, dtype=bool))
+        proven = np.zeros(B, dtype=bool)
         br, oracles[i] = oracles[i], None  # its reports are freed once checked
         if br is not None:
             state.oracle_method = br.method
-            u = evaluate(i, br.reports)
-            attained = np.abs(u - br.value) <= tol * scale  # NaN (no solution) fails too
+            u = evaluate(values, state.truth_u[sl, i], i, br.reports)
+            attained = np.abs(u - br.value) <= tol * state.scale[sl, i]  # NaN (no solution) fails too
             for k in np.nonzero(br.proven & ~attained)[0][:3]:  # an optimum claimed but not earned
                 state.defect(f"implementation defect: agent {i}'s {br.kind} report in profile {sl.start + int(k)} "
                              f"earns {u[k]:.12g} through allocate, not the structural optimum {br.value[k]:.12g}")
             proven = br.proven & attained
-            state.record(sl, values, i, br.kind, br.reports, u, ones, proven)
-            state.prove(sl, i, proven, br.value, br.kind)
-        if not enumerate_rankings and budget > 0:
-            probes = probe_reports(v_i, np.delete(values, i, axis=1), high_bid(mechanism, values))
-            u, reports = _best_in_family(mechanism, values, i, probes)
-            state.record(sl, values, i, "probes", reports, u, np.full(B, probes.shape[1]), np.zeros(B, dtype=bool))
-        if enumerate_rankings or subset_search:
-            family = exhaustive_reports(ordinal.holds, m, high_bid(mechanism, values))
-            u, reports = _best_in_family(mechanism, values, i, family)
-            name = "exhaustive" if enumerate_rankings else "subset-search"
-            state.record(sl, values, i, name, reports, u, np.full(B, family.shape[0]), np.full(B, enumerate_rankings))
-            if enumerate_rankings:
-                optimum = state.optimum[sl, i]
-                known = ~np.isnan(optimum)
-                clash = known & (np.abs(u - optimum) > tol * scale)
-                for k in np.nonzero(clash)[0][:3]:
-                    state.defect(f"implementation defect: enumeration finds {u[k]:.12g} for agent {i} in profile "
-                                 f"{sl.start + int(k)}, the oracle's optimum is {optimum[k]:.12g}")
-                state.cross_checked[sl, i] = known & ~clash
-                state.prove(sl, i, clash, np.full(B, np.nan), "none")
-                state.prove(sl, i, ~known, u, "exhaustive")
-        if budget > 0 and not enumerate_rankings:
-            u, reports, spent = local_search(mechanism, v_i, values, i, budget, rngs["search"], ordinal=ordinal.holds)
-            state.record(sl, values, i, "local-search", reports, u, np.full(B, spent), np.zeros(B, dtype=bool))
-        # Cross-check: nothing tried may beat a proven optimum.
-        optimum, best_u = state.optimum[sl, i], state.best_u[sl, i]
-        beaten = ~np.isnan(optimum) & (best_u > optimum + tol * scale)
-        for k in np.nonzero(beaten)[0][:3]:
-            state.defect(f"implementation defect: {state.best_source[sl.start + k, i]} earns {best_u[k]:.12g} for "
-                         f"agent {i} in profile {sl.start + int(k)}, above the proven optimum {optimum[k]:.12g}")
-        state.prove(sl, i, beaten, np.full(B, np.nan), "none")
+            state.record(rows_all, values, i, br.kind, br.reports, u, np.ones(B, dtype=np.int64), proven)
+            state.prove(rows_all[proven], i, br.value[proven], br.kind)
+        where = np.nonzero(~proven | check_set[sl, i])[0]
+        if where.size:
+            _search_pairs(mechanism, prior, values if where.size == B else values[where], rows_all[where], i, state,
+                          strats, ordinal, budget, mode, rngs, evaluate, proven[where], progress)
         if progress is not None:
             progress(1 / n_blocks)
     return truthful_owner
+
+
+def _search_pairs(mechanism, prior, block, rows, i, state, strats, ordinal, budget, mode, rngs, evaluate, was_proven,
+                  progress):
+    """Every deviation beyond the oracle for agent i on the profiles ``block`` (absolute ``rows``):
+    the strategies, the probes, enumeration or subset search at small m, the local search; then
+    the cross-check that nothing tried beats a proven optimum."""
+    B, n, m = block.shape
+    tol = state.tol
+    enumerate_rankings, subset_search = mode
+    v_i = block[:, i, :]
+    scale = state.scale[rows, i]
+    truth_u = state.truth_u[rows, i]
+    ones, no = np.ones(B, dtype=np.int64), np.zeros(B, dtype=bool)
+    state.searched[rows, i] = True
+    for s in strats:
+        ctx = strategy_registry.BidContext(agent=i, n_agents=n, rng=rngs["strategies"], prior=prior,
+                                           mechanism=mechanism, others_bids=np.delete(block, i, axis=1))
+        reports = s.bid(v_i, ctx)
+        state.record(rows, block, i, repr(s), reports, evaluate(block, truth_u, i, reports), ones, no)
+        if progress is not None:
+            progress(0)  # a checkpoint: a caller may stop the audit here
+    if not enumerate_rankings and budget > 0:
+        probes = probe_reports(v_i, np.delete(block, i, axis=1), high_bid(mechanism, block))
+        u, reports = _best_in_family(mechanism, block, i, probes)
+        state.record(rows, block, i, "probes", reports, u, np.full(B, probes.shape[1]), no)
+    if enumerate_rankings or subset_search:
+        family = exhaustive_reports(ordinal.holds, m, high_bid(mechanism, block))
+        u, reports = _best_in_family(mechanism, block, i, family)
+        name = "exhaustive" if enumerate_rankings else "subset-search"
+        state.record(rows, block, i, name, reports, u, np.full(B, family.shape[0]), np.full(B, enumerate_rankings))
+        if enumerate_rankings:
+            optimum = state.optimum[rows, i]
+            known = ~np.isnan(optimum)
+            clash = known & (np.abs(u - optimum) > tol * scale)
+            for k in np.nonzero(clash)[0][:3]:
+                state.defect(f"implementation defect: enumeration finds {u[k]:.12g} for agent {i} in profile "
+                             f"{int(rows[k])}, the oracle's optimum is {optimum[k]:.12g}")
+            state.unprove(rows[clash], i)
+            state.prove(rows[~known], i, u[~known], "exhaustive")
+    if budget > 0 and not enumerate_rankings:
+        if progress is not None:
+            progress(0)
+        u, reports, spent = local_search(mechanism, v_i, block, i, budget, rngs["search"], ordinal=ordinal.holds)
+        state.record(rows, block, i, "local-search", reports, u, np.full(B, spent), no)
+    # Cross-check: nothing tried may beat a proven optimum.
+    optimum, best_u = state.optimum[rows, i], state.best_u[rows, i]
+    beaten = ~np.isnan(optimum) & (best_u > optimum + tol * scale)
+    for k in np.nonzero(beaten)[0][:3]:
+        state.defect(f"implementation defect: {state.best_source[rows[k], i]} earns {best_u[k]:.12g} for "
+                     f"agent {i} in profile {int(rows[k])}, above the proven optimum {optimum[k]:.12g}")
+    state.unprove(rows[beaten], i)
+    state.cross_checked[rows, i] = was_proven & (state.proof[rows, i] != "none")
 
 
 def _best_in_family(mechanism, values, agent, family):

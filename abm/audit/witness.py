@@ -244,7 +244,7 @@ def shrink(witness: Witness, tol: float = GAIN_TOL, mechanism=None) -> Witness:
                 continue
             try:
                 rep, g = _best_misreport(smaller, values[:, keep], agent, report[keep])
-            except (ValueError, IndexError):
+            except TfdError:  # the rule cannot run on these items (e.g. a menu size above the count)
                 continue
             if gain_counts(g, values[agent, keep], tol):
                 values, report, mech, changed = values[:, keep], rep, smaller, True
@@ -255,7 +255,7 @@ def shrink(witness: Witness, tol: float = GAIN_TOL, mechanism=None) -> Witness:
                 smaller = np.delete(values, k, axis=0)
                 a = agent - (k < agent)
                 rep, g = _best_misreport(mech, smaller, a, report)
-            except (ValueError, IndexError):
+            except TfdError:  # the rule cannot run with one agent fewer
                 continue
             if gain_counts(g, smaller[a], tol):
                 values, agent, report, changed = smaller, a, rep, True

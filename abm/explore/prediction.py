@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from abm import mechanisms as M
+from abm.errors import TfdError
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,6 @@ def welfare_prediction(mechanism, prior, n_agents: int, n_items: int) -> Predict
         r = pick_shares(mechanism, n_agents, n_items)
         if r is not None:
             return Prediction(theory.alpha_pick_r(prior, r), "alpha of Pick-r as m grows: Lemma 3.6")
-    except ValueError as exc:
+    except TfdError as exc:  # the theory cannot speak to this prior or size: it says why
         return Prediction(None, f"no prediction: {exc}")
     return Prediction(None, f"no prediction for {mechanism.name}")
