@@ -99,3 +99,13 @@ class WrongShape(_BrokenOutput):
 class FloatOwners(_BrokenOutput):
     def _allocate(self, bids):
         return self._owners(bids, dtype=float)
+
+
+class CrashesOnStep(Mechanism):
+    """A bug, not bad input: allocating divides by zero."""
+
+    info = MechanismInfo(name="crashes", summary="", claim="none", ordinal=False, reference="", parameters={})
+
+    def _allocate(self, bids):
+        scale = bids.shape[-1] // 0  # the bug
+        return np.zeros(bids.shape[:-2] + bids.shape[-1:], dtype=np.int64) * scale

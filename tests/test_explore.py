@@ -34,6 +34,8 @@ BAD_INPUTS = [
     ({"n_agents": 7}, "from 1 to 6"),
     ({"instances_per_step": 501}, "from 1 to 500"),
     ({"prior": "uniform; uniform; uniform"}, "describes 3 agents"),
+    ({"prior": "mixture([])"}, "at least one component"),
+    ({"prior": "mixture([], weights=[])"}, "at least one component"),
 ]
 
 
@@ -41,7 +43,7 @@ BAD_INPUTS = [
 def test_bad_input_is_a_one_line_message_not_an_exception(kwargs, expected):
     model = Explorer(**kwargs)
     assert model.error is not None and expected in model.error, model.error
-    assert "\n" not in model.error and "Traceback" not in model.error
+    assert "\n" not in model.error and "Traceback" not in model.error and model.internal is None
     assert model.running is False and model.allocation is None
     model.step()  # a no-op, not a crash
     assert model.history == [] and model.instance() is None and model.audit() is None
@@ -267,3 +269,49 @@ def test_ctrl_c_stops_the_explorer_without_a_traceback():
         proc.kill()
     assert proc.returncode == 0, out
     assert "Traceback" not in out and "tfd explore: stopped" in out
+
+
+def test_a_bug_becomes_an_error_card_with_a_saved_traceback(tmp_path, monkeypatch):
+    """A rule that raises something other than bad input is a bug: the page keeps one line that
+    says so and names the saved traceback, on creation and mid-run alike, and never raises."""
+    import planted  # noqa: F401 - importable by path, as a researcher's module
+
+    monkeypatch.setenv("TFD_CRASH_DIR", str(tmp_path))
+    model = Explorer(mechanism="planted:CrashesOnStep", n_items=6)
+    assert model.error is None and model.internal is None
+    model.step()
+    assert model.internal.startswith("internal error (a bug in tfd, not in your input): ZeroDivisionError")
+    saved = list(tmp_path.glob("tfd-internal-error-*.txt"))
+    assert len(saved) == 1 and str(saved[0]) in model.internal and "Traceback" in saved[0].read_text()
+    assert model.error is None and model.allocation is None and model.running is False
+    model.step()  # a no-op now
+
+
+def test_the_pages_audit_outcomes_are_told_apart(tmp_path, monkeypatch):
+    from abm.errors import AuditCancelled, TfdError
+    from abm.explore.app import audit_outcome
+
+    monkeypatch.setenv("TFD_CRASH_DIR", str(tmp_path))
+    assert audit_outcome(AuditCancelled("x")) == ("cancelled", "audit cancelled")
+    assert audit_outcome(TfdError("too big\nmore")) == ("refused", "audit refused: too big")
+    kind, line = audit_outcome(IndexError("index 9 is out of bounds"))
+    assert kind == "internal" and "IndexError" in line and str(tmp_path) in line
+
+
+@pytest.mark.parametrize("kind", ["DSIC", "BIC"])
+def test_the_audit_stops_when_asked_and_has_the_work_guard(kind):
+    from abm.errors import AuditCancelled, TfdError
+
+    model = Explorer(mechanism="round-robin", n_items=12)
+    calls = []
+
+    def stop():
+        calls.append(1)
+        return len(calls) > 2  # the third checkpoint
+
+    with pytest.raises(AuditCancelled):
+        model.audit(kind, stop=stop)
+    assert len(calls) == 3
+    with pytest.raises(TfdError, match="would take about"):
+        model.audit(kind, limit_seconds=1e-6)
+    assert model.audit(kind, stop=lambda: False).kind == kind  # not stopped: it finishes

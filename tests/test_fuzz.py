@@ -382,3 +382,48 @@ def test_there_are_at_least_150_cases():
     generated = 3 * FUZZ.max_examples  # the grammar tests; some of the shares' draws are valid and skipped
     assert explicit >= 150, explicit
     assert explicit + generated >= 200
+
+
+# -- 7. the explorer's inputs, from the same generators --------------------------------------
+# The page parses with the CLI's parsers; what the CLI refuses in one line, the page shows in
+# one line (Explorer.error), and nothing a user types there is reported as a bug.
+
+def _page(**kwargs):
+    from abm.explore.session import Explorer
+
+    model = Explorer(**kwargs)
+    assert model.internal is None, (kwargs, model.internal)
+    if model.error is not None:
+        assert "\n" not in model.error and "Traceback" not in model.error and model.allocation is None
+    return model
+
+
+@pytest.mark.parametrize("spec, expect", PRIORS + [("mixture([])", "at least one component")])
+def test_explorer_prior_specs(spec, expect):
+    model = _page(prior=spec)
+    assert model.error is not None and expect in model.error, (spec, model.error)
+
+
+@FUZZ
+@given(parts=st.lists(st.one_of(NAMES, JUNK), min_size=2, max_size=8))
+def test_explorer_prior_grammar_fuzz(parts):
+    model = _page(prior="".join(parts), n_items=5, instances_per_step=2)
+    if model.error is None:
+        model.step()
+        assert model.internal is None and model.error is None
+
+
+PAGE_PARAMS = st.lists(st.sampled_from(["r=", "s=", "picker=", "sizes=", "eps=", "0.3", ",", "0.7", "-1", "nan",
+                                        "1e999", "x", "=", " ", ";", "2", "1/3"]), min_size=1, max_size=6)
+
+
+@FUZZ
+@given(mechanism=st.sampled_from(["pick-r", "qt-s", "picking", "exchange", "pick-equal-quota", "ranking"]),
+       params=PAGE_PARAMS, strategies=st.sampled_from(["truthful", "hedge,foo", "exaggerate(factor=x)",
+                                                        "noisy", "truthful,truthful,truthful", ""]))
+def test_explorer_settings_fuzz(mechanism, params, strategies):
+    model = _page(mechanism=mechanism, params="".join(params), strategies=strategies, n_items=6,
+                  instances_per_step=2)
+    if model.error is None:
+        model.step()
+        assert model.internal is None, model.internal

@@ -180,6 +180,8 @@ def bic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 8, t
             p = p_t[p_t.agent == i].sort_values("position")["p"].to_numpy()
             rank_orders = [np.argsort(-p, kind="stable"), _significant_adjacent_swaps(p, p_t_draws)]
         for k in range(types):
+            if progress is not None:
+                progress(0)  # a checkpoint: a caller may stop the audit here
             v = own[k]
             ctx = strategy_registry.BidContext(agent=i, n_agents=n, rng=rng_strat, prior=prior, mechanism=mechanism)
             named = [v] + [s.bid(v, ctx) for s in strats]

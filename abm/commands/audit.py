@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from abm.commands.common import (add_mechanism_flags, emit, in_file, mechanism_flags, out_dir, parameter, positive_int,
-                                 progress, seed, split_top_level, unit_interval)
+from abm.commands.common import (add_mechanism_flags, emit, in_file, mechanism_flags, nonnegative_int, out_dir,
+                                 parameter, positive_int, progress, seed, split_top_level, unit_interval)
 
 
 def add(sub) -> None:
@@ -34,6 +34,9 @@ def add(sub) -> None:
     common(d)
     d.add_argument("--profiles", type=positive_int, default=100)
     d.add_argument("--budget", type=int, default=200, help="local-search evaluations per (profile, agent)")
+    d.add_argument("--cross-check", type=nonnegative_int, default=10,
+                   help="proven (profile, agent) pairs, drawn at random, on which the strategies and the search run "
+                        "anyway as a check of the proof (the search runs on every unproven pair)")
     d.set_defaults(run=run_dsic)
 
     b = asub.add_parser("bic", help="interim regret: expected gains over the others' values")
@@ -84,19 +87,15 @@ def _strategies(args):
 def _run(args, kind, audit, **sizes):
     """Build the mechanism, run the audit with a progress bar, write --out; returns (result, summary)."""
     from abm.audit.report import write_audit
-
-    from abm.sizes import check_work
+    from abm.audit.work import check_audit_work
 
     mech, prior = _mechanism(args)
-    # item-evaluations: each (profile, agent) pair tries the strategies, probes and the search
-    # budget on m items; about 1.5e7 a second here (Pick-r, m = 10^4, 100 profiles: 31 s)
     chosen = _strategies(args)
-    tries = sizes.get("budget", 0) + 30 + (17 if chosen == "default" else len(chosen))
-    check_work(float(sizes.get("profiles", sizes.get("types", 1))) * args.agents * args.items * tries, 1.5e7,
-               f"this {kind} audit ({args.agents} agents x {args.items} items)",
-               "use fewer --profiles or --items, a smaller --budget, or --strategies none", limit_seconds=1800)
+    check_audit_work(kind, mech, args.agents, args.items, sizes.get("profiles", sizes.get("types", 1)),
+                     sizes.get("budget", 0), 17 if chosen == "default" else len(chosen), sizes.get("cross_check", 0),
+                     hint="use fewer --profiles or --items, a smaller --budget, or --strategies none")
     with progress(args, args.agents, f"{kind} audit", "agent") as bar:
-        result = audit(mech, prior, args.agents, args.items, strategies=_strategies(args), seed=args.seed,
+        result = audit(mech, prior, args.agents, args.items, strategies=chosen, seed=args.seed,
                        confidence=args.confidence, progress=bar.update, **sizes)
     s = dict(result.summary)
     if args.out:
@@ -107,7 +106,8 @@ def _run(args, kind, audit, **sizes):
 def run_dsic(args) -> int:
     from abm.audit import dsic_audit
 
-    result, s = _run(args, "dsic", dsic_audit, profiles=args.profiles, budget=args.budget)
+    result, s = _run(args, "dsic", dsic_audit, profiles=args.profiles, budget=args.budget,
+                     cross_check=args.cross_check)
     lines = [f"DSIC audit of {s['mechanism']} (claim: {s['claim']}), prior {s['prior']}, "
              f"{s['n_agents']} agents x {s['n_items']} items, {s['profiles']} profiles, seed {s['seed']}",
              f"  max gain {s['max_gain']:.6g}, mean gain {s['mean_gain']:.6g}, "
@@ -117,7 +117,8 @@ def run_dsic(args) -> int:
              f"  proven pairs {s['proven_pairs']} of {s['pairs']} ({s['proven_fraction']:.1%}): "
              + ", ".join(f"{k} {v}" for k, v in s["proof"].items() if v) + f"; exact: {s['exact']}",
              f"  oracle: {s['oracle']}; ordinal: {s['properties']['ordinal']}",
-             f"  search: {s['search']}; evaluations {s['evaluations']:,}"]
+             f"  search: {s['search']} on {s['searched_pairs']} of {s['pairs']} pairs (every unproven pair, and "
+             f"{s['cross_checked']} proven pairs as a cross-check of the proof); evaluations {s['evaluations']:,}"]
     lines += [f"  {d}" for d in s["defects"]]
     if "trades" in s:
         t = s["trades"]

@@ -25,6 +25,10 @@ def positive_int(text: str) -> int:
     return _integer(text, 1, "a positive integer")
 
 
+def nonnegative_int(text: str) -> int:
+    return _integer(text, 0, "a nonnegative integer")
+
+
 def seed(text: str) -> int:
     return _integer(text, 0, "a nonnegative integer seed")
 

@@ -13,6 +13,7 @@ as soon as the page opens; Mesa's controls take over from there.
 from __future__ import annotations
 
 import html
+import threading
 import json
 import os
 import time
@@ -75,7 +76,7 @@ def _page_watch():
 
         context = kernel_context.get_current_context()
         connected = kernel_context.PageStatus.CONNECTED
-    except Exception:  # not served by solara (a notebook, a test): assume a page
+    except RuntimeError:  # no kernel context: not served by solara (a notebook, a test), assume a page
         return lambda: True
     return lambda: not context.page_status or connected in context.page_status.values()
 
@@ -100,6 +101,9 @@ def Status(model: Explorer):
 
     solara.use_thread(warm_up, dependencies=[id(model)], intrusive_cancel=False)
     with solara.Card("Run", classes=["tfd-status"]):
+        if model.internal:
+            ErrorCard(model.internal)
+            return
         if model.error:
             solara.Error(f"Input not accepted: {model.error}. Change it in the sidebar and press Reset.",
                          classes=["tfd-error"])
@@ -183,16 +187,39 @@ def _lines(*lines: str, bold_first: bool = False, classes=()):
     solara.HTML(tag="div", unsafe_innerHTML="<br>".join(parts), classes=list(classes))
 
 
+def ErrorCard(line: str):
+    """A bug, shown as a card with its one line (which names the saved traceback), never as a
+    traceback page."""
+    with solara.Card("Internal error", classes=["tfd-internal-error"]):
+        solara.Error(f"{line}. The page still works: change the settings and press Reset.")
+
+
+def audit_outcome(error: BaseException) -> tuple[str, str]:
+    """How the page shows an audit that ended with ``error``: (kind, one line), where kind is
+    "cancelled", "refused" (bad input, or past the work guard) or "internal" (a bug)."""
+    from abm.errors import AuditCancelled, TfdError, internal_error
+
+    if isinstance(error, AuditCancelled):
+        return "cancelled", "audit cancelled"
+    if isinstance(error, TfdError):
+        return "refused", f"audit refused: {str(error).splitlines()[0]}"
+    return "internal", internal_error(error, "tfd explore audit")[0]
+
+
 @solara.component
 def AuditPanel(model: Explorer):
-    """Runs the DSIC or BIC audit of the current settings on request, in a thread."""
+    """Runs the DSIC or BIC audit of the current settings on request, in a thread; Cancel, or
+    closing the tab, stops it at its next checkpoint."""
     kind, set_kind = solara.use_state("auto")
     request, set_request = solara.use_state(0)
+    cancel = solara.use_memo(threading.Event, [])
 
     def work():
         if request == 0 or model.allocation is None:
             return None
-        return model.audit(None if kind == "auto" else kind)
+        cancel.clear()
+        page = _page_watch()
+        return model.audit(None if kind == "auto" else kind, stop=lambda: cancel.is_set() or not page())
 
     result = solara.use_thread(work, dependencies=[request, id(model)])
     with solara.Card("Audit: can an agent gain by lying here?", classes=["tfd-audit"]):
@@ -201,11 +228,19 @@ def AuditPanel(model: Explorer):
             solara.Button("Run audit", color="primary", on_click=lambda: set_request(request + 1),
                           disabled=model.allocation is None or result.state == solara.ResultState.RUNNING,
                           classes=["tfd-run-audit"])
+            solara.Button("Cancel", on_click=cancel.set, disabled=result.state != solara.ResultState.RUNNING,
+                          classes=["tfd-cancel-audit"])
         if result.state == solara.ResultState.RUNNING:
             solara.ProgressLinear(True)
             solara.Text("auditing ...")
         elif result.state == solara.ResultState.ERROR:
-            solara.Error(f"audit refused: {str(result.error).splitlines()[0]}")
+            outcome, line = audit_outcome(result.error)
+            if outcome == "internal":
+                ErrorCard(line)
+            elif outcome == "cancelled":
+                solara.Info(line)
+            else:
+                solara.Error(line)
         elif result.value is not None:
             v = result.value
             with solara.Column(classes=["tfd-audit-result"]):

@@ -48,10 +48,20 @@ def witness_table(witness) -> pd.DataFrame:
     return pd.DataFrame(table)
 
 
-def run_audit(kind: str, mechanism, prior, n_agents: int, n_items: int, seed: int = 0, progress=None) -> AuditView:
-    """Run the ``kind`` ("DSIC" or "BIC") audit on the page's settings."""
+def run_audit(kind: str, mechanism, prior, n_agents: int, n_items: int, seed: int = 0, progress=None,
+              limit_seconds: float | None = None) -> AuditView:
+    """Run the ``kind`` ("DSIC" or "BIC") audit on the page's settings; with ``limit_seconds``,
+    refuse one estimated past it first (:func:`abm.audit.work.check_audit_work`)."""
     from abm.audit import bic_audit, dsic_audit, replay
+    from abm.audit.dsic import default_strategies
+    from abm.audit.work import check_audit_work
 
+    if limit_seconds is not None:
+        dsic = kind == "DSIC"
+        check_audit_work(kind, mechanism, n_agents, n_items, DSIC_PROFILES if dsic else BIC_TYPES,
+                         DSIC_BUDGET if dsic else 0, len(default_strategies(mechanism, n_items)),
+                         limit_seconds=limit_seconds, hint="choose fewer items or agents on this page, or run "
+                         "tfd audit from the command line")
     start = time.perf_counter()
     if kind == "DSIC":
         result = dsic_audit(mechanism, prior, n_agents, n_items, profiles=DSIC_PROFILES, budget=DSIC_BUDGET,

@@ -5,7 +5,9 @@ SolaraViz rebuilds the model from the page's inputs on Reset, calling
 evaluated) with the testbed's own parsers, and what they describe runs through an
 :class:`~abm.model.AllocationModel`. Bad input does not raise: the model keeps the
 one-line message in :attr:`Explorer.error` and does nothing, so the page shows the
-message where a traceback would otherwise be.
+message where a traceback would otherwise be. Anything else that goes wrong is a bug:
+:attr:`Explorer.internal` keeps the one line :func:`abm.errors.internal_error` gives (its
+traceback saved to a file) and the page shows it on an error card.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ import mesa
 
 from abm import mechanisms as M
 from abm.explore.instance import instance_table
+from abm.errors import AuditCancelled, TfdError, internal_error
 from abm.explore.prediction import Prediction, welfare_prediction
 from abm.model import AllocationModel
 
 #: largest sizes the page offers: a step must stay well under the play interval
 MAX_AGENTS, MAX_ITEMS, MAX_INSTANCES_PER_STEP = 6, 200, 500
+#: an audit on the page is refused when estimated past this (the CLI's guard, at a page's patience)
+PAGE_AUDIT_LIMIT_SECONDS = 120.0
 
 
 def parse_params(text: str) -> dict:
@@ -74,7 +79,8 @@ class Explorer(mesa.Model):
     def __init__(self, mechanism: str = "pick-r", params: str = "", prior: str = "uniform", n_agents: int = 2,
                  n_items: int = 20, strategies: str = "truthful", instances_per_step: int = 50, seed="0",
                  confidence: float = 0.95, rng=None):
-        self.error: str | None = None
+        self.error: str | None = None  # bad input, in one line
+        self.internal: str | None = None  # a bug, in one line, with where its traceback was saved
         self.allocation: AllocationModel | None = None
         self.history: list[dict] = []
         self.gains: list[dict] = []
@@ -96,11 +102,10 @@ class Explorer(mesa.Model):
                                        n_agents=n, n_items=m, strategies=chosen[0] if len(chosen) == 1 else chosen,
                                        instances_per_step=per_step, rng=seed_value, keep_rows=False,
                                        keep_instance=True)
-        except ValueError as exc:  # TfdError and the ValueErrors of numpy/scipy on bad input
+        except Exception as exc:  # noqa: BLE001 - the page must show something either way
             if not started:
                 super().__init__(rng=0)
-            self.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            self.running = False
+            self._fail(exc)
             return
         self.seed_value = seed_value
         self.prediction = welfare_prediction(self.allocation.mechanism, self.allocation.prior, n, m)
@@ -109,11 +114,24 @@ class Explorer(mesa.Model):
     def mechanism(self) -> M.Mechanism | None:
         return None if self.allocation is None else self.allocation.mechanism
 
+    def _fail(self, exc: Exception) -> None:
+        """Bad input (a TfdError) becomes :attr:`error`; anything else, a bug, :attr:`internal`."""
+        if isinstance(exc, TfdError):
+            self.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        else:
+            self.internal = internal_error(exc, "tfd explore")[0]
+        self.allocation = None
+        self.running = False
+
     def step(self) -> None:
         if self.allocation is None:
             return
         with self._lock:
-            self.allocation.step()
+            try:
+                self.allocation.step()
+            except Exception as exc:  # noqa: BLE001 - a rule that breaks mid-run: say so on the page
+                self._fail(exc)
+                return
             s = self.allocation.summary(self.confidence)
             row = {"step": len(self.history) + 1, "instances": s["instances"], "welfare_ratio": s["welfare_ratio"],
                    "ratio_low": s["welfare_ratio_ci"][0], "ratio_high": s["welfare_ratio_ci"][1],
@@ -143,13 +161,26 @@ class Explorer(mesa.Model):
         a = self.allocation
         return instance_table(a.mechanism, a.prior, last["values"], last["bids"], last["owner"])
 
-    def audit(self, kind: str | None = None, progress=None):
-        """The audit panel's result (:class:`~abm.explore.audit.AuditView`) on these settings."""
+    def audit(self, kind: str | None = None, progress=None, stop=None,
+              limit_seconds: float = PAGE_AUDIT_LIMIT_SECONDS):
+        """The audit panel's result (:class:`~abm.explore.audit.AuditView`) on these settings.
+
+        Refused (a TfdError) when estimated past ``limit_seconds``, as the CLI refuses; ``stop``,
+        a callable, is asked at every checkpoint of the audit, and when it says so the audit ends
+        with :class:`~abm.errors.AuditCancelled` (the page's Cancel button, or its tab closed).
+        """
         from abm.explore.audit import default_kind, run_audit
 
         if self.allocation is None:
             return None
         kind = kind or default_kind(self.allocation.mechanism)
         a = self.allocation
-        return run_audit(kind, a.mechanism, a.prior, a.n_agents, a.n_items,
-                         seed=self.seed_value, progress=progress)
+
+        def checkpoint(fraction):
+            if stop is not None and stop():
+                raise AuditCancelled("the audit was cancelled")
+            if progress is not None:
+                progress(fraction)
+
+        return run_audit(kind, a.mechanism, a.prior, a.n_agents, a.n_items, seed=self.seed_value,
+                         progress=checkpoint, limit_seconds=limit_seconds)
