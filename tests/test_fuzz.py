@@ -296,13 +296,40 @@ def test_sweep_files(sandbox, capsys, text, expect):
 
 
 YAML_SWEEPS = ["- 1\n- 2\n", "mechanisms: 3\n", "agents: [[2]]\n", "!!python/object:os.system {}\n",
-               "items: [1e3]\n", "priors: {a: b}\n"]
+               "items: [1e3]\n", "priors: {a: b}\n",
+               # the "billion laughs": nine levels of nine aliases would expand to 9^9 values
+               "".join(f"l{k}: &l{k} [" + ",".join([f"*l{k - 1}" if k else '"x"'] * 9) + "]\n" for k in range(9))
+               + "priors: *l8\n"]
 
 
 @pytest.mark.parametrize("text", YAML_SWEEPS)
 def test_yaml_sweep_files(sandbox, capsys, text):
     (sandbox / "sweep.yaml").write_text(text)
     run_case(sandbox, capsys, ["batch", "run", "sweep.yaml", "--out", "new-results", "--no-progress"])
+
+
+def test_yaml_aliases_are_refused_before_they_expand(sandbox, capsys):
+    (sandbox / "sweep.yaml").write_text(YAML_SWEEPS[-1])
+    run_case(sandbox, capsys, ["batch", "run", "sweep.yaml", "--out", "new-results", "--no-progress"],
+             "YAML aliases (*name) are not accepted")
+
+
+THEORY_SIZES = [
+    (["universal-r", "--agents", "100000"], "would take about"),
+    (["equal-quota", "--agents", "10000000"], "would take about"),
+    (["hill-kertz", "--agents", "100000000"], "of memory"),
+    (["hill-kertz", "--cells", "100000000"], "of memory"),
+    (["hill-kertz", "--agents", "10000", "--table"], "would take about"),
+    (["bai-golz", "--agents", "10000000", "--prior", "uniform"], "would take about"),
+    (["optimal-r", "--agents", "100000000"], "would take about"),
+    (["alpha", "--r", ",".join(["0.000001"] * 1000000)], "would take about"),
+    (["ef-margins", "--r", ",".join(["0.0001"] * 10000)], "would take about"),
+]
+
+
+@pytest.mark.parametrize("argv, expect", THEORY_SIZES, ids=[" ".join(a)[:40] for a, _ in THEORY_SIZES])
+def test_theory_sizes_past_the_guard_are_refused(sandbox, capsys, argv, expect):
+    run_case(sandbox, capsys, ["theory", *argv], expect)
 
 
 # -- 6. witness files ----------------------------------------------------------------------------

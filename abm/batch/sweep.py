@@ -228,27 +228,41 @@ class Sweep:
         return json.dumps(self.to_dict(), sort_keys=True)
 
 
+def _yaml(text: str):
+    """``yaml.safe_load`` without aliases: an alias (``*name``) repeats a node by reference, and a
+    few lines of nested aliases expand to billions of values (the "billion laughs"), so a sweep
+    file must write its values out."""
+    import yaml
+
+    class NoAliases(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.events.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise SweepError(f"line {mark.line + 1}: YAML aliases (*name) are not accepted in sweep files; "
+                                 "write the values out")
+            return super().compose_node(parent, index)
+
+    return yaml.load(text, Loader=NoAliases)  # noqa: S506 - a SafeLoader subclass
+
+
 def load_sweep(path) -> Sweep:
-    """Read a sweep from ``.toml`` (tomllib) or ``.yaml``/``.yml`` (yaml.safe_load)."""
+    """Read a sweep from ``.toml`` (tomllib) or ``.yaml``/``.yml`` (yaml's safe loader, no aliases)."""
+    import tomllib
+
+    import yaml
+
     path = Path(path)
     if not path.exists():
         raise SweepError(f"no sweep file at {str(path)!r}")
-    text = path.read_text()
     suffix = path.suffix.lower()
+    if suffix not in (".toml", ".yaml", ".yml"):
+        raise SweepError(f"sweep files must end in .toml, .yaml or .yml, got {path.name!r}")
     try:
-        if suffix == ".toml":
-            import tomllib
-
-            data = tomllib.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            raise SweepError(f"sweep files must end in .toml, .yaml or .yml, got {path.name!r}")
-    except SweepError:
-        raise
-    except Exception as exc:  # the parsers' own syntax errors
+        text = path.read_text()
+        data = tomllib.loads(text) if suffix == ".toml" else _yaml(text)
+    except SweepError as exc:
+        raise SweepError(f"cannot read {path.name}: {exc}") from None
+    except (tomllib.TOMLDecodeError, yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SweepError(f"cannot parse {path.name}: {first}") from None
     return Sweep.from_dict(data)

@@ -10,6 +10,41 @@ import numpy as np
 from abm.commands.common import emit, fmt, nonnegative, positive_int, vector
 
 
+#: Estimated seconds of each size-dependent command on the 2-core development VM (measured at
+#: several n and fitted; the refusals only need the order of magnitude). Commands not listed
+#: cost the same at every size.
+_SECONDS = {
+    "alpha": lambda a: 1 + 0.005 * _n(a),
+    "ef-margins": lambda a: 1 + 3e-4 * _n(a) ** 2,
+    "universal-r": lambda a: 2 + 0.4 * a.agents ** 2,
+    "equal-quota": lambda a: 2 + 0.15 * a.agents,
+    "hill-kertz": lambda a: (2 + 0.0017 * a.agents ** 3 * (a.cells or 100) / 100 if a.table
+                             else 2 + 0.012 * a.agents ** 2 * (a.cells or 800) / 800),
+    "bai-golz": lambda a: 2 + 0.012 * (a.agents or 1) ** 2,
+}
+#: bytes of each command's largest working set (the Hill-Kertz LP: about 8 KB per agent-cell)
+_BYTES = {"hill-kertz": lambda a: 8e3 * a.agents * (a.cells or (100 if a.table else 800))}
+
+
+def _n(args) -> int:
+    vec = getattr(args, "r", None) or getattr(args, "s", None) or []
+    return max(len(vec), getattr(args, "agents", None) or 0)
+
+
+def guard(args) -> None:
+    """Refuse, in one line, a theory command whose size would take past an hour or past memory."""
+    from abm.sizes import check_fits, check_work
+
+    name = args.theory_command
+    what = f"tfd theory {name} at this size"
+    hint = "use fewer --agents" + (" or --cells" if name == "hill-kertz" else "") + (
+        " or a shorter vector" if name in ("alpha", "ef-margins") else "")
+    if name in _BYTES:
+        check_fits(_BYTES[name](args), what, hint)
+    if name in _SECONDS:
+        check_work(_SECONDS[name](args), 1.0, what, hint)
+
+
 def add(sub) -> None:
     theory = sub.add_parser("theory", help="the paper's predictions for a prior, n and mechanism parameters")
     tsub = theory.add_subparsers(dest="theory_command", required=True, parser_class=type(theory))
@@ -17,7 +52,12 @@ def add(sub) -> None:
     def cmd(name, help_text, run):
         p = tsub.add_parser(name, help=help_text)
         p.add_argument("--json", action="store_true", help="print one JSON object")
-        p.set_defaults(run=run)
+
+        def guarded(args):
+            guard(args)
+            return run(args)
+
+        p.set_defaults(run=guarded)
         return p
 
     p = cmd("alpha", "Lemma 3.6: the welfare ratio of Pick-r or QT-s as m grows", run_alpha)
