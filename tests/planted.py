@@ -109,3 +109,26 @@ class CrashesOnStep(Mechanism):
     def _allocate(self, bids):
         scale = bids.shape[-1] // 0  # the bug
         return np.zeros(bids.shape[:-2] + bids.shape[-1:], dtype=np.int64) * scale
+
+
+class FlatnessQuota(PickR):
+    """Pick-r whose first picker gets one more item when its reported bids are nearly flat
+    (spread below 10% of the top bid): 'an agent who cares equally about everything needs more'.
+    It keeps the order of every report, so enumerating rankings never sees it; adding a large
+    constant to the truth is a lie that pays."""
+
+    def _allocate(self, bids):
+        n, m = bids.shape[-2:]
+        mine = bids[..., 0, :]
+        top = mine.max(axis=-1)
+        flat = (top - mine.min(axis=-1)) < 0.1 * np.maximum(top, 1e-300)
+        t = self.quotas(n, m)
+        normal = PickR._allocate(self, bids)
+        if not flat.any() or n < 2:
+            return normal
+        bigger = PickR.__new__(PickR)
+        bigger.__dict__.update(self.__dict__)
+        t2 = t.copy()
+        t2[0], t2[-1] = t2[0] + 1, t2[-1] - 1
+        bigger.quotas = lambda n_agents, n_items: t2
+        return np.where(flat[..., None], PickR._allocate(bigger, bids), normal)

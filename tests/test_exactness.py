@@ -198,3 +198,16 @@ def test_one_definition_of_a_gain_that_counts_at_every_scale(scale):
     assert len(a.shrunk.values[0]) < len(a.witness.values[0])
     assert replay(a.witness)["confirmed"] and replay(a.shrunk)["confirmed"]
     assert a.summary["max_gain"] == pytest.approx(base.summary["max_gain"] * scale, rel=1e-9)
+
+
+@pytest.mark.parametrize("m", [6, 50])
+def test_a_rule_that_reads_the_shape_of_the_bids_is_caught_at_every_m(m):
+    """Flatness-dependent quotas keep every report's order. The ordinal check's nearly flat and
+    extremely spread transforms see that the declaration fails, and the shape probes find the lie
+    (a large constant added to the truth) at m = 50 as enumeration does at m = 6."""
+    from planted import FlatnessQuota
+
+    a = dsic_audit(FlatnessQuota([0.5, 0.5]), "uniform", 2, m, profiles=40, seed=7)
+    s = a.summary
+    assert "FAILED" in s["properties"]["ordinal"] and not s["exact"]
+    assert s["violations"] > 0 and replay(a.witness)["confirmed"]

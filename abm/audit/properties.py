@@ -7,8 +7,12 @@ Then the m! strict rankings reach every outcome any report can, and enumerating 
 at small m is a proof.
 
 The check replaces one agent's report (the others truthful) by its canonical strict
-ranking (bid m - position) and by a random strictly increasing transform, on reports
-with ties, with zeros and on the truth, and requires the same allocation every time.
+ranking (bid m - position) and by strictly increasing transforms of it -- a random power
+and shift, a nearly flat one (a large constant added: every bid within 0.1% of the
+others), and an extremely spread one (exponential: the largest bid e^30 times the
+smallest positive one) -- on reports with ties, with zeros and on the truth, and requires
+the same allocation every time. A rule that reads the shape of the bids (how flat, how
+spread) while keeping their order is caught at every m, not only where enumeration runs.
 A sampled check can miss a flaw that few reports trigger; it cannot certify a flaw
 away, and a mechanism that fails it gets no proof from the property.
 """
@@ -66,9 +70,12 @@ def check_ordinal(mechanism, bids: np.ndarray, rng, profiles: int = 12, max_valu
     for i in range(n):
         for label, report in _test_reports(b[:, i, :], rng):
             power = rng.uniform(0.5, 2.0, (P, 1))
-            shift = rng.uniform(0.0, 1.0, (P, 1)) * np.maximum(report.max(axis=-1, keepdims=True), 1.0)
+            top = np.maximum(report.max(axis=-1, keepdims=True), np.finfo(float).tiny)
+            shift = rng.uniform(0.0, 1.0, (P, 1)) * np.maximum(top, 1.0)
             variants = [("its strict ranking", canonical_ranking(report)),
-                        ("a strictly increasing transform of it", 3.0 * report ** power + shift)]
+                        ("a strictly increasing transform of it", 3.0 * report ** power + shift),
+                        ("a nearly flat transform of it", report + 1e3 * top),
+                        ("an extremely spread transform of it", top * np.expm1(30.0 * report / top) / np.expm1(30.0))]
             base = b.copy()
             base[:, i, :] = report
             reference = allocation(mechanism, base)

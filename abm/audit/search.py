@@ -57,8 +57,10 @@ def probe_reports(values: np.ndarray, others: np.ndarray, high: float) -> np.nda
     Scaled truths (cardinal rules), "keep the top k, zero the rest" for k from one item to
     most (rules that read zeros or counts, including "most items zero"), the top items raised
     to the top bid, coarse levels (ties at any cut), a flat report, the reversed ranking,
-    and reports aimed at the others' bids (``others (P, n-1, m)``): high where they bid
-    highest or lowest. The truth is not among them.
+    reports that keep the order but change the shape (compressed by a large constant,
+    spread by a power or an exponential, the top or the bottom quarter flattened), and
+    reports aimed at the others' bids (``others (P, n-1, m)``): high where they bid highest
+    or lowest. The truth is not among them.
     """
     from abm.mechanisms.ranking import preference_order, ranks
 
@@ -73,6 +75,7 @@ def probe_reports(values: np.ndarray, others: np.ndarray, high: float) -> np.nda
     for levels in (2, 3, 5):
         out.append(np.floor(values / top * (levels - 0.001)) / (levels - 1) * top)
     out.append(np.broadcast_to(values.mean(axis=-1, keepdims=True), (P, m)))
+    out += shape_moves(values)
     out.append(np.take_along_axis(np.take_along_axis(values, order, axis=-1)[:, ::-1], position, axis=-1))  # reversed
     if others.shape[-2]:
         rival = others.max(axis=-2)
@@ -81,6 +84,18 @@ def probe_reports(values: np.ndarray, others: np.ndarray, high: float) -> np.nda
         out.append(np.where(rival_pos >= m // 2, high, 0.0))  # items the others care least about
         out.append(np.where(rival_pos < (m + 1) // 2, values * 10.0, values))
     return np.stack(out, axis=1)
+
+
+def shape_moves(reports: np.ndarray) -> list[np.ndarray]:
+    """Reports with the same order as ``reports (P, m)`` and another shape: compressed (a large
+    constant added: nearly flat), spread (a power, an exponential), and with the top or the
+    bottom quarter flattened to its cut (ties there, the rest kept)."""
+    top = np.maximum(reports.max(axis=-1, keepdims=True), np.finfo(float).tiny)
+    q_hi = np.quantile(reports, 0.75, axis=-1, keepdims=True)
+    q_lo = np.quantile(reports, 0.25, axis=-1, keepdims=True)
+    return [reports + 10.0 * top, reports + 1e3 * top, top * (reports / top) ** 8,
+            top * np.expm1(30.0 * reports / top) / np.expm1(30.0),
+            np.minimum(reports, q_hi), np.maximum(reports, q_lo)]
 
 
 def _ranking_moves(order: np.ndarray, rng) -> np.ndarray:
@@ -143,8 +158,14 @@ def local_search(mechanism, values: np.ndarray, bids: np.ndarray, agent: int, bu
                 cand = cur_b.copy()
                 rows = np.arange(P)
                 cand[rows, flip] = np.where(cand[rows, flip] > 0, 0.0, high)
-                jitter = rng.random(P) < 0.3  # sometimes a multiplicative perturbation instead
+                kind = rng.random(P)
+                jitter = kind < 0.3  # sometimes a multiplicative perturbation instead
                 cand[jitter] = cur_b[jitter] * np.exp(0.5 * rng.standard_normal((int(jitter.sum()), m)))
+                reshape = kind > 0.85  # or the same order in another shape (flatter, more spread)
+                if reshape.any():
+                    moves = np.stack(shape_moves(cur_b[reshape]))  # (moves, rows, m)
+                    pick = rng.integers(0, moves.shape[0], int(reshape.sum()))
+                    cand[reshape] = moves[pick, np.arange(pick.size)]
             u = utility_of_reports(mechanism, values, bids, agent, cand[:, None, :])[:, 0]
             spent += 1
             better = u >= cur_u  # sideways moves too: flaws hide behind plateaus (zeros, ties)
