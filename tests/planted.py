@@ -38,18 +38,29 @@ class FalselyOrdinal(Mechanism):
 
 
 class InflatedOracle(Ranking):
-    """Ranking whose oracle promises one unit more than its report earns."""
+    """Ranking whose oracle promises one unit more than its report earns (from ``from_items``
+    items on: below that it tells the truth, so the audit's small-m self-test passes)."""
+
+    def __init__(self, from_items: int = 0):
+        self.from_items = from_items
 
     def best_response(self, values, bids, agent):
         br = super().best_response(values, bids, agent)
-        return BestResponse(br.reports, br.value + 1.0, br.proven, "inflated")
+        extra = 1.0 if bids.shape[-1] >= self.from_items else 0.0
+        return BestResponse(br.reports, br.value + extra, br.proven, "inflated")
 
 
 class TruthfulOracleRoundRobin(RoundRobin):
     """Round robin whose 'oracle' asserts the truth is optimal: its report attains its value,
-    so only the cross-check against other deviations can expose it."""
+    so only enumeration or the search can expose it (from ``from_items`` items on; below, its
+    answers are round robin's own oracle's, so the small-m self-test passes)."""
+
+    def __init__(self, from_items: int = 0):
+        self.from_items = from_items
 
     def best_response(self, values, bids, agent):
+        if bids.shape[-1] < self.from_items:
+            return super().best_response(values, bids, agent)
         own = np.array(bids, dtype=float)
         own[:, agent, :] = values
         u = utilities(np.broadcast_to(values[:, None, :], own.shape), self.allocate(own))[:, agent]

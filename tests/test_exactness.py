@@ -61,17 +61,33 @@ def test_a_false_ordinal_declaration_earns_no_enumeration_proof():
     assert not s["exact"] and s["proof"]["exhaustive"] == 0
 
 
-def test_an_oracle_its_allocate_does_not_confirm_is_a_defect():
+def test_an_oracle_its_allocate_does_not_confirm_fails_its_self_test():
     s = dsic_audit(InflatedOracle(), "uniform", 3, 20, profiles=20, budget=0, strategies=[], seed=4).summary
+    assert not s["exact"] and s["proof"]["oracle"] == 0
+    assert "failed its self-test at m = 5" in s["oracle_self_test"] and "its own report earns" in s["oracle_self_test"]
+
+
+def test_an_oracle_that_is_wrong_only_at_large_m_is_a_defect():
+    """Past the self-test's m, the audit's own checks remain: an oracle report that misses its
+    optimum is a defect, and leaves its pairs unproven."""
+    s = dsic_audit(InflatedOracle(from_items=9), "uniform", 3, 20, profiles=20, budget=0, strategies=[],
+                   seed=4).summary
+    assert s["oracle_self_test"].startswith("oracle self-tested at m = 5")
     assert not s["exact"] and s["proof"]["oracle"] == 0
     assert s["defects"] and "implementation defect" in s["defects"][0]
 
 
-def test_an_oracle_beaten_by_another_deviation_is_a_defect():
-    for m in (6, 12):  # enumeration at m = 6, local search at m = 12
+def test_an_oracle_beaten_by_another_deviation_is_caught():
+    """The truth claimed optimal under round robin: the self-test's enumeration beats it at m = 5;
+    past it (an oracle that lies only from m = 9), the cross-check's search does."""
+    for m in (6, 12):  # at m = 6 enumeration proves every pair itself; at m = 12 only the search is left
         s = dsic_audit(TruthfulOracleRoundRobin(), "uniform", 2, m, profiles=40, seed=5).summary
-        assert not s["exact"] and s["violations"] > 0
-        assert any("above the proven optimum" in d or "enumeration finds" in d for d in s["defects"])
+        assert s["violations"] > 0 and s["proof"]["oracle"] == 0 and "failed its self-test" in s["oracle_self_test"]
+        assert s["exact"] == (m == 6) and s["proof"]["exhaustive"] == (80 if m == 6 else 0)
+    late = dsic_audit(TruthfulOracleRoundRobin(from_items=9), "uniform", 2, 12, profiles=40, seed=5,
+                      cross_check=80).summary
+    assert late["oracle_self_test"].startswith("oracle self-tested") and not late["exact"] and late["violations"] > 0
+    assert any("above the proven optimum" in d for d in late["defects"])
 
 
 def test_round_robin_with_three_agents_every_pair_proven_by_the_solver():

@@ -101,3 +101,26 @@ def test_a_subclass_that_vouches_with_its_own_best_response_is_bound():
             return None
 
     assert oracle_binding(Vouched(0, sizes=[2])) == (True, "Vouched.best_response")
+
+
+class VouchedButFlawed(Picking):
+    """Claims Picking's oracle as its own (so the class binding holds), while its rule gives the
+    picker the last item too whenever it reports 0 there: the edit a mutation inside the oracle's
+    own class makes, which no inspection of classes can see."""
+
+    best_response = Picking.best_response
+
+    def _allocate(self, bids):
+        owner = super()._allocate(bids).copy()
+        owner[..., -1] = np.where(bids[..., self.picker, -1] == 0, self.picker, owner[..., -1])
+        return owner
+
+
+@pytest.mark.parametrize("m", [6, 50])
+def test_an_oracle_that_no_longer_describes_its_own_class_fails_its_self_test(m):
+    mech = VouchedButFlawed(0, sizes=[2])
+    assert oracle_binding(mech)[0]
+    a = dsic_audit(mech, "uniform", 2, m, profiles=40, seed=3)
+    s = a.summary
+    assert "failed its self-test" in s["oracle_self_test"] and s["proof"]["oracle"] == 0
+    assert not s["exact"] and s["violations"] > 0

@@ -32,6 +32,7 @@ import scipy.stats as st
 import strategies as strategy_registry
 from abm import mechanisms as M
 from abm.audit import witness as W
+from abm.audit.oracle_check import self_test as oracle_self_test
 from abm.audit.properties import check_ordinal
 from abm.audit.search import exhaustive_reports, high_bid, local_search, probe_reports, utility_of_reports
 from abm.errors import TfdError
@@ -128,10 +129,16 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
     mechanism.check_agents(n_agents)
     prior.check_agents(n_agents)
     seq = np.random.SeedSequence(seed)
-    rngs = dict(zip(("values", "strategies", "search", "checks"), (np.random.default_rng(s) for s in seq.spawn(4))))
+    rngs = dict(zip(("values", "strategies", "search", "checks", "self-test"),
+                    (np.random.default_rng(s) for s in seq.spawn(5))))
     K, n, m = int(profiles), int(n_agents), int(n_items)
     strats = default_strategies(mechanism, m) if strategies == "default" else [strategy_registry.get(s) for s in strategies]
     bound, binding_note = oracle_binding(mechanism)
+    self_tested = "no oracle to self-test"
+    if bound:
+        bound, self_tested = oracle_self_test(mechanism, prior, n, m, rngs["self-test"], tol=tol)
+        if not bound:
+            binding_note = self_tested
 
     state = _AuditState(K, n, tol, f"none ({binding_note})")
     check_set = _cross_check_set(K, n, cross_check, rngs["checks"])
@@ -173,7 +180,7 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
         "proof": {k: int((proof == k).sum()) for k in ("exhaustive", "oracle", "solver", "none")},
         "cross_checked": int(state.cross_checked.sum()), "searched_pairs": int(state.searched.sum()),
         "properties": {"ordinal": ordinal.describe()},
-        "oracle": state.oracle_method, "defects": state.defects[:10], "defect_count": len(state.defects),
+        "oracle": state.oracle_method, "oracle_self_test": self_tested, "defects": state.defects[:10], "defect_count": len(state.defects),
         "search": ("exhaustive" if enumerate_rankings else "subset search" if subset_search
                    else "local search" if budget > 0 else "none"),
         "best_deviations": pd.Series(best_source[violated]).value_counts().to_dict() if n_viol else {},

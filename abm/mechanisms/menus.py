@@ -9,6 +9,8 @@ prefer the swap). Theorem 3.1's lower bound ranges over exactly this family.
 
 from __future__ import annotations
 
+import copy
+
 import math
 
 from collections.abc import Sequence
@@ -27,6 +29,15 @@ __all__ = ["Picking", "Exchange", "Composition", "Component", "random_compositio
 def _two_agents(n_agents: int, name: str) -> None:
     if n_agents != 2:
         raise MechanismError(f"{name} is a two-agent mechanism (section 3.1); bids have {n_agents} agents")
+
+
+def _rebuilt(mechanism, family: type, *args, **kwargs):
+    """The same rule on other parameters, of the same class: a copy of ``mechanism`` re-initialised by
+    ``family``'s constructor (a subclass keeps its own methods, so a witness shrunk, or an oracle
+    self-tested, on fewer items is still about the rule that was audited)."""
+    new = copy.copy(mechanism)
+    family.__init__(new, *args, **kwargs)
+    return new
 
 
 class Picking(Mechanism):
@@ -145,9 +156,9 @@ class Picking(Mechanism):
         keep = [int(j) for j in keep]
         if self.bundles is not None:
             new = {j: k for k, j in enumerate(keep)}
-            return Picking(self.picker, bundles=[[new[j] for j in b if j in new] for b in self.bundles])
+            return _rebuilt(self, Picking, self.picker, bundles=[[new[j] for j in b if j in new] for b in self.bundles])
         sizes = [int(k) for k in self.sizes if k <= len(keep)]
-        return Picking(self.picker, sizes=sizes) if sizes else None
+        return _rebuilt(self, Picking, self.picker, sizes=sizes) if sizes else None
 
 
 class Exchange(Mechanism):
@@ -236,7 +247,7 @@ class Exchange(Mechanism):
 
     def restrict(self, keep):
         new = {int(j): k for k, j in enumerate(keep)}
-        return Exchange([new[j] for j in self.endowment if j in new])
+        return _rebuilt(self, Exchange, [new[j] for j in self.endowment if j in new])
 
     def exchange_parts(self, n_items):
         return [(np.arange(n_items), self)]
@@ -342,7 +353,7 @@ class Composition(Mechanism):
             if inner is None:
                 return None
             comps.append(Component(tuple(new[c.items[k]] for k in local), inner))
-        return Composition(comps) if comps else None
+        return _rebuilt(self, Composition, comps) if comps else None
 
 
 def _component_from_spec(spec: dict) -> Component:
