@@ -143,3 +143,14 @@ class FlatnessQuota(PickR):
         t2[0], t2[-1] = t2[0] + 1, t2[-1] - 1
         bigger.quotas = lambda n_agents, n_items: t2
         return np.where(flat[..., None], PickR._allocate(bigger, bids), normal)
+
+
+class ReadsTheBatch(Mechanism):
+    """Each item to the agent with the larger bid summed over the whole batch: a profile's
+    allocation depends on the other profiles computed beside it, so it is no mechanism."""
+
+    info = MechanismInfo(name="reads-the-batch", summary="", claim="DSIC", ordinal=False, reference="", parameters={})
+
+    def _allocate(self, bids):
+        pooled = bids.reshape(-1, *bids.shape[-2:]).sum(axis=0)  # (n, m), summed over the batch
+        return np.broadcast_to(np.argmax(pooled, axis=0), bids.shape[:-2] + bids.shape[-1:]).astype(np.int64)

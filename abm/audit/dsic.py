@@ -36,7 +36,8 @@ from abm.audit.oracle_check import self_test as oracle_self_test
 from abm.audit.properties import check_ordinal
 from abm.audit.search import exhaustive_reports, high_bid, local_search, probe_reports, utility_of_reports
 from abm.errors import TfdError
-from abm.mechanisms.base import allocation, batched_oracle_agrees, check_bids, check_owner, oracle_binding
+from abm.mechanisms.base import (allocation, batched_oracle_agrees, check_batching, check_bids, check_owner,
+                                 oracle_binding)
 from abm.metrics import GAIN_TOL, gain_scale, utilities
 from abm.priors import parse_prior
 
@@ -148,6 +149,7 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
     for sl in blocks:
         values = prior.sample(rngs["values"], n, m, batch=sl.stop - sl.start)
         if ordinal is None:  # checked once, on the first block, before any proof relies on it
+            check_batching(mechanism, values)
             ordinal = check_ordinal(mechanism, values, rngs["checks"])
             # all m! rankings prove for a verified ordinal rule; 2^m subset reports only search
             enumerate_rankings = m <= exhaustive_max_items and ordinal.holds
@@ -282,27 +284,7 @@ def _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, bu
     enumerate_rankings, subset_search = mode
     rows_all = np.arange(sl.start, sl.stop)
 
-    # The block was checked by allocate above; a swapped-in row needs checking alone, unless the
-    # mechanism redefines allocate itself (then it is called as it is).
-    if type(mechanism).allocate is M.Mechanism.allocate:
-        run = lambda b: check_owner(mechanism, mechanism._allocate(b), b.shape)  # noqa: E731
-    else:
-        run = lambda b: allocation(mechanism, b)  # noqa: E731
-
-    def evaluate(block, truth_u, i, reports):
-        """Agent i's true utility when it alone reports ``reports`` against the profiles of
-        ``block`` (this audit's own sample): agent i's row is swapped in and put back."""
-        truth = block[:, i, :]
-        if np.array_equal(reports, truth):  # the truthful profile: allocated above already
-            return truth_u.copy()
-        truth = truth.copy()
-        check_bids(reports)
-        block[:, i, :] = reports
-        try:
-            owner = run(block)
-        finally:
-            block[:, i, :] = truth
-        return np.where(owner == i, truth, 0.0).sum(axis=-1)
+    evaluate = _evaluator(mechanism)
 
     oracles = [None] * n
     if bound:
@@ -334,16 +316,21 @@ def _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, bu
     return truthful_owner
 
 
-def _cross_check(mechanism, prior, state, strats, ordinal, budget, mode, rngs, progress):
-    """Search the stashed proven pairs of the cross-check sample, one batch per agent (searching
-    a few pairs per block would pay the per-call cost of every allocation once per block)."""
+def _evaluator(mechanism):
+    """``evaluate(block, truth_u, i, reports)``: agent i's true utility when it alone reports
+    ``reports`` against the profiles of ``block`` (this audit's own sample): agent i's row is
+    swapped in and put back. The block was checked by allocate already, so a swapped-in row is
+    checked alone, unless the mechanism redefines allocate itself (then it is called as it is)."""
     if type(mechanism).allocate is M.Mechanism.allocate:
         run = lambda b: check_owner(mechanism, mechanism._allocate(b), b.shape)  # noqa: E731
     else:
         run = lambda b: allocation(mechanism, b)  # noqa: E731
 
     def evaluate(block, truth_u, i, reports):
-        truth = block[:, i, :].copy()
+        truth = block[:, i, :]
+        if np.array_equal(reports, truth):  # the truthful profile: allocated already
+            return truth_u.copy()
+        truth = truth.copy()
         check_bids(reports)
         block[:, i, :] = reports
         try:
@@ -352,6 +339,13 @@ def _cross_check(mechanism, prior, state, strats, ordinal, budget, mode, rngs, p
             block[:, i, :] = truth
         return np.where(owner == i, truth, 0.0).sum(axis=-1)
 
+    return evaluate
+
+
+def _cross_check(mechanism, prior, state, strats, ordinal, budget, mode, rngs, progress):
+    """Search the stashed proven pairs of the cross-check sample, one batch per agent (searching
+    a few pairs per block would pay the per-call cost of every allocation once per block)."""
+    evaluate = _evaluator(mechanism)
     for i in sorted({i for i, _, _ in state.stash}):
         parts = [(rows, block) for a, rows, block in state.stash if a == i]
         rows = np.concatenate([r for r, _ in parts])

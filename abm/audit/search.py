@@ -56,7 +56,7 @@ def probe_reports(values: np.ndarray, others: np.ndarray, high: float) -> np.nda
 
     Scaled truths (cardinal rules), "keep the top k, zero the rest" for k from one item to
     most (rules that read zeros or counts, including "most items zero"), the top items raised
-    to the top bid, coarse levels (ties at any cut), a flat report, the reversed ranking,
+    to the top bid, and the mirror images of both (the bottom k raised, the top k zeroed), coarse levels (ties at any cut), a flat report, the reversed ranking,
     reports that keep the order but change the shape (compressed by a large constant,
     spread by a power or an exponential, the top or the bottom quarter flattened), and
     reports aimed at the others' bids (``others (P, n-1, m)``): high where they bid highest
@@ -72,6 +72,8 @@ def probe_reports(values: np.ndarray, others: np.ndarray, high: float) -> np.nda
     for k in sorted({1, max(1, m // 4), max(1, (m + 1) // 2 - 1), max(1, m // 2), max(1, 3 * m // 4)}):
         out.append(np.where(position < k, values, 0.0))  # keep the top k
         out.append(np.where(position < k, high, values))  # raise the top k
+        out.append(np.where(position >= m - k, high, values))  # raise the bottom k (their mirror images)
+        out.append(np.where(position < k, 0.0, values))  # zero the top k
     for levels in (2, 3, 5):
         out.append(np.floor(values / top * (levels - 0.001)) / (levels - 1) * top)
     out.append(np.broadcast_to(values.mean(axis=-1, keepdims=True), (P, m)))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from abm.errors import TfdError
+
 from abm.commands.common import (add_mechanism_flags, emit, in_file, mechanism_flags, nonnegative_int, out_dir,
                                  parameter, positive_int, progress, seed, split_top_level, unit_interval)
 
@@ -54,6 +56,10 @@ def add(sub) -> None:
     z.add_argument("--seed", type=seed, default=0)
     z.add_argument("--only", action="append", metavar="ENTRY", help="audit only these entries (repeatable)")
     z.add_argument("--list", action="store_true", help="list the entries and exit")
+    z.add_argument("--generated", action="store_true",
+                   help="mutants nobody chose: every Cosmic Ray mutation of the lines the catalogue's DSIC rules run, "
+                        "each judged by enumeration at m = 4, 5 and, if manipulable, audited at the zoo's budget")
+    z.add_argument("--sample", type=positive_int, help="with --generated: a seeded sample of this many mutants")
     z.add_argument("--json", action="store_true")
     z.add_argument("--out", type=out_dir, help="folder for mutants.csv, mutants.parquet and summary.json")
     z.set_defaults(run=run_mutants)
@@ -168,6 +174,8 @@ def run_mutants(args) -> int:
 
     from abm import mutants
 
+    if args.generated:
+        return _run_generated(args)
     if args.list:
         for name in mutants.names():
             print(name)
@@ -194,3 +202,44 @@ def run_mutants(args) -> int:
              f"  audit time {s['seconds_total']:.1f} s in all"]
     emit({**s, "rows": frame.to_dict(orient="records")}, args.json, lines)
     return 0 if not s["false_alarms"] else 1
+
+
+def _run_generated(args) -> int:
+    import json
+    from pathlib import Path
+
+    from abm.mutants.generated import run_generated
+
+    if args.only or args.list:
+        raise TfdError("--only and --list name zoo entries; with --generated use --sample N")
+    shown = {"caught", "missed"}
+
+    def progress(rows):
+        for r in rows:
+            if r["outcome"] in shown or r["truth"] == "manipulable":
+                print(f"  {r['outcome']:<8} {r['mutant']:<48} {r['rule']:<20} {r['changed'][:60]}", file=sys.stderr,
+                      flush=True)
+
+    frame, s = run_generated(args.items, args.profiles, args.seed, args.workers, args.sample, progress=progress)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(out / "generated.csv", index=False)
+        frame.to_parquet(out / "generated.parquet", index=False)
+        (out / "generated-summary.json").write_text(json.dumps(s, indent=2))
+        s = {**s, "written": str(out)}
+    pct = "n/a" if s["kill_rate"] is None else f"{s['kill_rate']:.1%}"
+    lines = [f"generated mutants: {s['generated']} generated, {s['mutants_run']} run, {s['mutant_rule_pairs']} (mutant, rule) "
+             f"pairs; m = {args.items}, {args.profiles} profiles, seed {args.seed}",
+             f"  {'discarded (broken or crashing)':<34} {s['discarded']:>6}",
+             f"  {'still truthful at m = 4, 5':<34} {s['still_truthful']:>6}  ({s['equivalent']} of them equivalent)",
+             f"  {'manipulable only with tied values':<34} {s['manipulable_only_with_ties']:>6}  (not counted: the "
+             "audit's continuous priors draw no ties)",
+             f"  {'manipulable (by enumeration)':<34} {s['manipulable']:>6}",
+             f"  {'caught by the audit':<34} {s['caught']:>6}  kill rate {pct}",
+             f"  {'missed':<34} {s['missed']:>6}",
+             f"  {'false proofs':<34} {s['false_proofs']:>6}",
+             f"  {s['seconds']:.0f} s in all"]
+    lines += [f"  missed: {m}" for m in s["missed_mutants"]]
+    emit({**s, "rows": frame.to_dict(orient="records")}, args.json, lines)
+    return 0 if not s["false_proofs"] else 1

@@ -18,7 +18,7 @@ import numpy as np
 from abm.errors import MechanismError
 
 __all__ = ["BestResponse", "Claim", "Mechanism", "MechanismInfo", "batched_oracle_agrees", "check_bids",
-           "check_owner", "allocation", "oracle_binding"]
+           "check_batching", "check_owner", "allocation", "oracle_binding"]
 
 
 class Claim:
@@ -129,6 +129,27 @@ def check_owner(mechanism, owner, bids_shape: tuple) -> np.ndarray:
     return o.astype(np.int64, copy=False)
 
 
+def check_batching(mechanism, bids, profiles: int = 3) -> None:
+    """Refuse a rule whose allocation of a profile depends on the other profiles of its batch.
+
+    The first ``profiles`` of ``bids (B, n, m)`` and copies of them coarsened to three levels
+    (ties and zeros) are allocated together and one at a time; every row must come out the same.
+    The batch axis is how the testbed runs many instances at once, not part of any mechanism: a
+    rule that reads across it (a shortcut taken for the whole batch, say, when no row has ties)
+    is no mechanism, and nothing audited on it holds."""
+    bids = np.asarray(bids, dtype=float)[:profiles]
+    top = np.maximum(bids.max(axis=(-2, -1), keepdims=True), np.finfo(float).tiny)
+    mixed = np.concatenate([bids, np.round(bids / top * 2) / 2 * top])
+    together = allocation(mechanism, mixed)
+    for k in range(mixed.shape[0]):
+        alone = allocation(mechanism, mixed[k])
+        if not np.array_equal(alone, together[k]):
+            j = int(np.argmax(alone != together[k]))
+            raise MechanismError(f"{_rule_name(mechanism)} allocates item {j} of a profile to agent {int(alone[j])} "
+                                 f"alone but to agent {int(together[k][j])} in a batch: a rule must allocate each "
+                                 "profile from that profile's bids only")
+
+
 def allocation(mechanism, bids) -> np.ndarray:
     """``mechanism.allocate(bids)``, its output checked (:func:`check_owner`). The audits, the model
     and the metrics receive allocations through here, so a mechanism that redefines ``allocate``
@@ -184,6 +205,13 @@ class Mechanism:
         when agents can share work (Pick-r replays its pickers once for all of them)."""
         return [self.best_response(values[:, i, :], bids, i) for i in range(bids.shape[-2])]
 
+    def small_instance(self, m: int) -> Mechanism | None:
+        """The same rule, of the same class, on ``m`` items, for the audit's oracle self-test
+        (:mod:`abm.audit.oracle_check`): by default :meth:`restrict` to the first m items. Rules
+        whose parameters cannot shrink that way (a menu of sizes above m) scale them instead;
+        None when there is no such instance."""
+        return self.restrict(np.arange(m))
+
     def restrict(self, keep: np.ndarray) -> Mechanism | None:
         """This rule on the items ``keep`` (old indices, in order), or None if it cannot say.
 
@@ -237,7 +265,7 @@ def _definer(cls: type, attribute: str) -> type:
 #: the oracle it inherits (constructors, descriptions, witness shrinking, trade statistics, the
 #: check of n, and the declared properties, which the audit checks on the object before use).
 NOT_THE_RULE = frozenset({"__init__", "__repr__", "__str__", "__eq__", "__hash__", "__getstate__", "__setstate__",
-                          "__init_subclass__", "__class_getitem__", "params", "spec", "notes", "name", "restrict",
+                          "__init_subclass__", "__class_getitem__", "params", "spec", "notes", "name", "restrict", "small_instance",
                           "exchange_parts", "check_agents", "properties", "best_responses"})
 
 

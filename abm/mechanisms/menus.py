@@ -152,6 +152,15 @@ class Picking(Mechanism):
         return BestResponse(reports, np.where(chosen, values, 0.0).sum(axis=-1), np.ones(P, dtype=bool),
                             "structural: the picker's best admissible bundle by true value")
 
+    def small_instance(self, m):
+        """A menu of sizes above m is scaled to m: the sizes keep their order and stay distinct
+        where m allows (sizes 10, 25 on 5 items become 2, 4), so a multi-size menu stays one."""
+        if self.bundles is not None or self.sizes.max() <= m:
+            return self.restrict(np.arange(m))
+        top = int(self.sizes.max())
+        scaled = sorted({max(1 if k else 0, min(m - 1, round(int(k) * (m - 1) / top))) for k in self.sizes})
+        return _rebuilt(self, Picking, self.picker, sizes=scaled)
+
     def restrict(self, keep):
         keep = [int(j) for j in keep]
         if self.bundles is not None:
@@ -341,6 +350,21 @@ class Composition(Mechanism):
             value += part.value
             proven &= part.proven
         return BestResponse(reports, value, proven, "structural: the best choice in each component, part by part")
+
+    def small_instance(self, m):
+        """Every component kept (up to m of them), each on its share of the m items, as its own
+        small instance: a small composition runs the code paths of every part."""
+        parts = self.components[:m]
+        sizes = [m // len(parts) + (k < m % len(parts)) for k in range(len(parts))]
+        comps, start = [], 0
+        for c, size in zip(parts, sizes):
+            width = min(size, len(c.items))
+            inner = c.mechanism.small_instance(width)
+            if inner is None:
+                return None
+            comps.append(Component(tuple(range(start, start + width)), inner))
+            start += width
+        return _rebuilt(self, Composition, comps) if start == m else None
 
     def restrict(self, keep):
         new = {int(j): k for k, j in enumerate(keep)}
