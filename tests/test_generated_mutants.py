@@ -52,8 +52,8 @@ def test_a_sample_is_judged_and_audited_with_no_false_proof():
     frame, s = G.run_generated(n_items=30, profiles=60, seed=5, workers=1, sample=10)
     assert s["mutants_run"] == 10 and s["mutant_rule_pairs"] == len(frame) >= 10
     assert s["discarded"] + s["still_truthful"] + s["manipulable"] + s["manipulable_only_with_ties"] == len(frame)
-    assert s["caught"] + s["missed"] == s["manipulable"] and s["false_proofs"] == 0
-    assert set(frame.outcome) <= {"caught", "missed", "not audited", "discarded"}
+    assert s["caught"] + s["missed"] + s["no_lie_at_audited_size"] == s["manipulable"] and s["false_proofs"] == 0
+    assert set(frame.outcome) <= {"caught", "missed", "no lie at the audited size", "not audited", "discarded"}
 
 
 def test_cli_generated_sample(capsys):

@@ -212,7 +212,7 @@ def _run_generated(args) -> int:
 
     if args.only or args.list:
         raise TfdError("--only and --list name zoo entries; with --generated use --sample N")
-    shown = {"caught", "missed"}
+    shown = {"caught", "missed", "no lie at the audited size"}
 
     def progress(rows):
         for r in rows:
@@ -229,6 +229,7 @@ def _run_generated(args) -> int:
         (out / "generated-summary.json").write_text(json.dumps(s, indent=2))
         s = {**s, "written": str(out)}
     pct = "n/a" if s["kill_rate"] is None else f"{s['kill_rate']:.1%}"
+    pct2 = "n/a" if s["kill_rate_where_a_lie_exists"] is None else f"{s['kill_rate_where_a_lie_exists']:.1%}"
     lines = [f"generated mutants: {s['generated']} generated, {s['mutants_run']} run, {s['mutant_rule_pairs']} (mutant, rule) "
              f"pairs; m = {args.items}, {args.profiles} profiles, seed {args.seed}",
              f"  {'discarded (broken or crashing)':<34} {s['discarded']:>6}",
@@ -237,9 +238,12 @@ def _run_generated(args) -> int:
              "audit's continuous priors draw no ties)",
              f"  {'manipulable (by enumeration)':<34} {s['manipulable']:>6}",
              f"  {'caught by the audit':<34} {s['caught']:>6}  kill rate {pct}",
-             f"  {'missed':<34} {s['missed']:>6}",
+             f"  {'missed (a referee finds a lie)':<34} {s['missed']:>6}  kill rate where a lie exists {pct2}",
+             f"  {'no lie at m = ' + str(args.items) + ' (referee)':<34} {s['no_lie_at_audited_size']:>6}  (a flaw of "
+             "small m only, by a search with 10x the budget on every pair)",
              f"  {'false proofs':<34} {s['false_proofs']:>6}",
              f"  {s['seconds']:.0f} s in all"]
     lines += [f"  missed: {m}" for m in s["missed_mutants"]]
+    lines += [f"  no lie at m = {args.items}: {m}" for m in s["no_lie_at_audited_size_mutants"]]
     emit({**s, "rows": frame.to_dict(orient="records")}, args.json, lines)
     return 0 if not s["false_proofs"] else 1

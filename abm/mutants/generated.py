@@ -23,8 +23,11 @@ helpers, stay unmutated) and judged per rule that runs the mutated line:
   batch than alone, or runs past :data:`TIME_LIMIT` is *broken* and discarded (counted).
 * **the audit**, for manipulable mutants: :func:`abm.audit.dsic_audit` at the zoo's budget
   (m = 50, 200 profiles, everything else at its defaults). *Caught* when it reports a
-  violation whose witness replays through the mutant; a *false proof* when it certifies the
-  mutant (``exact``) with no violation.
+  violation whose witness replays through the mutant. For one it does not catch, a referee
+  searches the same size with ten times the budget on every pair: a lie it finds makes the
+  mutant *missed* (and a *false proof* if the audit certified it, ``exact``); none found,
+  *no lie at the audited size* (a flaw of small m only, by the evidence: the kill rate is
+  given with and without these).
 """
 
 from __future__ import annotations
@@ -231,6 +234,30 @@ def ground_truth(rule: Rule, mutated, original, rng, profiles: int = 24) -> tupl
         "equivalent", "allocations identical to the original's on every report tried")
 
 
+#: the referee's local-search evaluations per pair (the audit's default is 200), on every pair
+REFEREE_BUDGET = 2000
+
+
+def _referee(mech, rule: Rule, n_items: int, profiles: int, seed: int) -> str:
+    """For a mutant the audit did not catch: a search at the audited size with ten times the
+    budget on every (profile, agent) pair, proven or not, on other profiles. A lie it finds (and
+    replays) shows the flaw is there at this size, so the audit missed it; none found says the
+    flaw the enumeration proved at m = 4, 5 may not exist at m = n_items (evidence, not proof).
+    Returns the lie in words, or ""."""
+    from abm.audit import dsic_audit
+    from abm.audit.witness import gain_of
+    from abm.metrics import gain_counts
+
+    a = dsic_audit(mech, rule.prior, rule.agents, n_items, profiles=profiles, seed=seed + 1, shrink=False,
+                   budget=REFEREE_BUDGET, cross_check=profiles * rule.agents)
+    if not a.summary["violations"] or a.witness is None:
+        return ""
+    w = a.witness
+    values = np.asarray(w.values)
+    g = gain_of(mech, values, w.agent, np.asarray(w.misreport))[0]
+    return f"the referee finds agent {w.agent} gaining {g:.4g}" if gain_counts(g, values[w.agent]) else ""
+
+
 class _TimedOut(Exception):
     pass
 
@@ -283,10 +310,16 @@ def run_mutant(mutant: Mutant | dict, n_items: int = 50, profiles: int = 200, se
                     values = np.asarray(w.values)
                     caught = bool(gain_counts(gain_of(mech, values, w.agent, np.asarray(w.misreport))[0],
                                               values[w.agent]))
-                row["outcome"] = "caught" if caught else "missed"
-                row["false_proof"] = bool(not caught and s["exact"])
                 row["audit"] = (f"{s['violations']} of {s['pairs']} pairs violated; proven {s['proven_pairs']}; "
                                 f"{s['oracle_self_test']}")
+                if caught:
+                    row["outcome"] = "caught"
+                else:  # is there a lie at this size at all? a referee with far more search says
+                    lie = _referee(mech, rule, n_items, profiles, job_seed)
+                    row["outcome"] = "missed" if lie else "no lie at the audited size"
+                    row["false_proof"] = bool(lie and s["exact"])
+                    row["referee"] = lie or (f"no lie found on any of {profiles * rule.agents} pairs with "
+                                             f"{REFEREE_BUDGET} evaluations each")
         except _TimedOut:
             row.update(truth="broken", outcome="discarded", detail=f"ran past {TIME_LIMIT:g} s")
         except Exception as exc:  # noqa: BLE001 - a mutant that raises is broken: discarded and counted
@@ -337,6 +370,7 @@ def summarize(frame: pd.DataFrame, generated: int, run: int, n_items: int, profi
     manipulable = frame.truth == "manipulable"
     caught = count(frame.outcome == "caught")
     missed = frame[frame.outcome == "missed"]
+    absent = frame[frame.outcome == "no lie at the audited size"]
     return {
         "generated": generated, "mutants_run": run, "mutant_rule_pairs": pairs, "items": n_items,
         "profiles": profiles, "seed": seed,
@@ -344,9 +378,12 @@ def summarize(frame: pd.DataFrame, generated: int, run: int, n_items: int, profi
         "manipulable_only_with_ties": count(frame.truth == "manipulable only with ties"),
         "still_truthful": count(frame.truth.isin(["still truthful", "equivalent"])),
         "manipulable": count(manipulable), "caught": caught, "missed": len(missed),
+        "no_lie_at_audited_size": len(absent),
         "kill_rate": caught / count(manipulable) if manipulable.any() else None,
+        "kill_rate_where_a_lie_exists": caught / (caught + len(missed)) if caught + len(missed) else None,
         "false_proofs": count(frame.false_proof),
         "discard_reasons": frame.loc[frame.truth == "broken", "detail"].str.split(":").str[0].value_counts().to_dict(),
         "missed_mutants": [f"{r.mutant} on {r.rule}: {r.changed}" for r in missed.itertuples()],
+        "no_lie_at_audited_size_mutants": [f"{r.mutant} on {r.rule}: {r.changed}" for r in absent.itertuples()],
         "seconds": round(seconds, 1),
     }
