@@ -19,7 +19,7 @@ from abm import mechanisms
 from abm.learning import learn
 from abm.metrics import bootstrap_mean_interval, evaluate, mean_interval, rate, utilities, welfare_ratio
 from abm.priors import parse_prior
-from abm.scenario import REAL
+from abm.scenario import RATE, REAL
 from abm.theory import optimal_pick_r
 from scenarios._common import CONFIDENCE
 

@@ -192,7 +192,7 @@ SIZES = [
     ["evolve", "--population", "2"],
     ["tournament", "--rounds", str(10**12)],
     ["tournament", "--rounds", "1"],
-    ["audit", "dsic", "--mechanism", "pick-r", "--items", str(10**6)],
+    ["audit", "dsic", "--mechanism", "pick-r", "--items", str(10**7)],  # proven pairs cost their oracle: 10^6 runs
     ["audit", "dsic", "--mechanism", "pick-r", "--items", str(10**12)],
     ["audit", "bic", "--mechanism", "ranking", "--items", str(10**9)],
     ["theory", "optimal-r", "--agents", str(10**7)],
