@@ -141,3 +141,28 @@ def test_the_explorer_in_a_browser(server, browser, tmp_path):
     print(f"second visit: chart drawn at {first / 1000:.2f} s, moving at {moved / 1000:.2f} s")
     assert moved < 5_000
     context.close()
+
+
+def test_a_bug_shows_an_error_card_not_a_traceback_page(browser, tmp_path, monkeypatch):
+    """A rule that divides by zero mid-run (a bug, not bad input): the page keeps working and
+    shows one line naming the saved traceback on an error card."""
+    tests = str(Path(__file__).resolve().parent)
+    monkeypatch.setenv("PYTHONPATH", tests + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setenv("TFD_CRASH_DIR", str(tmp_path))
+    proc, url = start_explorer("--mechanism", "planted:CrashesOnStep", "--items", "6")
+    try:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_selector(".tfd-internal-error", timeout=60_000)
+        text = page.inner_text(".tfd-internal-error")
+        assert "internal error (a bug in tfd, not in your input): ZeroDivisionError" in text
+        saved = list(tmp_path.glob("tfd-internal-error-*.txt"))
+        assert saved and str(saved[0]) in text.replace("\n", "")
+        assert "Traceback" not in page.inner_text("body")
+        page.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
