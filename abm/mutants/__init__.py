@@ -7,6 +7,9 @@ finds a significant interim gain or a significant increase of p_t (the chance of
 the item reported at rank t), each corrected for the number of tests. The originals run
 as controls: a DSIC original must show no violation, a BIC one no significant gain and no
 significant increase of p_t, under its claim's conditions.
+
+:mod:`abm.mutants.generated` adds mutants nobody wrote: Cosmic Ray's operators on the lines
+the DSIC rules run, judged by enumeration and audited the same way (``--generated``).
 """
 
 from __future__ import annotations
