@@ -20,7 +20,8 @@ import numpy as np
 
 from abm.errors import MechanismError
 from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo, oracle_binding
-from abm.mechanisms.picking import decimal_fraction, select_top, top_t
+from abm.mechanisms.picking import select_top, top_t
+from abm.shares import decimal_fraction
 from abm.mechanisms.ranking import ranks
 
 __all__ = ["Picking", "Exchange", "Composition", "Component", "random_composition"]
@@ -219,7 +220,7 @@ class Exchange(Mechanism):
 
         Decided exactly: the difference of the two sums is computed in floating point, and
         where it lies within that sum's rounding error bound it is recomputed in rational
-        arithmetic on the decimal bids (:func:`abm.mechanisms.picking.decimal_fraction`), so
+        arithmetic on the decimal bids (:func:`abm.shares.decimal_fraction`), so
         0.9 against 0.6 + 0.3 is an indifference (no trade), not a rounding-error preference.
         """
         report = np.asarray(report, dtype=float)

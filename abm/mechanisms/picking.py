@@ -15,7 +15,7 @@ import numpy as np
 from abm.errors import MechanismError
 from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo
 from abm.shares import as_vector as _as_vector
-from abm.shares import decimal_fraction, quotas, r_from_s, resolve_r, s_from_r, simplest_fraction
+from abm.shares import quotas, r_from_s, resolve_r, s_from_r, simplest_fraction
 
 __all__ = ["PickR", "SerialDictatorship", "QTS", "quotas", "resolve_r", "s_from_r", "r_from_s", "top_t", "select_top",
            "quota_best_response", "quota_best_responses"]
