@@ -66,7 +66,8 @@ def _fail(message: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from abm.commands import audit, batch, evolve, explore, learn, scenario, simulate, strategies, theory, tournament
+    from abm.commands import (audit, batch, design, evolve, explore, learn, scenario, simulate, strategies, theory,
+                              tournament)
 
     from abm import __version__
 
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add(sub)
     theory.add(sub)
     audit.add(sub)
+    design.add(sub)
     batch.add(sub)
     scenario.add(sub)
     learn.add(sub)

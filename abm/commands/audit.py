@@ -8,7 +8,7 @@ import sys
 from abm.errors import TfdError
 
 from abm.commands.common import (add_mechanism_flags, emit, in_file, mechanism_flags, nonnegative_int, out_dir,
-                                 parameter, positive_int, progress, seed, split_top_level, unit_interval)
+                                 positive_int, progress, seed, split_top_level, unit_interval)
 
 
 def add(sub) -> None:
@@ -18,8 +18,6 @@ def add(sub) -> None:
     def common(p):
         p.add_argument("--mechanism", required=True,
                        help="mechanism name (see `tfd mechanisms`), or package.module:ClassName for your own")
-        p.add_argument("--param", action="append", type=parameter, default=[], metavar="KEY=VALUE",
-                       help="a parameter of the mechanism, e.g. --param bonus=2 (repeatable)")
         add_mechanism_flags(p)
         p.add_argument("--agents", type=positive_int, default=2)
         p.add_argument("--items", type=positive_int, default=6)
@@ -76,7 +74,6 @@ def _mechanism(args):
 
     prior = parse_prior(args.prior)
     params = mechanism_flags(args)
-    params.update(dict(args.param))
     return mechanisms.get(args.mechanism, prior=prior, **params), prior
 
 

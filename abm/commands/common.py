@@ -217,11 +217,16 @@ MECHANISM_FLAGS = {
 def add_mechanism_flags(parser) -> None:
     for name, (kind, text) in MECHANISM_FLAGS.items():
         parser.add_argument(f"--{name}", type=kind, help=text)
+    parser.add_argument("--param", action="append", type=parameter, default=[], metavar="KEY=VALUE",
+                        help="any other parameter of the mechanism, e.g. --param path=lab for a designed "
+                             "mechanism (abm.design:Designed) or --param bonus=2 for your own (repeatable)")
 
 
 def mechanism_flags(args) -> dict:
-    """The mechanism parameters given on the command line (None: not given)."""
-    return {k: getattr(args, k) for k in MECHANISM_FLAGS if getattr(args, k, None) is not None}
+    """The mechanism parameters given on the command line (None: not given), --param ones included."""
+    out = {k: getattr(args, k) for k in MECHANISM_FLAGS if getattr(args, k, None) is not None}
+    out.update(dict(getattr(args, "param", None) or []))
+    return out
 
 
 def progress(args, total: int, desc: str, unit: str):

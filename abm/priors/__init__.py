@@ -2,19 +2,20 @@
 
 ``parse_prior("beta(a=2, b=5)")`` -> i.i.d.; ``"uniform; beta(a=2, b=5)"`` -> one
 marginal per agent; ``"copula(uniform, rho=0.5)"`` -> Gaussian copula;
-``"hard(p=0.01, delta=0.001)"`` -> Theorem 3.1's instance. Specs are parsed by
+``"hard(p=0.01, delta=0.001)"`` -> Theorem 3.1's instance; ``"levels(values=[0, 1, 5],
+probs=[0.6, 0.3, 0.1])"`` -> finitely many values. Specs are parsed by
 :mod:`abm.priors.spec`, never evaluated.
 """
 
 from __future__ import annotations
 
 from abm.errors import PriorSpecError
-from abm.priors.marginals import HardInstance, Marginal, Mixture, ScipyMarginal, Truncated, validate
+from abm.priors.marginals import HardInstance, Levels, Marginal, Mixture, ScipyMarginal, Truncated, validate
 from abm.priors.priors import GaussianCopulaPrior, IIDPrior, IndependentPrior, Prior
 from abm.priors.spec import Call, parse
 
 __all__ = [
-    "Prior", "IIDPrior", "IndependentPrior", "GaussianCopulaPrior", "Marginal", "HardInstance",
+    "Prior", "IIDPrior", "IndependentPrior", "GaussianCopulaPrior", "Marginal", "HardInstance", "Levels",
     "parse_prior", "parse_marginal",
 ]
 
@@ -36,6 +37,17 @@ def _marginal(expr, top: bool = False) -> Marginal:
         _only(expr, {"p", "delta"}, positional=0)
         params = {k: _number(v, spec) for k, v in kwargs.items()}
         return HardInstance(spec=spec, **params)
+    if name == "levels":
+        _only(expr, {"values", "probs"}, positional=0)
+        lists = {k: v for k, v in kwargs.items()}
+        if "values" not in lists:
+            raise PriorSpecError(f"{spec}: expected levels(values=[V, ...], probs=[P, ...]), e.g. "
+                                 "levels(values=[0, 1, 5], probs=[0.6, 0.3, 0.1])")
+        for key, value in lists.items():
+            if not isinstance(value, list):
+                raise PriorSpecError(f"{spec}: {key} must be a list like [0, 1, 5]")
+        return Levels([_number(v, spec) for v in lists["values"]],
+                      [_number(v, spec) for v in lists["probs"]] if "probs" in lists else None, spec)
     if name == "truncate":
         if len(args) != 3 or kwargs:
             raise PriorSpecError(f"{spec}: expected truncate(DIST, LO, HI), e.g. truncate(norm(loc=0.5, scale=0.2), 0, 1)")

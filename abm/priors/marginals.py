@@ -19,13 +19,13 @@ import scipy.stats as st
 
 from abm.errors import PriorSpecError, did_you_mean
 
-__all__ = ["Marginal", "ScipyMarginal", "Truncated", "Mixture", "HardInstance", "validate"]
+__all__ = ["Marginal", "ScipyMarginal", "Truncated", "Mixture", "HardInstance", "Levels", "validate"]
 
 
 
 #: scipy.stats' continuous distributions, for "did you mean" on an unknown name
 _CONTINUOUS = sorted(n for n in dir(st) if isinstance(getattr(st, n, None), st.rv_continuous)) + [
-    "hard", "truncate", "mixture", "copula"]
+    "hard", "levels", "truncate", "mixture", "copula"]
 
 class Marginal:
     """Base class: subclasses define ``cdf``, ``ppf``, ``support`` and ``spec``."""
@@ -304,6 +304,60 @@ class HardInstance(Marginal):
 
     def mean(self):
         return float(self.weights @ self.atoms + self.delta / 2)
+
+
+class Levels(Marginal):
+    """A value from finitely many levels: ``levels(values=[0, 1, 5], probs=[0.6, 0.3, 0.1])``.
+
+    The discrete domains of the mechanism-design lab (:mod:`abm.design.cardinal`) as a prior, so
+    a mechanism designed on levels is simulated and audited on the values it was designed for.
+    Equal values are frequent; every mechanism breaks ties by its documented rule. The quantile
+    function is a step function with a jump at each cumulative probability.
+    """
+
+    def __init__(self, values, probs=None, spec: str | None = None):
+        v = np.asarray(values, dtype=float).ravel()
+        p = np.full(v.size, 1.0 / max(v.size, 1)) if probs is None else np.asarray(probs, dtype=float).ravel()
+        self.spec = spec or f"levels(values={v.tolist()}, probs={p.tolist()})"
+        if v.size < 2:
+            raise PriorSpecError(f"{self.spec}: give at least two levels, e.g. levels(values=[0, 1, 5], "
+                                 "probs=[0.6, 0.3, 0.1])")
+        if p.size != v.size:
+            raise PriorSpecError(f"{self.spec}: {v.size} values but {p.size} probabilities; give one per value")
+        if not np.all(np.diff(v) > 0):
+            raise PriorSpecError(f"{self.spec}: values must be strictly increasing, e.g. [0, 1, 5]")
+        if not (np.all(np.isfinite(p)) and np.all(p > 0) and abs(p.sum() - 1) <= 1e-9):
+            raise PriorSpecError(f"{self.spec}: probabilities must be positive and sum to 1, got sum {p.sum():g}")
+        self.atoms, self.weights = v, p / p.sum()
+        self._cum = np.concatenate([[0.0], np.cumsum(self.weights)])
+        self._cum[-1] = 1.0
+        self.quantile_breakpoints = tuple(float(c) for c in self._cum[1:-1])
+
+    def cdf(self, x):
+        return self._cum[np.searchsorted(self.atoms, np.asarray(x, dtype=float), side="right")]
+
+    def ppf(self, u):
+        u = np.asarray(u, dtype=float)
+        k = np.clip(np.searchsorted(self._cum, u, side="right") - 1, 0, self.atoms.size - 1)
+        return self.atoms[k]
+
+    def support(self):
+        return float(self.atoms[0]), float(self.atoms[-1])
+
+    def integrate_quantile(self, lo: float, hi: float, weight=None) -> float:
+        """Exact for polynomial weights of degree < 127: F^{-1} is constant between breakpoints."""
+        nodes, w = np.polynomial.legendre.leggauss(64)
+        cuts = np.array([lo, *[b for b in self.quantile_breakpoints if lo < b < hi], hi])
+        a, b = cuts[:-1, None], cuts[1:, None]
+        u = (a + b) / 2 + (b - a) / 2 * nodes
+        f = self.ppf(u) if weight is None else weight(u) * self.ppf(u)
+        return float(((b - a)[:, 0] / 2 * (f @ w)).sum())
+
+    def mean(self):
+        return float(self.weights @ self.atoms)
+
+    def std(self):
+        return float(np.sqrt(max(self.weights @ self.atoms ** 2 - self.mean() ** 2, 0.0)))
 
 
 def validate(marginal: Marginal) -> Marginal:
