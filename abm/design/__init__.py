@@ -19,14 +19,23 @@ welfare-optimal truthful mechanism at small sizes and measures it against the be
 >>> design.save(lab, "lab"); mech = design.load("lab")
 """
 
+from abm.mechanisms.base import Claim, Mechanism, MechanismInfo
 from abm.design.lab import Lab, design, design_work, explain, hard_levels, load, save
 
 __all__ = ["Lab", "design", "design_work", "explain", "hard_levels", "load", "save", "Designed"]
 
 
-class Designed:
+class Designed(Mechanism):
     """``Designed(path)``: the mechanism a lab folder holds, by import path, for the CLI and the
-    explorer (``--mechanism abm.design:Designed --param path=lab``)."""
+    explorer (``--mechanism abm.design:Designed --param path=lab``). Builds the table the folder holds
+    (:class:`~abm.design.table.OrdinalTable` or :class:`~abm.design.table.LevelTable`)."""
+
+    info = MechanismInfo(name="designed", summary="the deterministic mechanism a tfd design folder holds",
+                         claim=Claim.NONE, ordinal=False, reference="tfd design --deterministic --out FOLDER",
+                         parameters={"path": "the folder tfd design --out wrote"})
 
     def __new__(cls, path: str):
         return load(path)
+
+    def __init__(self, path: str):  # never runs: __new__ returns the table, which is not a Designed
+        super().__init__()

@@ -22,7 +22,7 @@ from abm.design import compare as K
 from abm.design import ordinal as O
 from abm.design.certificate import certify, check
 from abm.design.profiles import FullSpace, order_statistic_means
-from abm.errors import TfdError
+from abm.errors import MechanismError, TfdError
 
 __all__ = ["Lab", "design", "design_work", "save", "load", "explain", "hard_levels"]
 
@@ -443,17 +443,17 @@ def load(path) -> object:
     folder = Path(path)
     summary_file, table_file = folder / "summary.json", folder / "mechanism.parquet"
     if not summary_file.is_file() or not table_file.is_file():
-        raise TfdError(f"{str(path)!r} is not a lab folder (it needs summary.json and mechanism.parquet, "
+        raise MechanismError(f"{str(path)!r} is not a lab folder (it needs summary.json and mechanism.parquet, "
                        "written by tfd design --out)")
     try:
         s = json.loads(summary_file.read_text())
         n, m, domain = int(s["agents"]), int(s["items"]), s["domain"]
         frame = pd.read_parquet(table_file)
     except (ValueError, KeyError, OSError) as exc:
-        raise TfdError(f"{str(path)!r}: cannot read the lab ({type(exc).__name__}: {exc})") from None
+        raise MechanismError(f"{str(path)!r}: cannot read the lab ({type(exc).__name__}: {exc})") from None
     items = [f"item{j}" for j in range(m)]
     if not all(c in frame for c in items):
-        raise TfdError(f"{str(path)!r} holds a randomized mechanism (the LP optimum), which the testbed does not "
+        raise MechanismError(f"{str(path)!r} holds a randomized mechanism (the LP optimum), which the testbed does not "
                        "simulate; run tfd design with --deterministic for a table of owners")
     owner = frame.sort_values("profile")[items].to_numpy()
     if domain == "ordinal":

@@ -37,11 +37,22 @@ class _Table(Mechanism):
     def params(self) -> dict:
         return {"source": self.source} if self.source else {}
 
+    #: tables up to this many entries are written into their spec (a witness file then rebuilds them)
+    INLINE_ENTRIES = 50_000
+
     def spec(self) -> dict:
-        if not self.source:
-            raise MechanismError("this designed table was not loaded from a lab folder; save it with "
-                                 "abm.design.save and load it with abm.design.load to name it")
-        return {"name": "abm.design:Designed", "path": self.source}
+        """By its lab folder when it was loaded from one, else the table itself (small tables only)."""
+        if self.source:
+            return {"name": "abm.design:Designed", "path": self.source}
+        if self.owner.size > self.INLINE_ENTRIES:
+            raise MechanismError(f"this designed table ({self.owner.size:,} owners) was not loaded from a lab "
+                                 "folder; save it with abm.design.save and load it with abm.design.load to name it")
+        cls = type(self)
+        return {"name": f"{cls.__module__}:{cls.__qualname__}", "owner": self.owner.tolist(),
+                "n_agents": self.n_agents, "n_items": self.n_items, **self._extra_spec()}
+
+    def _extra_spec(self) -> dict:
+        return {}
 
     def check_agents(self, n_agents: int) -> None:
         if n_agents != self.n_agents:
@@ -97,6 +108,9 @@ class LevelTable(_Table):
             raise MechanismError(f"a level table for {n_agents} agents, {n_items} items and {k} levels has "
                                  f"{(k ** n_items) ** n_agents} rows, got {self.owner.shape[0]}")
         self._radix = k ** np.arange(n_items - 1, -1, -1)
+
+    def _extra_spec(self) -> dict:
+        return {"levels": self.levels.tolist()}
 
     def _allocate(self, bids):
         self._check_items(bids.shape[-1])
