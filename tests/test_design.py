@@ -166,6 +166,18 @@ def test_lp_is_at_least_the_0_1_program_which_is_at_least_best_pick_r():
     assert lp.complete
 
 
+def test_constraint_generation_reaches_the_full_programs_optimum():
+    # starting with no incentive rows at all, the violated ones are added round by round
+    mu = order_statistic_means(parse_prior("beta(a=2, b=5)").marginal(0), 4)
+    full = O.solve_ordinal(3, 4, mu, start=range(24))
+    grown = O.solve_ordinal(3, 4, mu, start=[])
+    assert grown.rounds > 1 and grown.complete
+    assert grown.welfare == pytest.approx(full.welfare, abs=1e-9)
+    assert grown.program.rows < full.program.rows
+    capped = O.solve_ordinal(3, 4, mu, start=[], max_rounds=1)
+    assert not capped.complete and capped.welfare > full.welfare + 1e-6  # no incentive rows: welfare-max
+
+
 def test_orbits_keep_the_lp_optimum():
     # the LP on orbits equals the LP on every profile with all agents' rows (no symmetry), at n=2, m=3
     mu = order_statistic_means(parse_prior("beta(a=2, b=5)").marginal(0), 3)

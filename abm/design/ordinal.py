@@ -187,8 +187,11 @@ def ordinal_work(n: int, m: int, deterministic: bool) -> dict:
 
 
 def solve_ordinal(n: int, m: int, mu: np.ndarray, deterministic: bool = False, time_limit: float = 3600.0,
-                  progress=None, max_rounds: int = 50) -> OrdinalResult:
-    """The welfare-optimal ordinal DSIC mechanism for n agents and m items (see module docstring)."""
+                  progress=None, max_rounds: int = 50, start=None) -> OrdinalResult:
+    """The welfare-optimal ordinal DSIC mechanism for n agents and m items (see module docstring).
+
+    ``start``: the misreports (ranking indices) whose rows the LP starts with; default the adjacent
+    swaps. Rows of every other misreport are added where the solution violates them."""
     say = progress or (lambda *_: None)
     if deterministic:
         space = FullSpace(n, m)
@@ -216,14 +219,15 @@ def solve_ordinal(n: int, m: int, mu: np.ndarray, deterministic: bool = False, t
     F = _on_orbits(F, labels, k)
     # Feasibility rows of one orbit coincide: keep one of each.
     F = unique_rows(F)
-    G = unique_rows(_on_orbits(incentive_rows_canonical(space, space.rk.adjacent), labels, k))
+    first = space.rk.adjacent if start is None else list(start)
+    G = unique_rows(_on_orbits(incentive_rows_canonical(space, first), labels, k))
     A = sp.vstack([F, G], format="csr")
     lo = np.concatenate([np.ones(F.shape[0]), np.zeros(G.shape[0])])
     hi = np.concatenate([np.ones(F.shape[0]), np.full(G.shape[0], np.inf)])
     say(f"linear program on orbits: {k:,} variables ({space.n_vars:,} before symmetry), {A.shape[0]:,} rows "
         "(adjacent swaps first)")
     prog = Program(c, A, lo, hi, integer=False, time_limit=time_limit)
-    rounds = 0
+    rounds, viol = 0, None
     while True:
         rounds += 1
         sol = prog.solve()
@@ -237,9 +241,12 @@ def solve_ordinal(n: int, m: int, mu: np.ndarray, deterministic: bool = False, t
             break
         rows = unique_rows(_on_orbits(incentive_rows_canonical(space, list(viol), only=viol), labels, k))
         prog.add_rows(rows, np.zeros(rows.shape[0]), np.full(rows.shape[0], np.inf))
+        viol = None  # the next solution is checked afresh
     x = sol.x[labels].reshape(space.count, m, n)
     result = OrdinalResult(space, mu, prog, sol, x, rounds, labels)
-    result.complete = sol.optimal and not violations(space, x)
+    if sol.optimal and viol is None:
+        viol = violations(space, x)
+    result.complete = bool(sol.optimal and not viol)
     return result
 
 

@@ -159,10 +159,13 @@ class CanonicalSpace:
     def misreport(self, ranking: int) -> tuple[np.ndarray, np.ndarray]:
         """Agent 0 (truth: the identity) reports ranking index ``ranking``, the others as in each
         class: the class of the reported profile and each item's name there, ``(Q,)`` and ``(m,)``."""
-        R = self.ranks.copy()
-        R[:, 0, :] = self.rk.rows[ranking]
-        q, sigma = self.canonical(R)
-        return q, sigma[0]
+        # one renaming for every class: agent 0's report names the items the same way in all of them
+        inv = self.rk.inverse[ranking]
+        idx = self.rk.index(self.ranks[:, 1:, inv])  # R'[i, t] = R[i, inv[t]]
+        q = np.zeros(self.count, dtype=np.int64)
+        for i in range(self.n - 1):
+            q = q * self.rk.count + idx[:, i]
+        return q, self.rk.rows[ranking]
 
     def agent_orbits(self) -> np.ndarray:
         """Orbit id of every variable under agent permutations (items already quotiented)."""
