@@ -258,6 +258,13 @@ def test_level_table_reads_bids_as_levels_and_is_truthful_on_them():
     assert lab.summary["incentive_rows_hold_exactly"] and lab.summary["audit"]["violations"] == 0
     bids = np.array([[4.0, 0.0], [1.0, 1.0]])
     np.testing.assert_array_equal(mech.allocate(bids), mech.allocate(bids + 0.3))  # 4.3 reads as 4, 1.3 as 1
+    # levels that are not short decimals (a discretized prior) survive the prior spec the audit samples
+    lv, pr = design.discretize("beta(a=2, b=5)", 3)
+    lab = design.design(2, 2, domain="cardinal", levels=lv, probs=pr, deterministic=True, sizes=[2], audit_profiles=10)
+    space = C.LevelSpace(2, 2, lv, pr)
+    np.testing.assert_array_equal(lab.mechanism.allocate(space.values), lab.mechanism.owner)
+    drawn = parse_prior(lab.summary["prior"]).sample(np.random.default_rng(1), 2, 2, batch=200)
+    assert set(np.unique(drawn)) == set(lv)
 
 
 # ------------------------------------------------------------------------- inputs
@@ -277,6 +284,8 @@ def _tfd(*args):
     (["--prior", "uniform; beta(a=2, b=5)"], "i.i.d. prior"),
     (["--prior", "__import__('os')"], "prior"),
     (["--from-items", "5", "--items", "3"], "above --items"),
+    (["--discretize", "3", "--levels", "0,1"], "drop --levels"),
+    (["--discretize", "1"], "at least 2 levels"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, expected):
     r = _tfd("design", "--no-progress", *args)

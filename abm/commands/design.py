@@ -34,6 +34,9 @@ def add(sub) -> None:
     p.add_argument("--levels", type=_levels, help="cardinal domain: value levels, e.g. 0,1,5, or hard / "
                                                   "hard(p=0.1) for Theorem 3.1's three levels")
     p.add_argument("--probs", type=vector, help="cardinal domain: the levels' probabilities (default equal)")
+    p.add_argument("--discretize", type=positive_int, metavar="K",
+                   help="cardinal domain on --prior's K equally likely levels (conditional means of its K "
+                        "quantile cells)")
     p.add_argument("--deterministic", action="store_true",
                    help="the 0/1 program on every profile instead of the LP on symmetry orbits")
     p.add_argument("--time-limit", type=positive_float, default=3600.0, help="solver seconds per size")
@@ -50,8 +53,14 @@ def run(args) -> int:
     from abm.design import design, hard_levels, save
     from abm.errors import TfdError
 
-    domain = args.domain or ("cardinal" if args.levels is not None else "ordinal")
+    domain = args.domain or ("cardinal" if args.levels is not None or args.discretize else "ordinal")
     levels, probs = args.levels, args.probs
+    if args.discretize:
+        from abm.design import discretize
+
+        if levels is not None or probs is not None:
+            raise TfdError("--discretize makes the levels from --prior; drop --levels and --probs")
+        levels, probs = discretize(args.prior, args.discretize)
     if isinstance(levels, tuple):
         if probs is not None:
             raise TfdError("--levels hard fixes its own probabilities; drop --probs")
@@ -60,7 +69,8 @@ def run(args) -> int:
         except Exception as exc:  # PriorSpecError: p outside (0, 1 - q)
             raise TfdError(f"--levels {args.levels[0]}(p={args.levels[1]}): {exc}") from None
     if domain == "ordinal" and (levels is not None or probs is not None):
-        raise TfdError("--levels and --probs describe the cardinal domain; drop them or use --domain cardinal")
+        raise TfdError("--levels, --probs and --discretize describe the cardinal domain; drop them or use "
+                       "--domain cardinal")
     if args.from_items > args.items:
         raise TfdError(f"--from-items {args.from_items} is above --items {args.items}")
 

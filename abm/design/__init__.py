@@ -20,9 +20,9 @@ welfare-optimal truthful mechanism at small sizes and measures it against the be
 """
 
 from abm.mechanisms.base import Claim, Mechanism, MechanismInfo
-from abm.design.lab import Lab, design, design_work, explain, hard_levels, load, save
+from abm.design.lab import Lab, design, design_work, discretize, explain, hard_levels, load, save
 
-__all__ = ["Lab", "design", "design_work", "explain", "hard_levels", "load", "save", "Designed"]
+__all__ = ["Lab", "design", "design_work", "discretize", "explain", "hard_levels", "load", "save", "Designed"]
 
 
 class Designed(Mechanism):
