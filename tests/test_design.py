@@ -317,3 +317,28 @@ def test_levels_prior_samples_its_levels():
 
     # E[max of 2] = 5 P(some 5) + 1 P(no 5, some 1) = 5 (1 - 0.81) + (0.81 - 0.36)
     assert expected_max(prior.marginal(0), 2) == pytest.approx(5 * 0.19 + 0.45, abs=1e-12)
+
+
+def test_the_explorer_plays_a_designed_table_and_says_why_it_cannot_play_a_randomized_one(tmp_path):
+    from abm.explore.session import Explorer
+
+    design.save(design.design(3, 3, deterministic=True, sizes=[3], audit_profiles=10), tmp_path / "det")
+    page = Explorer(mechanism="abm.design:Designed", params=f"path={tmp_path / 'det'}", n_agents=3, n_items=3)
+    assert page.error is None
+    page.step()
+    assert page.history[-1]["instances"] > 0 and 0 < page.history[-1]["welfare_ratio"] <= 1
+    design.save(design.design(2, 2, sizes=[2]), tmp_path / "lp")
+    refused = Explorer(mechanism="abm.design:Designed", params=f"path={tmp_path / 'lp'}", n_agents=2, n_items=2)
+    assert "randomized" in refused.error and "\n" not in refused.error
+
+
+def test_the_lab_solves_after_another_highs_user_in_the_same_process():
+    # HiGHS keeps one thread scheduler per process: a program asking for another thread count than
+    # the first solver's used to come back unsolved ("Not Set") once round robin's solver had run.
+    from abm.mechanisms.round_robin_milp import solve_one
+
+    rng = np.random.default_rng(0)
+    solve_one(rng.random(6), np.array([rng.permutation(6) for _ in range(3)]), 0, 10)
+    for deterministic in (False, True):
+        lab = design.design(3, 2, deterministic=deterministic, sizes=[2], audit_profiles=10)
+        assert lab.summary["optimal"] and lab.summary["status"] == "Optimal"

@@ -34,7 +34,7 @@ class Program:
     """``max c.x`` over ``0 <= x <= 1`` with rows ``lo <= A x <= hi`` (``np.inf`` for no bound)."""
 
     def __init__(self, c: np.ndarray, A: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, integer: bool = False,
-                 time_limit: float = 3600.0, threads: int = 1):
+                 time_limit: float = 3600.0):
         import highspy
 
         self.c = np.asarray(c, dtype=float)
@@ -45,7 +45,8 @@ class Program:
             h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", float(time_limit))
-        h.setOptionValue("threads", int(threads))
+        # No "threads" option: HiGHS keeps one scheduler per process, and a Highs object asking for a
+        # thread count other than the one it started with refuses to run (status "Not Set").
         if integer:
             h.setOptionValue("mip_rel_gap", 0.0)
             h.setOptionValue("mip_abs_gap", 0.0)
@@ -95,6 +96,10 @@ class Program:
         h.run()
         seconds = time.perf_counter() - t0
         status = h.getModelStatus()
+        if status in (hs.HighsModelStatus.kNotset, hs.HighsModelStatus.kLoadError, hs.HighsModelStatus.kModelError,
+                      hs.HighsModelStatus.kPresolveError, hs.HighsModelStatus.kSolveError,
+                      hs.HighsModelStatus.kPostsolveError):
+            raise RuntimeError(f"HiGHS did not solve the lab's program: status {h.modelStatusToString(status)!r}")
         sol = h.getSolution()
         optimal = status == hs.HighsModelStatus.kOptimal
         x = np.asarray(sol.col_value) if sol.value_valid else np.full(self.c.size, np.nan)
