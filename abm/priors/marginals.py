@@ -253,6 +253,18 @@ class Mixture(Marginal):
         return math.sqrt(max(second - self.mean() ** 2, 0.0))
 
 
+def _between_breakpoints(marginal: Marginal, lo: float, hi: float, weight) -> float:
+    """Integral of weight(u) F^{-1}(u) over [lo, hi] by 64-point Gauss-Legendre on each piece between
+    the quantile breakpoints: exact where F^{-1} is a polynomial of low degree on every piece and the
+    weight a polynomial of degree < 127 - deg(F^{-1})."""
+    nodes, w = np.polynomial.legendre.leggauss(64)
+    cuts = np.array([lo, *[b for b in marginal.quantile_breakpoints if lo < b < hi], hi])
+    a, b = cuts[:-1, None], cuts[1:, None]
+    u = (a + b) / 2 + (b - a) / 2 * nodes
+    f = marginal.ppf(u) if weight is None else weight(u) * marginal.ppf(u)
+    return float(((b - a)[:, 0] / 2 * (f @ w)).sum())
+
+
 class HardInstance(Marginal):
     """The distribution in the proof of Theorem 3.1: ``hard(p=..., delta=...)``.
 
@@ -295,12 +307,7 @@ class HardInstance(Marginal):
     def integrate_quantile(self, lo: float, hi: float, weight=None) -> float:
         """Exact for polynomial weights of degree < 127: F^{-1} is linear on each atom's
         quantile interval, so 64-point Gauss-Legendre per interval integrates it exactly."""
-        nodes, w = np.polynomial.legendre.leggauss(64)
-        cuts = np.array([lo, *[b for b in self.quantile_breakpoints if lo < b < hi], hi])
-        a, b = cuts[:-1, None], cuts[1:, None]
-        u = (a + b) / 2 + (b - a) / 2 * nodes
-        f = self.ppf(u) if weight is None else weight(u) * self.ppf(u)
-        return float(((b - a)[:, 0] / 2 * (f @ w)).sum())
+        return _between_breakpoints(self, lo, hi, weight)
 
     def mean(self):
         return float(self.weights @ self.atoms + self.delta / 2)
@@ -346,12 +353,7 @@ class Levels(Marginal):
 
     def integrate_quantile(self, lo: float, hi: float, weight=None) -> float:
         """Exact for polynomial weights of degree < 127: F^{-1} is constant between breakpoints."""
-        nodes, w = np.polynomial.legendre.leggauss(64)
-        cuts = np.array([lo, *[b for b in self.quantile_breakpoints if lo < b < hi], hi])
-        a, b = cuts[:-1, None], cuts[1:, None]
-        u = (a + b) / 2 + (b - a) / 2 * nodes
-        f = self.ppf(u) if weight is None else weight(u) * self.ppf(u)
-        return float(((b - a)[:, 0] / 2 * (f @ w)).sum())
+        return _between_breakpoints(self, lo, hi, weight)
 
     def mean(self):
         return float(self.weights @ self.atoms)
