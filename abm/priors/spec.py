@@ -6,10 +6,11 @@ The grammar (text from users is parsed, never evaluated)::
     expr   := NUMBER | list | NAME ['(' [arg (',' arg)*] ')']
     arg    := NAME '=' expr | expr
     list   := '[' [expr (',' expr)*] ']'
+    STRING := a file name in single or double quotes (read as data, e.g. file='cells.npy')
 
 Examples: ``uniform``, ``beta(a=2, b=5)``, ``uniform; beta(a=2, b=5)``,
 ``truncate(norm(loc=0.5, scale=0.2), 0, 1)``, ``copula(uniform, rho=0.5)``,
-``hard(p=0.01, delta=0.001)``.
+``hard(p=0.01, delta=0.001)``, ``checkerboard(uniform, uniform, uniform, file='cells.npy')``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ _TOKEN = re.compile(
     r"""\s*(?:
         (?P<number>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?inf\b)
       | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+      | (?P<string>'[^'\n]*'|"[^"\n]*")
       | (?P<punct>[()\[\],;=])
     )""",
     re.VERBOSE,
@@ -52,6 +54,8 @@ class Call:
 def _fmt(value) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    if isinstance(value, str):  # a file name, quoted as it was given
+        return "'" + value + "'" if "'" not in value else '"' + value + '"'
     if isinstance(value, float):
         # integers print as integers, up to where float64 still holds every integer
         return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
@@ -67,7 +71,7 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
             bad = text[pos:].lstrip()[:1] if text[pos:].strip() else ""
             raise PriorSpecError(
                 f"prior spec {text!r}: unexpected character {bad!r} at position {pos}; "
-                "accepted: distribution names, numbers, ( ) [ ] , = ;"
+                "accepted: distribution names, numbers, quoted file names, ( ) [ ] , = ;"
             )
         kind = match.lastgroup
         tokens.append((kind, match.group(kind), match.start(kind)))
@@ -133,7 +137,10 @@ class _Parser:
         if kind == "name":
             self.i += 1
             return self.call(value)
-        self.fail("a distribution name, a number or a list")
+        if kind == "string":
+            self.i += 1
+            return value[1:-1]
+        self.fail("a distribution name, a number, a list or a quoted file name")
 
     def call(self, name: str) -> Call:
         args, kwargs = [], {}

@@ -1,0 +1,129 @@
+"""Quantile-contiguous allocations on correlated priors: n-agent copulas, exact margins, the search."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import scipy.stats as st
+
+from abm.errors import PriorSpecError
+from abm.priors import parse_prior
+from abm.theory import appendix_b_thresholds
+from abm.theory.contiguous import best_contiguous, exact_margins, gaussian_margins, verify
+
+CORR3 = "corr=[[1, 0.5, 0.2], [0.5, 1, 0.3], [0.2, 0.3, 1]]"
+
+
+def test_three_agent_gaussian_copula_round_trips_and_has_its_spearman_rho():
+    text = f"copula(uniform, uniform, beta(a=2, b=5), {CORR3})"
+    prior = parse_prior(text)
+    assert parse_prior(str(prior)).spec == prior.spec and prior.n_agents == 3
+    v = prior.sample(np.random.default_rng(3), 3, 40_000)
+    rho = st.spearmanr(v.T).statistic
+    want = (6 / math.pi) * np.arcsin(np.array([[1, .5, .2], [.5, 1, .3], [.2, .3, 1]]) / 2)
+    # Spearman's rho through Fisher's z: standard error about 1.06 / sqrt(N - 3); 99.9% two-sided
+    half = st.norm.ppf(0.9995) * 1.06 / math.sqrt(40_000 - 3)
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        assert abs(np.arctanh(rho[i, j]) - np.arctanh(want[i, j])) < half, (i, j, rho[i, j], want[i, j])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("copula(uniform, corr=[[1, 0.5], [0.4, 1]])", "symmetric"),
+    ("copula(uniform, corr=[[1, 1], [1, 1]])", "positive definite"),
+    ("copula(uniform, uniform, uniform, corr=[[1, 0.5], [0.5, 1]])", "marginals are given"),
+    ("checkerboard(uniform, cells=[[1, 0], [0, 2]])", "not uniform"),
+    ("checkerboard(uniform, file='missing.npy')", "no file"),
+    ("checkerboard(uniform, file='/etc/hostname')", ".npy or .json"),
+])
+def test_bad_copulas_are_refused_with_the_reason(text, expected):
+    with pytest.raises(PriorSpecError, match=expected):
+        parse_prior(text)
+
+
+def test_checkerboard_file_and_inline_cells_agree(tmp_path):
+    prior = parse_prior(f"checkerboard(uniform, uniform, uniform, k=4, {CORR3})")
+    np.save(tmp_path / "cells.npy", prior.cells)
+    from_file = parse_prior(f"checkerboard(uniform, uniform, uniform, file='{tmp_path / 'cells.npy'}')")
+    np.testing.assert_array_equal(from_file.cells, prior.cells)
+    inline = parse_prior("checkerboard(uniform, uniform, cells=" + str(np.full((2, 2), 0.25).tolist()) + ")")
+    assert inline.sample(np.random.default_rng(0), 2, 5).shape == (2, 5)
+
+
+def test_exact_margins_match_a_brute_force_count():
+    prior = parse_prior(f"checkerboard(uniform, uniform, uniform, k=6, {CORR3})")
+    order, shares = (2, 0, 1), [Fraction(3, 10), Fraction(3, 10), Fraction(2, 5)]
+    V, t = exact_margins(prior, order, shares)
+    q = prior.quantile_points(np.random.default_rng(7), 2_000_000)
+    t = [float(x) for x in t]
+    r2 = q[:, 2] >= t[0]
+    r0 = ~r2 & (q[:, 0] >= t[1])
+    r1 = ~r2 & ~r0
+    regions = {0: r0, 1: r1, 2: r2}
+    for j, R in regions.items():
+        assert R.mean() == pytest.approx(float(shares[order.index(j)]), abs=5 * math.sqrt(0.25 / q.shape[0]))
+        for i in range(3):
+            x = q[:, i] * R / 0.5  # v_i 1{R} / E[v_i]
+            se = x.std() / math.sqrt(x.size)
+            assert abs(x.mean() - float(V[i][j])) < 5 * se, (i, j)  # 5 standard errors: 1 in 1.7 million
+
+
+def test_equal_shares_leave_the_last_picker_no_margin_and_the_search_finds_one():
+    independent = parse_prior("checkerboard(uniform, uniform, uniform, k=3)")
+    V, _ = exact_margins(independent, (0, 1, 2), [Fraction(1, 3)] * 3)
+    assert V[2] == [Fraction(1, 3)] * 3  # the last picker values every region at 1/n
+    best = best_contiguous(independent, steps=30)
+    assert best.certified and best.min_ef > 0.01 and verify(independent, best)
+
+
+def test_the_certificate_fails_when_a_margin_is_perturbed():
+    prior = parse_prior("checkerboard(uniform, uniform, uniform, k=4, corr=[[1, .9, .8], [.9, 1, .9], [.8, .9, 1]])")
+    best = best_contiguous(prior, steps=30)
+    assert verify(prior, best)
+    key = min(best.ef_margins, key=best.ef_margins.get)
+    bad = dataclasses.replace(best, ef_margins={**best.ef_margins, key: best.ef_margins[key] + 1e-9})
+    assert not verify(prior, bad)
+    moved = dataclasses.replace(best, shares_exact=["1/3", "1/3", "1/3"])
+    assert not verify(prior, moved)
+
+
+@pytest.mark.parametrize("rho", [-0.6, 0.0, 0.4, 0.9])
+def test_two_agents_best_margin_is_at_least_appendix_b(rho):
+    prior = parse_prior(f"checkerboard(uniform, uniform, k=8, corr=[[1, {rho}], [{rho}, 1]])")
+    best = best_contiguous(prior, steps=60)
+    b = appendix_b_thresholds(prior, eps=0.01)
+    order = (b.picker, 1 - b.picker)
+    share = Fraction(b.share).limit_denominator(10**6)
+    V, _ = exact_margins(prior, order, [share, 1 - share])
+    appendix_b = min(V[0][0] - V[0][1], V[1][1] - V[1][0])
+    assert best.min_ef >= float(appendix_b) - 1e-12
+
+
+def test_gaussian_margins_come_with_an_interval_that_covers_the_checkerboard_limit():
+    # a fine checkerboard of the same copula and the Monte Carlo estimate agree within the interval
+    # widened by the checkerboard's discretization (k = 12 cells per axis)
+    prior = parse_prior("copula(uniform, uniform, rho=0.5)")
+    mc = gaussian_margins(prior, (0, 1), [0.45, 0.55], 2, points=2_000_000, batches=10)
+    assert mc["min_ef"][1] < mc["min_ef"][0] < mc["min_ef"][2]
+    assert mc["min_ef"][2] - mc["min_ef"][1] < 0.01
+    from abm.priors.priors import CheckerboardCopulaPrior, gaussian_checkerboard
+
+    board = CheckerboardCopulaPrior([prior.marginal(0)] * 2, gaussian_checkerboard(24, prior.correlation(2)), "x")
+    V, _ = exact_margins(board, (0, 1), [Fraction(9, 20), Fraction(11, 20)])
+    exact_min = float(min(V[0][0] - V[0][1], V[1][1] - V[1][0]))
+    assert abs(exact_min - mc["min_ef"][0]) < 0.02  # checkerboard bias at k = 24 is about 1/k
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 0, 1), (1, 2, 0)])
+def test_the_float_search_agrees_with_the_exact_margins(order):
+    from abm.theory.contiguous import value_matrices
+
+    prior = parse_prior(f"checkerboard(uniform, uniform, uniform, k=5, {CORR3})")
+    shares = np.array([[0.2, 0.3, 0.5], [0.45, 0.1, 0.45], [1 / 3, 1 / 3, 1 / 3]])
+    V = value_matrices(prior, order, shares)
+    for b, r in enumerate(shares):
+        exact, _ = exact_margins(prior, order, [Fraction(x).limit_denominator(1000) for x in r])
+        np.testing.assert_allclose(V[b], np.array(exact, dtype=float), atol=1e-12)
