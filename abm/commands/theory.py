@@ -276,7 +276,7 @@ def run_contiguous(args) -> int:
            "min_ef_margin": r.min_ef, "ef_margins": r.ef_margins, "prop_margins": r.prop_margins,
            "method": r.method, "certified": r.certified, "certificate": r.certificate, "searched": r.searched}
     lines = [f"best order {list(r.order)} (first picker first), shares {fmt(r.shares)}",
-             f"  EF margins: " + ", ".join(f"{k} {v:.5f}" for k, v in r.ef_margins.items()),
+             "  EF margins: " + ", ".join(f"{k} {v:.5f}" for k, v in r.ef_margins.items()),
              f"  PROP margins: {fmt(r.prop_margins)}",
              f"  minimum EF margin {r.min_ef:.6f}; {r.certificate}",
              f"  method: {r.method}"]

@@ -96,7 +96,7 @@ def value_matrices(prior, order, shares: np.ndarray, antiderivatives=None) -> np
     b = np.broadcast_to(hi, (B,) + hi.shape).copy()
     regions = []  # per position j: (fraction of cell in region j (B, C), a, b copies)
     for pos, agent in enumerate(order):
-        axis_lo, axis_hi = lo[:, agent], hi[:, agent]
+        axis_hi = hi[:, agent]
         if pos == n - 1:
             regions.append((below.copy(), a.copy(), b.copy()))
             break
@@ -165,14 +165,13 @@ def exact_margins(prior, order, shares) -> tuple[list, list]:
         thresholds.append(t)
         part = {}
         for idx in M:
-            lo_c, hi_c = Fraction(idx[agent]) / K, Fraction(idx[agent] + 1) / K
+            hi_c = Fraction(idx[agent] + 1) / K
             above = min(max((hi_c - t) * K, Fraction(0)), Fraction(1))
             bb = [list(x) for x in bounds[idx]]
             bb[agent][0] = max(bb[agent][0], t)
             part[idx] = (below[idx] * above, bb)
             below[idx] = below[idx] * (1 - above)
             bounds[idx][agent][1] = min(bounds[idx][agent][1], t)
-            del lo_c
         region.append(part)
     V = [[Fraction(0)] * n for _ in range(n)]
     totals = [G[i].exact(Fraction(0), Fraction(1)) for i in range(n)]
