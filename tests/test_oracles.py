@@ -118,6 +118,8 @@ def test_round_robin_solver_is_proven_at_thirty_items():
 def test_every_catalogue_oracle_is_bound_to_its_own_rule():
     for info in mechanisms.available():
         params = {"prior": "copula(uniform, rho=0.5)"} if info.name == "pick-correlated" else {"prior": IID}
+        if info.name == "pick-contiguous":
+            params = {"prior": "checkerboard(uniform, uniform, uniform, k=3)"}
         if info.name == "picking":
             params = {"sizes": [1]}
         elif info.name == "exchange":

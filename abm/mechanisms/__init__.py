@@ -23,7 +23,8 @@ from abm.errors import MechanismError, did_you_mean
 from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo, check_bids, oracle_binding
 from abm.mechanisms.baselines import RoundRobin, WelfareMax
 from abm.mechanisms.menus import Component, Composition, Exchange, Picking, random_composition
-from abm.mechanisms.presets import PickCorrelated, PickEqualQuota, PickOptimal, PickTheorem37, PickUniversal
+from abm.mechanisms.presets import (PickContiguous, PickCorrelated, PickEqualQuota, PickOptimal, PickTheorem37,
+                                    PickUniversal)
 from abm.mechanisms.picking import QTS, PickR, SerialDictatorship, quotas, r_from_s, resolve_r, s_from_r
 from abm.mechanisms.ranking import Ranking, ranks
 from abm.mechanisms.weighted import WeightedRanking
@@ -33,7 +34,7 @@ __all__ = [
     "register", "from_spec", "spec_name", "ENTRY_POINT_GROUP",
     "PickR", "SerialDictatorship", "QTS", "Ranking", "WelfareMax", "RoundRobin", "WeightedRanking",
     "Picking", "Exchange", "Composition", "Component", "random_composition",
-    "PickOptimal", "PickTheorem37", "PickEqualQuota", "PickUniversal", "PickCorrelated",
+    "PickOptimal", "PickTheorem37", "PickEqualQuota", "PickUniversal", "PickCorrelated", "PickContiguous",
     "quotas", "resolve_r", "s_from_r", "r_from_s", "ranks",
 ]
 
@@ -49,7 +50,8 @@ def register(cls: type[Mechanism]) -> type[Mechanism]:
 
 
 for _cls in (PickR, QTS, Ranking, SerialDictatorship, RoundRobin, WelfareMax, WeightedRanking, Picking,
-             Exchange, Composition, PickOptimal, PickTheorem37, PickEqualQuota, PickUniversal, PickCorrelated):
+             Exchange, Composition, PickOptimal, PickTheorem37, PickEqualQuota, PickUniversal, PickCorrelated,
+             PickContiguous):
     register(_cls)
 
 

@@ -4,7 +4,8 @@
 * ``pick-theorem-3-7`` -- Theorem 3.7's r for two agents (depends on m in its second case);
 * ``pick-equal-quota`` -- Theorem 3.10's (1/n - eps, ..., 1/n + (n-1) eps);
 * ``pick-universal`` -- prior-independent thresholds (max-min over priors), as a Pick-r;
-* ``pick-correlated`` -- appendix B: the agent with the larger tau picks a (1 - tau) + eps share first.
+* ``pick-correlated`` -- appendix B: the agent with the larger tau picks a (1 - tau) + eps share first;
+* ``pick-contiguous`` -- any n, correlated values: the order and shares maximizing the smallest EF margin.
 
 Each is a Pick-r (hence DSIC) once its r is fixed; r is computed once per (n, m) and cached.
 """
@@ -17,7 +18,7 @@ from abm.errors import MechanismError
 from abm.mechanisms.base import Claim, Mechanism, MechanismInfo
 from abm.mechanisms.picking import PickR, quota_best_response, quota_best_responses, quotas
 
-__all__ = ["PickOptimal", "PickTheorem37", "PickEqualQuota", "PickUniversal", "PickCorrelated"]
+__all__ = ["PickOptimal", "PickTheorem37", "PickEqualQuota", "PickUniversal", "PickCorrelated", "PickContiguous"]
 
 
 class _Preset(Mechanism):
@@ -188,6 +189,63 @@ class PickCorrelated(Mechanism):
         t_in_order = quotas([self.rule.share, 1 - self.rule.share], bids.shape[-1])
         t = np.empty(2, dtype=np.int64)
         t[order] = t_in_order  # quota of each agent, indexed by agent
+        return quota_best_response(values, bids, agent, order, t)
+
+    def restrict(self, keep):
+        return self
+
+
+class PickContiguous(Mechanism):
+    """The quantile-contiguous Pick-r for n agents with correlated values: the order of the agents
+    and the shares that maximize the smallest EF margin of the limit allocation
+    (:func:`abm.theory.contiguous.contiguous`), computed once per number of agents. At n = 2 it is
+    appendix B's kind of rule with the share chosen by search; for n > 2 it is the open question's
+    candidate. DSIC: a Pick-r with a fixed order and fixed shares."""
+
+    info = MechanismInfo(
+        name="pick-contiguous",
+        summary="correlated agents, any n: the Pick-r order and shares maximizing the smallest EF margin",
+        claim=Claim.DSIC,
+        ordinal=True,
+        reference="Appendix B's open question for n > 2 (tfd theory contiguous)",
+        parameters={},
+        needs_prior=True,
+    )
+
+    def __init__(self, prior=None):
+        from abm.priors import parse_prior
+
+        if prior is None:
+            raise MechanismError("pick-contiguous needs the prior; pass prior=...")
+        self.prior = parse_prior(prior)
+        self._rules: dict = {}
+
+    @property
+    def params(self) -> dict:
+        return {"prior": self.prior.spec}
+
+    def check_agents(self, n_agents: int) -> None:
+        self.prior.check_agents(n_agents)
+
+    def rule(self, n_agents: int):
+        """The best order and shares for ``n_agents`` (cached)."""
+        if n_agents not in self._rules:
+            from abm.theory.contiguous import contiguous
+
+            self._rules[n_agents] = contiguous(self.prior, n_agents)
+        return self._rules[n_agents]
+
+    def _allocate(self, bids):
+        rule = self.rule(bids.shape[-2])
+        order = list(rule.order)
+        owner = PickR(rule.shares)._allocate(bids[..., order, :])
+        return np.asarray(order)[owner]
+
+    def best_response(self, values, bids, agent):
+        rule = self.rule(bids.shape[-2])
+        order = list(rule.order)
+        t = np.empty(len(order), dtype=np.int64)
+        t[order] = quotas(rule.shares, bids.shape[-1])  # quota of each agent, indexed by agent
         return quota_best_response(values, bids, agent, order, t)
 
     def restrict(self, keep):

@@ -6,7 +6,8 @@ The grammar (text from users is parsed, never evaluated)::
     expr   := NUMBER | list | NAME ['(' [arg (',' arg)*] ')']
     arg    := NAME '=' expr | expr
     list   := '[' [expr (',' expr)*] ']'
-    STRING := a file name in single or double quotes (read as data, e.g. file='cells.npy')
+    STRING := a file name in single or double quotes, only as file=STRING (read as data, e.g.
+              checkerboard(uniform, uniform, file='cells.npy'))
 
 Examples: ``uniform``, ``beta(a=2, b=5)``, ``uniform; beta(a=2, b=5)``,
 ``truncate(norm(loc=0.5, scale=0.2), 0, 1)``, ``copula(uniform, rho=0.5)``,
@@ -137,10 +138,7 @@ class _Parser:
         if kind == "name":
             self.i += 1
             return self.call(value)
-        if kind == "string":
-            self.i += 1
-            return value[1:-1]
-        self.fail("a distribution name, a number, a list or a quoted file name")
+        self.fail("a distribution name, a number or a list (quoted text is accepted only as file='...')")
 
     def call(self, name: str) -> Call:
         args, kwargs = [], {}
@@ -155,7 +153,12 @@ class _Parser:
                     if value in kwargs:
                         raise PriorSpecError(f"prior spec {self.text!r}: argument {value!r} given twice")
                     self.i += 2
-                    kwargs[value] = self.expr()
+                    after = self.peek()
+                    if value == "file" and after[0] == "string":  # the one place quoted text is read
+                        self.i += 1
+                        kwargs[value] = after[1][1:-1]
+                    else:
+                        kwargs[value] = self.expr()
                 else:
                     if kwargs:
                         self.fail("keyword argument (positional arguments come first)")
