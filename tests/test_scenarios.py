@@ -21,7 +21,7 @@ def report(tmp_path_factory):
 def test_every_claim_of_the_paper_has_a_scenario():
     assert NAMES == ["theorem-3-1", "proposition-3-3", "theorem-3-7", "proposition-3-8", "corollary-3-9",
                      "theorem-3-10", "theorem-4-1", "theorem-a-1", "appendix-b", "baselines", "strategic-play",
-                     "open-question-n3"]
+                     "open-question-n3", "open-question-contiguous"]
 
 
 @pytest.mark.parametrize("name", NAMES)

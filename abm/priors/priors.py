@@ -14,6 +14,8 @@ give agent i's marginal (the quantile mechanisms and the theory need them).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import scipy.stats as st
 
@@ -228,8 +230,15 @@ def _sinkhorn(cells: np.ndarray, iterations: int = 200) -> np.ndarray:
 def gaussian_checkerboard(k: int, corr) -> np.ndarray:
     """The k x ... x k checkerboard copula closest to a Gaussian copula: each cell's mass is the
     Gaussian copula's probability of that box (multivariate normal cdf, inclusion-exclusion over
-    the box's corners), then scaled to exact uniform margins."""
+    the box's corners), then scaled to exact uniform margins. Kept per (k, corr) for the process:
+    a spec parsed again (each simulation, each mechanism) does not integrate again."""
     corr = np.asarray(corr, dtype=float)
+    return _gaussian_checkerboard(int(k), corr.shape[0], corr.tobytes()).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _gaussian_checkerboard(k: int, n: int, corr_bytes: bytes) -> np.ndarray:
+    corr = np.frombuffer(corr_bytes, dtype=float).reshape(n, n)
     n = corr.shape[0]
     edges = st.norm.ppf(np.linspace(0.0, 1.0, k + 1))
     edges[0], edges[-1] = -np.inf, np.inf

@@ -27,7 +27,7 @@ from abm.errors import TfdError
 from abm.shares import simplest_fraction
 
 __all__ = ["ContiguousResult", "value_matrices", "exact_margins", "best_contiguous", "share_grid", "gaussian_margins",
-           "best_contiguous_gaussian", "contiguous", "verify"]
+           "best_contiguous_gaussian", "contiguous", "verify", "search_counterexample"]
 
 
 # ----------------------------------------------------------------------------- marginals
@@ -226,7 +226,7 @@ def _ef(V, n):
     return {f"{i}->{j}": V[i][i] - V[i][j] for i in range(n) for j in range(n) if i != j}
 
 
-def best_contiguous(prior, steps: int = 60, refine: int = 3) -> ContiguousResult:
+def best_contiguous(prior, steps: int = 60, refine: int = 3, certify: bool = True) -> ContiguousResult:
     """The order and shares maximizing the minimum EF margin: a grid over the share simplex (1/steps)
     for each of the n! orders, then ``refine`` rounds of a finer grid around the best point; the
     reported optimum's margins are then computed exactly (uniform marginals) and certified positive
@@ -263,7 +263,7 @@ def best_contiguous(prior, steps: int = 60, refine: int = 3) -> ContiguousResult
         if mins[b] >= score:
             score, shares = float(mins[b]), local[b]
         h /= 10
-    exact_ok = all(g.linear is not None for g in G)
+    exact_ok = certify and all(g.linear is not None for g in G)
     r = [Fraction(x).limit_denominator(10**6) for x in shares[:-1]]
     r.append(1 - sum(r))
     if exact_ok:
@@ -282,8 +282,9 @@ def best_contiguous(prior, steps: int = 60, refine: int = 3) -> ContiguousResult
         lowest = min(ef.values())
         certified = False
         t = []
-        method = "floating point with tabulated quantile integrals (marginals not uniform): not certified"
-        cert = "no certificate: exact margins need uniform marginals"
+        method = ("floating point (search only): not certified" if not certify else
+                  "floating point with tabulated quantile integrals (marginals not uniform): not certified")
+        cert = "no certificate: exact margins need uniform marginals" if certify else "not certified (search)"
     return ContiguousResult(order=tuple(int(a) for a in order), shares=[float(x) for x in r],
                             thresholds=[float(x) for x in t], values=values, min_ef=float(lowest),
                             ef_margins={k_: float(v) for k_, v in ef.items()},
@@ -404,9 +405,23 @@ def best_contiguous_gaussian(prior, n_agents: int | None = None, k: int = 8, ste
                                       "min_ef_interval": list(mc["min_ef"][1:]), "points": mc["points"]})
 
 
+_SOLVED: dict = {}
+
+
 def contiguous(prior, n_agents: int | None = None, **options) -> ContiguousResult:
     """The best quantile-contiguous allocation for ``prior``: exact on checkerboard copulas, searched
-    on a checkerboard and estimated by Monte Carlo on Gaussian copulas (see the two functions)."""
+    on a checkerboard and estimated by Monte Carlo on Gaussian copulas (see the two functions).
+    Results are kept per (spec, n, options) for the process: every pick-contiguous built on the same
+    prior shares one search."""
+    from abm.priors import parse_prior
+
+    key = (str(getattr(prior, "spec", prior)), n_agents, tuple(sorted(options.items())))
+    if key not in _SOLVED:
+        _SOLVED[key] = _contiguous(prior, n_agents, **options)
+    return _SOLVED[key]
+
+
+def _contiguous(prior, n_agents: int | None = None, **options) -> ContiguousResult:
     from abm.priors import parse_prior
     from abm.priors.priors import CheckerboardCopulaPrior, GaussianCopulaPrior
 
@@ -426,3 +441,67 @@ def contiguous(prior, n_agents: int | None = None, **options) -> ContiguousResul
         return best_contiguous_gaussian(p, n, **{k: v for k, v in options.items() if k in ("k", "steps", "points", "seed")})
     raise TfdError(f"quantile-contiguous margins need a copula prior (checkerboard(...) or copula(...)), got "
                    f"{p.spec!r}")
+
+
+# ----------------------------------------------------------------------------- looking for a counterexample
+def _copula_from(theta: np.ndarray, k: int, n: int, floor: float) -> np.ndarray:
+    """A checkerboard with uniform margins from free parameters: exp(theta) scaled to uniform margins
+    (iterative proportional fitting), mixed with independence at weight ``floor``. The mixture keeps
+    every cell's density at least ``floor`` (times the independent one): no agent's quantile is a
+    function of the others', as the paper's correlation assumption asks."""
+    from abm.priors.priors import _sinkhorn
+
+    t = np.exp(np.clip(theta, -30, 30)).reshape((k,) * n)
+    return (1 - floor) * _sinkhorn(t) + floor / k ** n
+
+
+def search_counterexample(n: int = 3, k: int = 4, starts: int = 6, iterations: int = 150, floor: float = 0.05,
+                          steps: int = 24, seed: int = 0, progress=None) -> dict:
+    """Minimize the best minimum EF margin (max over orders and shares) over checkerboard copulas with
+    uniform marginals: Nelder-Mead (scipy) on the log cell masses from ``starts`` random starts, the
+    inner maximum on a share grid of step 1/``steps`` with refinement. Returns the smallest best margin
+    reached, the copula that reached it, its exact best margin on a finer grid, and the effort."""
+    import time
+
+    from scipy.optimize import minimize
+
+    from abm.priors import parse_prior
+    from abm.priors.priors import CheckerboardCopulaPrior
+
+    marg = parse_prior("uniform").marginal(0)
+    evaluations = 0
+    t0 = time.perf_counter()
+
+    def best_margin(cells):
+        nonlocal evaluations
+        evaluations += 1
+        prior = CheckerboardCopulaPrior([marg], cells, "search")
+        return best_contiguous(prior, steps=steps, refine=1, certify=False).min_ef
+
+    from abm.priors.priors import gaussian_checkerboard
+
+    rng = np.random.default_rng(seed)
+    # strongly dependent starts (the best margins found so far shrink as quantiles align), then random ones
+    patterns = [np.full((n, n), 0.95), np.array([[1, 0.95, -0.45], [0.95, 1, -0.45], [-0.45, -0.45, 1]])[:n, :n],
+                np.full((n, n), -0.45)]
+    found = []
+    for s in range(starts):
+        if s < len(patterns):
+            corr = patterns[s].copy()
+            np.fill_diagonal(corr, 1.0)
+            x0 = np.log(np.clip(gaussian_checkerboard(k, corr), 1e-12, None)).ravel()
+        else:
+            x0 = rng.normal(0.0, 2.0, k ** n)
+        res = minimize(lambda th: best_margin(_copula_from(th, k, n, floor)), x0, method="Nelder-Mead",
+                       options={"maxfev": iterations, "xatol": 1e-3, "fatol": 1e-6})
+        found.append((float(res.fun), res.x))
+        if progress:
+            progress(f"start {s + 1}/{starts}: smallest best margin {res.fun:.5f} ({evaluations} evaluations)")
+    value, theta = min(found, key=lambda f: f[0])
+    cells = _copula_from(theta, k, n, floor)
+    final = best_contiguous(CheckerboardCopulaPrior([marg], cells, "found"), steps=60, refine=3)
+    return {"smallest_best_margin_search": value, "best_margin_checked": final.min_ef,
+            "certified_positive": final.certified, "order": final.order, "shares": final.shares,
+            "cells": cells, "k": k, "n": n, "floor": floor, "starts": starts, "evaluations": evaluations,
+            "seconds": time.perf_counter() - t0, "per_start": [f[0] for f in found],
+            "optimizer": "scipy.optimize.minimize, Nelder-Mead on log cell masses"}
