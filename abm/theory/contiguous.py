@@ -415,7 +415,7 @@ def contiguous(prior, n_agents: int | None = None, **options) -> ContiguousResul
     prior shares one search."""
     from abm.priors import parse_prior
 
-    key = (str(getattr(prior, "spec", prior)), n_agents, tuple(sorted(options.items())))
+    key = (parse_prior(prior).spec, n_agents, tuple(sorted(options.items())))
     if key not in _SOLVED:
         _SOLVED[key] = _contiguous(prior, n_agents, **options)
     return _SOLVED[key]
