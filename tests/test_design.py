@@ -286,6 +286,7 @@ def _tfd(*args):
     (["--from-items", "5", "--items", "3"], "above --items"),
     (["--discretize", "3", "--levels", "0,1"], "drop --levels"),
     (["--discretize", "1"], "at least 2 levels"),
+    (["--agents", "1"], "at least 2 agents"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, expected):
     r = _tfd("design", "--no-progress", *args)
@@ -342,3 +343,17 @@ def test_the_lab_solves_after_another_highs_user_in_the_same_process():
     for deterministic in (False, True):
         lab = design.design(3, 2, deterministic=deterministic, sizes=[2], audit_profiles=10)
         assert lab.summary["optimal"] and lab.summary["status"] == "Optimal"
+
+
+def test_four_agents_two_items_a_bossy_truthful_table_beats_every_pick_r():
+    # A finding of the lab, checked here independently: with more agents than items, the deterministic
+    # ordinal optimum (uniform prior) is truthful by the brute-force check above, earns 29/24 against
+    # the best Pick-r's 28/24, and lets agents' reports move the others' items.
+    lab = design.design(4, 2, deterministic=True, sizes=[2], audit_profiles=20)
+    space = FullSpace(4, 2)
+    owner = lab.mechanism.owner
+    assert _sd_truthful(space.ranks, owner)
+    mu = order_statistic_means(UNIFORM, 2)
+    assert _welfare(space.ranks, owner, mu) == pytest.approx(29 / 24, abs=1e-12)
+    assert lab.summary["comparisons"]["best_pick_r"]["welfare"] == pytest.approx(28 / 24, abs=1e-12)
+    assert lab.summary["gap_positive"] and lab.summary["explanation"]["bossy_pairs"] > 0

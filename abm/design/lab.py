@@ -203,8 +203,9 @@ def design(n_agents: int = 3, n_items: int = 4, prior: str = "uniform", domain: 
     say = progress or (lambda *_: None)
     if domain not in ("ordinal", "cardinal"):
         raise TfdError(f"unknown domain {domain!r}; accepted: ordinal, cardinal")
-    if not isinstance(n_agents, int) or n_agents < 1 or not isinstance(n_items, int) or n_items < 1:
-        raise TfdError(f"agents and items must be positive integers, got {n_agents!r} and {n_items!r}")
+    if not isinstance(n_agents, int) or n_agents < 2 or not isinstance(n_items, int) or n_items < 1:
+        raise TfdError(f"the lab needs at least 2 agents and 1 item (with one agent there is nothing to divide), "
+                       f"got {n_agents!r} agents and {n_items!r} items")
     sizes = list(range(1, n_items + 1)) if sizes is None else sorted({int(s) for s in sizes})
     if domain == "cardinal":
         levels, probs, prior_spec = _check_levels(levels, probs)
