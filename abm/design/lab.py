@@ -82,7 +82,8 @@ def design_work(n: int, m: int, domain: str, deterministic: bool, k: int = 3) ->
     """Size, estimated seconds and bytes of the program at the largest size."""
     work = (O.ordinal_work(n, m, deterministic) if domain == "ordinal" else C.cardinal_work(n, m, k, deterministic))
     work["seconds"] = _seconds(work, deterministic)
-    work["bytes"] = 150.0 * work["nonzeros"] + 80.0 * work["variables"]
+    # the rows, and the orbit graph (n - 1 generators, two int64 ends per variable and generator)
+    work["bytes"] = 150.0 * work["nonzeros"] + 80.0 * work["variables"] + 40.0 * work["variables"] * n
     return work
 
 

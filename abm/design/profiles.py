@@ -173,17 +173,17 @@ class CanonicalSpace:
         src, dst = [], []
         base = self.ranks
         q0 = np.arange(self.count)
-        for tau in itertools.permutations(range(self.n)):
-            tau = np.array(tau)
-            if np.array_equal(tau, np.arange(self.n)):
-                continue
+        # the adjacent transpositions generate every permutation, so their components are the orbits
+        for a in range(self.n - 1):
+            tau = np.arange(self.n)
+            tau[[a, a + 1]] = [a + 1, a]
             moved = np.empty_like(base)
             moved[:, tau, :] = base  # agent i's ranking goes to agent tau(i)
             q1, sigma = self.canonical(moved)
-            for j in range(self.m):
-                for i in range(self.n):
-                    src.append(self.var(q0, j, i))
-                    dst.append(self.var(q1, sigma[:, j], tau[i]))
+            j = np.arange(self.m)
+            for i in range(self.n):
+                src.append(self.var(q0[:, None], j[None, :], i).ravel())
+                dst.append(self.var(q1[:, None], sigma, tau[i]).ravel())
         if not src:
             return np.arange(V)
         s, d = np.concatenate(src), np.concatenate(dst)
