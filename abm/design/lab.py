@@ -28,8 +28,6 @@ __all__ = ["Lab", "design", "design_work", "save", "load", "explain", "hard_leve
 
 #: A gap below this fraction of E[max welfare] is rounding, not a better mechanism.
 GAP_RTOL = 1e-9
-#: Deterministic ordinal tables are exported (and audited) up to this many profiles.
-EXPORT_PROFILES = 2_000_000
 
 
 @dataclass
@@ -105,10 +103,6 @@ def check_design_work(n: int, m: int, domain: str, deterministic: bool, k: int =
 
 
 # ---------------------------------------------------------------------------------------- solve
-def _ratio(x, emax):
-    return None if x is None else x / emax
-
-
 def _ordinal_size(n, m, marginal, deterministic, time_limit, say):
     mu = order_statistic_means(marginal, m)
     from abm.theory import expected_max
