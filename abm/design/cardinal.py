@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from abm.design.ordinal import unique_rows
+from abm.design.ordinal import on_orbits, feasibility_rows, unique_rows
 from abm.design.profiles import rank_rows
 from abm.design.program import Program
 
@@ -119,12 +119,6 @@ def _objective(space: LevelSpace) -> np.ndarray:
     return np.ascontiguousarray(c.transpose(0, 2, 1)).reshape(-1)
 
 
-def _feasibility(space: LevelSpace) -> sp.csr_matrix:
-    P, m, n = space.count, space.m, space.n
-    return sp.csr_matrix((np.ones(P * m * n), (np.repeat(np.arange(P * m), n), np.arange(P * m * n))),
-                         shape=(P * m, space.n_vars))
-
-
 def _incentive_rows(space: LevelSpace, symmetric: bool) -> sp.csr_matrix:
     n, K = space.n, space.K
     tt = space.profile_types
@@ -186,7 +180,7 @@ def solve_cardinal(n: int, m: int, levels, probs, deterministic: bool = False, t
     say = progress or (lambda *_: None)
     space = LevelSpace(n, m, levels, probs)
     c = _objective(space)
-    F = _feasibility(space)
+    F, _, _ = feasibility_rows(space)
     G = _incentive_rows(space, symmetric=not deterministic)
     if deterministic:
         labels, k = np.arange(space.n_vars), space.n_vars
@@ -194,8 +188,8 @@ def solve_cardinal(n: int, m: int, levels, probs, deterministic: bool = False, t
         labels = np.unique(space.orbits(), return_inverse=True)[1]
         k = int(labels.max()) + 1
         c = np.bincount(labels, weights=c, minlength=k)
-    F = unique_rows(_merge(F, labels, k))
-    G = unique_rows(_merge(G, labels, k))
+    F = unique_rows(on_orbits(F, labels, k))
+    G = unique_rows(on_orbits(G, labels, k))
     A = sp.vstack([F, G], format="csr")
     lo = np.concatenate([np.ones(F.shape[0]), np.zeros(G.shape[0])])
     hi = np.concatenate([np.ones(F.shape[0]), np.full(G.shape[0], np.inf)])
@@ -207,14 +201,6 @@ def solve_cardinal(n: int, m: int, levels, probs, deterministic: bool = False, t
     if deterministic and np.isfinite(x).all():
         x = np.rint(x)
     return CardinalResult(space, prog, sol, x, labels)
-
-
-def _merge(A, labels, k):
-    A = A.tocoo()
-    B = sp.csr_matrix((A.data, (A.row, labels[A.col])), shape=(A.shape[0], k))
-    B.sum_duplicates()
-    B.eliminate_zeros()
-    return B[np.diff(B.indptr) > 0]
 
 
 def level_welfare(space: LevelSpace, owner: np.ndarray) -> float:

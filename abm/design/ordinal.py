@@ -118,7 +118,7 @@ def incentive_rows_full(space: FullSpace) -> sp.csr_matrix:
                          shape=(r0, space.n_vars))
 
 
-def _on_orbits(A: sp.csr_matrix, labels: np.ndarray, n_orbits: int) -> sp.csr_matrix:
+def on_orbits(A: sp.csr_matrix, labels: np.ndarray, n_orbits: int) -> sp.csr_matrix:
     """Rows over orbit variables (duplicates summed), rows that cancel to zero dropped."""
     A = A.tocoo()
     B = sp.csr_matrix((A.data, (A.row, labels[A.col])), shape=(A.shape[0], n_orbits))
@@ -216,11 +216,11 @@ def solve_ordinal(n: int, m: int, mu: np.ndarray, deterministic: bool = False, t
     k = int(labels.max()) + 1
     c = np.bincount(labels, weights=objective(space, mu), minlength=k)
     F, flo, fhi = feasibility_rows(space)
-    F = _on_orbits(F, labels, k)
+    F = on_orbits(F, labels, k)
     # Feasibility rows of one orbit coincide: keep one of each.
     F = unique_rows(F)
     first = space.rk.adjacent if start is None else list(start)
-    G = unique_rows(_on_orbits(incentive_rows_canonical(space, first), labels, k))
+    G = unique_rows(on_orbits(incentive_rows_canonical(space, first), labels, k))
     A = sp.vstack([F, G], format="csr")
     lo = np.concatenate([np.ones(F.shape[0]), np.zeros(G.shape[0])])
     hi = np.concatenate([np.ones(F.shape[0]), np.full(G.shape[0], np.inf)])
@@ -239,7 +239,7 @@ def solve_ordinal(n: int, m: int, mu: np.ndarray, deterministic: bool = False, t
         say(f"round {rounds}: welfare {sol.objective:.10f}, {added:,} violated rows over all misreports")
         if not added or rounds >= max_rounds:
             break
-        rows = unique_rows(_on_orbits(incentive_rows_canonical(space, list(viol), only=viol), labels, k))
+        rows = unique_rows(on_orbits(incentive_rows_canonical(space, list(viol), only=viol), labels, k))
         prog.add_rows(rows, np.zeros(rows.shape[0]), np.full(rows.shape[0], np.inf))
         viol = None  # the next solution is checked afresh
     x = sol.x[labels].reshape(space.count, m, n)
