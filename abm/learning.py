@@ -21,7 +21,12 @@ from abm.metrics import gain_interval
 from abm.model import AllocationModel
 from abm.sizes import check_fits
 
-__all__ = ["LearningRun", "learn"]
+__all__ = ["LearningRun", "learn", "share_of_best"]
+
+#: profiles on which a trained learner is compared with the exact best response
+SHARE_PROFILES = 200
+#: above this many items a best response that needs the solver is not attempted after training
+SHARE_SOLVER_ITEMS = 12
 
 
 @dataclass
@@ -93,8 +98,11 @@ def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: i
             "largest_instance_gain": float(mine["max_instance_gain"].max()),
             "never_gained": bool(mine["max_instance_gain"].max() <= 0.0),
         }
+        learners[str(b.index)]["expresses"] = getattr(b.strategy, "expresses", "")
         if hasattr(b.strategy, "theta"):
             learners[str(b.index)]["parameters"] = b.strategy.theta.tolist()
+        if not everyone:
+            learners[str(b.index)]["best_response"] = share_of_best(model, b, seed)
     early, late = frame[frame["round"] <= cut], frame[frame["round"] > rounds - cut]
     summary = {
         "mechanism": model.mechanism.name, "mechanism_params": model.mechanism.params, "prior": model.prior.spec,
@@ -106,3 +114,38 @@ def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: i
         "early_late_rounds": cut,
     }
     return LearningRun(frame, summary, model)
+
+
+def share_of_best(model: AllocationModel, bidder, seed: int) -> dict:
+    """The trained learner (frozen) against the exact ex-post best response, the others truthful,
+    on fresh profiles: the share of the best response's mean gain it reaches. Only where an exact
+    best response exists: a structural oracle bound to the rule, or the solver at small m."""
+    from abm.mechanisms.base import allocation, oracle_binding
+    from abm.metrics import utilities
+
+    mech, i = model.mechanism, bidder.index
+    bound, why = oracle_binding(mech)
+    if not bound:
+        return {"available": False, "why": f"no exact best response: {why}"}
+    rng = np.random.default_rng([seed, 7, i])
+    values = model.prior.sample(rng, model.n_agents, model.n_items, batch=SHARE_PROFILES)
+    probe = mech.best_response(values[:2, i, :], values[:2], i)
+    if probe is None:
+        return {"available": False, "why": "the mechanism has no best-response oracle"}
+    if probe.kind == "solver" and model.n_items > SHARE_SOLVER_ITEMS:
+        return {"available": False, "why": f"the exact best response needs the solver, not run after training "
+                                           f"above m = {SHARE_SOLVER_ITEMS}"}
+    br = mech.best_response(values[:, i, :], values, i)
+    if not np.all(br.proven):
+        return {"available": False, "why": "the solver did not prove every profile"}
+    truth = utilities(values, allocation(mech, values))[:, i]
+    ctx = strategy_registry.BidContext(agent=i, n_agents=model.n_agents, rng=rng, prior=model.prior, mechanism=mech,
+                                       others_bids=np.delete(values, i, axis=1) if bidder.clairvoyant else None)
+    bids = values.copy()
+    bids[:, i, :] = bidder.strategy.bid(values[:, i, :], ctx)
+    gain = utilities(values, allocation(mech, bids))[:, i] - truth
+    best = np.asarray(br.value) - truth
+    out = {"available": True, "profiles": SHARE_PROFILES, "method": br.method, "best_gain": float(best.mean()),
+           "learner_gain": float(gain.mean())}
+    out["share"] = float(gain.mean() / best.mean()) if best.mean() > 0 else None
+    return out

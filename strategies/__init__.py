@@ -22,6 +22,7 @@ from strategies.simple import (
     CardinalNoise, Exaggerate, InflateTopK, RandomPermutation, ReverseTail, Scale, Shade, SwapRanks,
 )
 from strategies.learning import DeadlineSchedule, Exp3, Hedge, Learner, ShadingCurve
+from strategies.policy import ItemPolicy, SealedItemPolicy
 from strategies.transformers import Mixed, Noisy, OnItems
 from strategies.truthful import Truthful
 
@@ -30,6 +31,7 @@ __all__ = [
     "Scale", "Exaggerate", "Shade", "InflateTopK", "SwapRanks", "ReverseTail", "RandomPermutation", "CardinalNoise",
     "AlwaysTrade", "NeverTrade", "ContestedFirst", "ExPostBestResponse", "InterimBestResponse",
     "Noisy", "Mixed", "OnItems", "Learner", "Hedge", "Exp3", "ShadingCurve", "DeadlineSchedule",
+    "ItemPolicy", "SealedItemPolicy",
 ]
 
 _REGISTRY: dict[str, type[Strategy]] = {}
@@ -43,7 +45,7 @@ def register(cls: type[Strategy]) -> type[Strategy]:
 
 for _cls in (Truthful, Scale, Exaggerate, Shade, InflateTopK, SwapRanks, ReverseTail, RandomPermutation,
              CardinalNoise, AlwaysTrade, NeverTrade, ContestedFirst, ExPostBestResponse, InterimBestResponse,
-             Noisy, Mixed, OnItems, Hedge, Exp3, ShadingCurve, DeadlineSchedule):
+             Noisy, Mixed, OnItems, Hedge, Exp3, ShadingCurve, DeadlineSchedule, ItemPolicy, SealedItemPolicy):
     register(_cls)
 
 

@@ -45,11 +45,15 @@ class Learner(Strategy):
                   "stochastic": True, "keeps_ranking": False}
     #: "full": the model passes every menu strategy's reward; "bandit": only the one played
     feedback = "full"
+    #: what the family can express, shown in learners' summaries
+    expresses = "a mixture of the strategies on its menu: nothing off the menu"
 
     def __init__(self, menu=None):
         import strategies
 
-        self.menu = default_menu() if menu is None else [strategies.get(s) for s in menu]
+        # names, text specs such as "scale(factor=3)", or instances
+        self.menu = default_menu() if menu is None else [strategies.parse(s) if isinstance(s, str) else strategies.get(s)
+                                                         for s in menu]
         if not self.menu:
             raise StrategyError("a learner needs a non-empty menu of strategies")
         if any(isinstance(s, Learner) or s.classifier.get("clairvoyant") for s in self.menu):
@@ -190,6 +194,8 @@ class ShadingCurve(Learner):
 
     name = "shading-curve"
     feedback = "full"
+    expresses = ("bids v_j exp(theta_0 + g(q_j)): one global scale and a re-ranking by how contested an item is "
+                 "(the others' best rank), piecewise linear; nothing that zeroes items or reads the profile as a whole")
     classifier = {"uses_own_values": True, "uses_prior": False, "uses_mechanism": True, "clairvoyant": True,
                   "stochastic": True, "keeps_ranking": False}
 
@@ -289,6 +295,8 @@ class DeadlineSchedule(ShadingCurve):
     """
 
     name = "deadline-schedule"
+    expresses = ("a global scale and one believed pick rate lambda: the items the others would take by then, scheduled "
+                 "earliest deadline first; exact for two-agent round robin, nothing else by design")
 
     def __init__(self, sigma: float = 0.3, sigma_min: float = 0.05, rate: float = 0.05, pairs: int = 8):
         super().__init__(knots=2, sigma=sigma, rate=rate, pairs=pairs)

@@ -269,6 +269,26 @@ class TestShadingCurve(StrategyContract):
                                    atol=1e-9)
 
 
+class TestItemPolicy(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("item-policy"), batch=10))
+    mechanism = "round-robin"
+
+    def test_starts_truthful_and_scores_its_population_with_the_mean_and_the_policy_played(self):
+        s = self.make()
+        np.testing.assert_allclose(self.bid(), self.values, rtol=1e-12)
+        c = s.candidates(self.values, context(0, mechanism=self.mech, others=self.others))
+        assert c.shape == (5, len(s._asked) + 2, self.m)
+        np.testing.assert_allclose(c[:, -1], self.values, rtol=1e-12)  # the policy played: still the truth
+
+
+class TestItemPolicySealed(StrategyContract):
+    make = staticmethod(lambda: strategies.get(covers("item-policy-sealed"), batch=10))
+
+    def test_reads_only_its_own_values(self):
+        s = self.make()
+        assert not s.classifier["clairvoyant"] and s.d == 5
+
+
 class TestDeadlineSchedule(StrategyContract):
     make = staticmethod(lambda: strategies.get(covers("deadline-schedule"), pairs=2))
     mechanism = "round-robin"
@@ -316,7 +336,7 @@ def test_every_registered_strategy_has_a_contract_test():
 
 def test_registry_filters_and_errors():
     clair = {c.name for c in strategies.available(clairvoyant=True)}
-    assert clair == {"contested-first", "ex-post-best-response", "shading-curve", "deadline-schedule"}
+    assert clair == {"contested-first", "ex-post-best-response", "shading-curve", "deadline-schedule", "item-policy"}
     assert "random-permutation" in {c.name for c in strategies.available(stochastic=True)}
     with pytest.raises(StrategyError, match="unknown strategy 'liar'"):
         strategies.get("liar")

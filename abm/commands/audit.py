@@ -37,6 +37,11 @@ def add(sub) -> None:
     d.add_argument("--cross-check", type=nonnegative_int, default=10,
                    help="proven (profile, agent) pairs, drawn at random, on which the strategies and the search run "
                         "anyway as a check of the proof (the search runs on every unproven pair)")
+    d.add_argument("--learn", action="store_true",
+                   help="also train the general learner (item-policy) per agent and report the best lie it finds, "
+                        "replayed and shrunk: evidence, never proof")
+    d.add_argument("--learn-rounds", type=positive_int, default=None,
+                   help="training rounds per agent for --learn (64 instances each; default 200)")
     d.set_defaults(run=run_dsic)
 
     b = asub.add_parser("bic", help="interim regret: expected gains over the others' values")
@@ -132,10 +137,51 @@ def run_dsic(args) -> int:
     if result.shrunk is not None:
         lines.append(f"  shrunk witness: {result.shrunk.n_agents} agents x {result.shrunk.n_items} items, "
                      f"gain {result.shrunk.gain:.6g}")
+    if args.learn:
+        lines += _learned(args, s)
     if "written" in s:
         lines.append(f"  written to {args.out}")
     emit(s, args.json, lines)
     return 0
+
+
+def _learned(args, s) -> list[str]:
+    """Run the general learner beside the audit; its summary goes into ``s["learner"]``."""
+    from abm.audit import learned
+    from abm.audit.witness import save
+
+    mech, prior = _mechanism(args)
+    rounds = args.learn_rounds or learned.ROUNDS
+    with progress(args, args.agents, "learner", "agent") as bar:
+        L = learned.learned_lies(mech, prior, args.agents, args.items, profiles=args.profiles, seed=args.seed,
+                                 rounds=rounds, progress=bar.update)
+    w, shrunk = L.pop("witness"), L.pop("shrunk")
+    L["witness_gain"] = None if w is None else w.gain
+    L["shrunk_size"] = None if shrunk is None else [shrunk.n_agents, shrunk.n_items]
+    if args.out:
+        import json
+        from pathlib import Path
+
+        from abm.jsonable import to_jsonable
+
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "learner.json").write_text(json.dumps(to_jsonable(L), indent=2))
+        if w is not None:
+            save(w, folder / "learned_witness.json")
+        if shrunk is not None:
+            save(shrunk, folder / "learned_witness_shrunk.json")
+    s["learner"] = L
+    out = [f"  general learner ({L['learner']}, {rounds} rounds x {L['instances_per_round']} instances per agent; "
+           f"{L['evidence'].split(':')[0]}): lies on {L['violations']} of {L['pairs']} fresh pairs, "
+           f"max gain {L['max_gain']:.6g}"]
+    if w is not None:
+        out.append(f"    learned witness: agent {w.agent} gains {w.gain:.6g}, replayed"
+                   + (f"; shrunk to {shrunk.n_agents} agents x {shrunk.n_items} items, gain {shrunk.gain:.6g}"
+                      if shrunk is not None else ""))
+    else:
+        out.append("    no lie found by the learner (this proves nothing)")
+    return out
 
 
 def run_bic(args) -> int:

@@ -1,0 +1,334 @@
+"""A general learner: one small policy applied to every item, trained by CMA-ES.
+
+The other learners each carry a guess at the answer (a menu of known misreports, a shading
+curve, a deadline schedule). This one does not. It maps each item's *features* to a report
+for that item, with the same function for every item, so it treats items alike
+(permuting the items permutes the report) and works for any m and n:
+
+* own value over the largest value in sight, own rank (1 = favourite, 0 = least), and
+  the value's quantile under the agent's marginal prior (the paper's F_i, section 2);
+* for the clairvoyant form, which reports after seeing the others (the ex-post deviations
+  of section 2's DSIC definition): the others' best and mean rank of the item, their
+  highest bid over the largest value in sight, and log(own value / their highest bid).
+
+The report is ``s exp(h_j)``, with ``s`` the largest value or bid in sight and
+``h_j = log(v_j / s) + a.x_j + b + w.tanh(W x_j + c)``, so all-zero parameters tell the
+truth. ``h_j`` is capped at log 20 (a report above everything in sight, equal for every
+item so capped: ties) and a report with ``h_j < -20`` is exactly 0 (what rules that read
+zeros or "high on a subset" respond to). That family expresses bidding high or low on any
+set of items picked by their features, re-ranking items by how contested they are, and
+ties; it cannot express reports that depend on another item's features (a knapsack over
+items), so a best response that needs that is approximated.
+
+Training: CMA-ES (Hansen's ``cma``), population from its default 4 + 3 ln d, with common
+random numbers: each generation's candidates are scored on the same instances, at least
+``batch`` of them, by the reward the model computes (utility over the agent's total value,
+against the others' actual reports). CMA-ES adapts a full covariance, so features whose
+useful weights differ by orders of magnitude need no hand scaling; it needs no gradient
+of a reward that is piecewise constant in the parameters (allocations are discrete). The
+same hyperparameters serve every mechanism.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from abm.errors import StrategyError
+from strategies.learning import Learner
+
+__all__ = ["ItemPolicy", "SealedItemPolicy", "item_features", "OWN_FEATURES", "OTHERS_FEATURES"]
+
+OWN_FEATURES = ("value / largest in sight", "own rank (1 = favourite)", "quantile under the prior",
+                "in an exchange, endowed to this agent", "in an exchange, endowed to the other")
+OTHERS_FEATURES = ("others' best rank (1 = someone's favourite)", "others' mean rank",
+                   "others' highest bid / largest in sight", "log(own value / others' highest bid) / 3",
+                   "share of items worth more and at least as contested",
+                   "log(own total / others' smallest total) / 3", "log(own total / others' largest total) / 3",
+                   "log(own top value / others' smallest top bid) / 3", "log(own top value / others' largest top bid) / 3")
+#: log of the largest report over the largest value in sight; reports below exp(H_MIN) times it are 0
+H_MAX, H_MIN = math.log(20.0), -20.0
+
+
+@functools.cache
+def _blas_controller():
+    """threadpoolctl's controller, found once: looking the libraries up again on every call
+    cost more than the decompositions it limits."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _position(bids: np.ndarray) -> np.ndarray:
+    """1 for each row's favourite item down to 0 for its least favourite (ties by index)."""
+    from abm.mechanisms.ranking import ranks
+
+    m = bids.shape[-1]
+    return 1.0 - ranks(bids) / max(m - 1, 1)
+
+
+def exchange_roles(mechanism, m: int, agent: int) -> np.ndarray:
+    """``(m, 2)``: whether each item sits in one of the mechanism's declared exchange components
+    (section 3.1's exchange mechanisms) in this agent's endowment, or in the other's. The one
+    way items differ that a mechanism declares; zeros for every other rule."""
+    roles = np.zeros((m, 2))
+    parts = mechanism.exchange_parts(m) if mechanism is not None and agent < 2 else []
+    for items, ex in parts:
+        S = ex.endowed(len(items))
+        mine = S if agent == 0 else ~S
+        roles[np.asarray(items), 0] = mine
+        roles[np.asarray(items), 1] = ~mine
+    return roles
+
+
+def item_features(values: np.ndarray, others: np.ndarray | None, prior=None, agent: int = 0, roles=None):
+    """Per-item features ``(P, m, d)`` and the scale ``s (P, 1)`` for ``values (P, m)`` and, for
+    the clairvoyant form, the others' reports ``others (P, n-1, m)``; ``roles (m, 2)``: see
+    :func:`exchange_roles` (zeros when None)."""
+    tiny = np.finfo(float).tiny
+    values = np.asarray(values, dtype=float)
+    scale = values.max(axis=-1, keepdims=True)
+    seen = others is not None and np.shape(others)[-2] > 0
+    if seen:
+        others = np.asarray(others, dtype=float)
+        top = others.max(axis=-2)
+        scale = np.maximum(scale, top.max(axis=-1, keepdims=True))
+    scale = np.maximum(scale, tiny)
+    quantile = values / scale if prior is None else np.asarray(prior.marginal(agent).cdf(values), dtype=float)
+    roles = np.zeros((values.shape[-1], 2)) if roles is None else roles
+    cols = [values / scale, _position(values), quantile] + [np.broadcast_to(r, values.shape) for r in roles.T]
+    if seen:
+        position = _position(others)
+        ratio = np.log(np.maximum(values, tiny)) - np.log(np.maximum(top, tiny))
+        best = position.max(axis=-2)
+        # items worth more to the agent and at least as contested as this one (the others'
+        # best rank): the competition for the slots before this item goes
+        dearer = values[..., None, :] > values[..., :, None]
+        urgent = best[..., None, :] >= best[..., :, None]
+        crowd = (dearer & urgent).sum(axis=-1) / max(values.shape[-1] - 1, 1)
+        cols += [best, position.mean(axis=-2), top / scale, np.clip(ratio, -3.0, 3.0) / 3.0, crowd]
+        # the profile as a whole (the same for every item): own total and own largest bid
+        # against the others' smallest and largest, on a log scale (rules that order or
+        # threshold agents by what they report in sum or at most)
+        log = lambda a: np.log(np.maximum(a, tiny))  # noqa: E731
+        for own, theirs in ((values.sum(axis=-1), others.sum(axis=-1)), (values.max(axis=-1), others.max(axis=-1))):
+            for pick in (theirs.min(axis=-1), theirs.max(axis=-1)):
+                r = np.clip(log(own) - log(pick), -3.0, 3.0) / 3.0
+                cols.append(np.broadcast_to(r[..., None], values.shape))
+    return np.stack(cols, axis=-1), scale
+
+
+class ItemPolicy(Learner):
+    """The general learner, clairvoyant form: reports after seeing the others' reports.
+
+    ``hidden``: tanh units of the item policy; ``sigma0``: CMA-ES's initial step; ``batch``:
+    instances each generation is scored on (rounds are pooled until it is reached);
+    ``population``: candidates per generation (CMA-ES's default when None).
+    """
+
+    name = "item-policy"
+    feedback = "full"
+    classifier = {"uses_own_values": True, "uses_prior": True, "uses_mechanism": True, "clairvoyant": True,
+                  "stochastic": False, "keeps_ranking": False}
+    #: what the family can express, shown in learners' summaries
+    expresses = ("one function of an item's features applied to every item, plus one shift for all items from a "
+                 "learned summary of the whole profile: bid high, low or zero on items chosen by value, rank, prior "
+                 "quantile and how the others report them, scale the whole report to the others' totals; ties at the "
+                 "cap; not items told apart by their index, nor exact combinatorial choices")
+    sees_others = True
+    #: standard errors by which CMA-ES's mean must beat the policy played to replace it
+    PROMOTE = 2.0
+
+    def __init__(self, hidden: int = 4, sigma0: float = 1.0, batch: int = 64, population: int | None = None,
+                 pooled: int = 2):
+        if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 0:
+            raise StrategyError(f"hidden must be a nonnegative integer, got {hidden!r}")
+        if not (isinstance(sigma0, (int, float)) and math.isfinite(sigma0) and sigma0 > 0):
+            raise StrategyError(f"sigma0 must be a positive number, got {sigma0!r}")
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise StrategyError(f"batch must be a positive integer, got {batch!r}")
+        if population is not None and (isinstance(population, bool) or not isinstance(population, int)
+                                       or population < 2):
+            raise StrategyError(f"population must be an integer >= 2, got {population!r}")
+        if isinstance(pooled, bool) or not isinstance(pooled, int) or pooled < 0:
+            raise StrategyError(f"pooled must be a nonnegative integer, got {pooled!r}")
+        self.hidden, self.sigma0, self.batch, self.population = hidden, float(sigma0), batch, population
+        self.pooled = pooled
+        self.menu = []
+        self.d = len(OWN_FEATURES) + (len(OTHERS_FEATURES) if self.sees_others else 0)
+        self.reset()
+
+    @property
+    def params(self):
+        return {"hidden": self.hidden, "pooled": self.pooled, "sigma0": self.sigma0, "batch": self.batch,
+                "population": self.population}
+
+    @property
+    def dimension(self) -> int:
+        d, H = self.d, self.hidden
+        e = d + self.sees_others
+        return (d if self.sees_others else 0) + e + 1 + H * (e + 2) + self.pooled * (e + 2)
+
+    def reset(self):
+        self.rounds = 0
+        self.earned = 0.0
+        self.last_arms = None
+        self.theta = self._x0()
+        self.generations = 0
+        self.promotions = 0  # times the policy played moved to CMA-ES's mean
+        self._es = None
+        self._mean_asked = None
+        self._state = None  # the global numpy RNG state cma draws from, kept apart per learner
+        self._asked = None
+        self._pool = []
+
+    def distribution(self):
+        return np.ones(1)
+
+    def regret(self) -> float:
+        return float("nan")  # no finite menu: measured against the exact best response instead
+
+    # -- the policy -------------------------------------------------------------------------
+    def _x0(self) -> np.ndarray:
+        """The start: the truth, with the learned urgency equal to the others' best rank."""
+        x0 = np.zeros(self.dimension)
+        if self.sees_others:
+            x0[len(OWN_FEATURES)] = 1.0
+        return x0
+
+    def _report(self, values, others, thetas, prior, agent):
+        """Reports ``(P, C, m)`` of the candidates ``thetas (C, dim)``, all candidates at once."""
+        roles = exchange_roles(getattr(self, "_mechanism", None), values.shape[-1], agent)
+        x, scale = item_features(values, others, prior, agent, roles)  # (P, m, d), (P, 1)
+        base = np.log(np.maximum(values, np.finfo(float).tiny) / scale)  # (P, m): the truth
+        thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
+        C, (P, m), H, K = len(thetas), values.shape, self.hidden, self.pooled
+        d = self.d
+        e = d + self.sees_others
+        cut = np.cumsum([d if self.sees_others else 0, e, 1, e * H, H, H, e * K, K])
+        u, a, b, W, c, w, V, f, q = np.split(thetas, cut, axis=1)
+        if self.sees_others:
+            # items worth more and at least as urgent, urgency a learned mix of the features
+            urgency = np.einsum("pmd,cd->pcm", x, u)
+            dearer = values[:, None, None, :] > values[:, None, :, None]  # (P, 1, m, m): k worth more than j
+            crowd = (dearer & (urgency[..., None, :] >= urgency[..., :, None])).mean(axis=-1)  # (P, C, m)
+            xk = np.concatenate([np.broadcast_to(x[:, None], (P, C, m, d)), crowd[..., None]], axis=-1)
+        else:
+            xk = np.broadcast_to(x[:, None], (P, C, m, d))
+        # one contraction for the linear part, the hidden units and the pooled channels
+        weights = np.concatenate([a[:, :, None], W.reshape(C, e, H), V.reshape(C, e, K)], axis=-1)  # (C, e, 1+H+K)
+        z = np.einsum("pcme,cez->pcmz", xk, weights)
+        h = base[:, None, :] + z[..., 0] + b  # b (C, 1) broadcasts over items
+        if H:
+            h = h + np.einsum("pcmh,ch->pcm", np.tanh(z[..., 1:1 + H] + c[:, None, :]), w)
+        if K:  # the same shift for every item, from a summary of all of them
+            pooled = np.tanh(z[..., 1 + H:] + f[:, None, :]).mean(axis=-2)  # (P, C, K)
+            h = h + np.einsum("pck,ck->pc", pooled, q)[..., None]
+        return np.where(h > H_MIN, scale[:, None, :] * np.exp(np.minimum(h, H_MAX)), 0.0)
+
+    def _inputs(self, values, context):
+        self._mechanism = context.mechanism  # its declared exchanges are features
+        values = np.asarray(values, dtype=float)
+        flat = values.reshape(-1, values.shape[-1])
+        others = None
+        if self.sees_others:
+            if context.others_bids is None:
+                raise StrategyError(f"{self.name} reports after seeing the others: it needs their bids "
+                                    "(use item-policy-sealed where reports are simultaneous)")
+            o = np.asarray(context.others_bids, dtype=float)
+            others = o.reshape(flat.shape[0], -1, flat.shape[-1])
+        return flat, others
+
+    def _bid(self, values, context):
+        flat, others = self._inputs(values, context)
+        self.last_arms = np.zeros(values.shape[:-1], dtype=np.int64)
+        return self._report(flat, others, self.theta[None], context.prior, context.agent)[:, 0, :].reshape(values.shape)
+
+    def reports_of(self, values, context, thetas) -> np.ndarray:
+        """Reports ``(P, C, m)`` of several parameter vectors ``thetas (C, dim)`` (say, from
+        :meth:`final_candidates`) for ``values (P, m)``."""
+        flat, others = self._inputs(values, context)
+        return self._report(flat, others, np.atleast_2d(thetas), context.prior, context.agent)
+
+    def final_candidates(self, drawn: int = 16) -> np.ndarray:
+        """The policy played, CMA-ES's mean and ``drawn`` draws from its final distribution
+        (rows of parameters): where to look for a lie once training is over."""
+        if self._es is None:
+            return self.theta[None].copy()
+        extra = np.asarray(self._cma(self._es.ask, drawn)) if drawn else np.empty((0, self.dimension))
+        return np.vstack([self.theta[None], np.asarray(self._es.mean, dtype=float)[None], extra])
+
+    # -- training ----------------------------------------------------------------------------
+    def _cma(self, call, *args):
+        """Run one cma call with this learner's own stream of the global numpy RNG (cma draws
+        from it), leaving everyone else's untouched: same seed, same run."""
+        outside = np.random.get_state()
+        np.random.set_state(self._state)
+        try:
+            # CMA-ES decomposes a d x d covariance: on two cores, OpenBLAS's threads made that
+            # 70x slower (88 ms against 1.2 ms at d = 86, measured), so one thread
+            with _blas_controller().limit(limits=1, user_api="blas"):
+                return call(*args)
+        finally:
+            self._state = np.random.get_state()
+            np.random.set_state(outside)
+
+    def _start(self, rng):
+        import cma
+
+        seed = int(rng.integers(1, 2**31 - 1))
+        self._state = np.random.RandomState(seed).get_state()
+        opts = {"seed": seed, "verbose": -9, "verb_log": 0, "verb_disp": 0, "CMA_diagonal": False}
+        if self.population is not None:
+            opts["popsize"] = self.population
+        self._es = self._cma(cma.CMAEvolutionStrategy, self._x0(), self.sigma0, opts)
+
+    def candidates(self, values, context):
+        """This generation's candidates, then CMA-ES's mean and the policy played (the incumbent),
+        all on the same instances."""
+        if self._es is None:
+            self._start(context.rng)
+        if self._asked is None:
+            self._asked = np.asarray(self._cma(self._es.ask))
+            self._mean_asked = np.asarray(self._es.mean, dtype=float).copy()
+            self._pool = []
+        flat, others = self._inputs(values, context)
+        thetas = np.vstack([self._asked, self._mean_asked[None], self.theta[None]])
+        return self._report(flat, others, thetas, context.prior, context.agent)
+
+    def update(self, rewards, arms=None):
+        """Pool rewards until ``batch`` instances, then tell CMA-ES. The policy played moves to
+        CMA-ES's mean only when the mean beats it on the generation's instances by more than
+        PROMOTE standard errors of the paired difference: on a flat or noisy reward (a rule no
+        lie beats, a rule that pays rarely) the search may wander, the policy played does not,
+        and it starts at the truth."""
+        rewards = np.asarray(rewards, dtype=float)
+        C = 0 if self._asked is None else len(self._asked)
+        if self._asked is None or rewards.ndim != 2 or rewards.shape[1] != C + 2:
+            raise StrategyError(f"{self.name} needs one reward per candidate of the generation asked")
+        self._pool.append(rewards)
+        self.earned += float(rewards[:, C + 1].mean())
+        self.rounds += 1
+        if sum(r.shape[0] for r in self._pool) >= self.batch:
+            pooled = np.concatenate(self._pool)
+            fitness = -pooled[:, :C].mean(axis=0)  # cma minimizes; common instances
+            self._cma(self._es.tell, list(self._asked), fitness.tolist())
+            diff = pooled[:, C] - pooled[:, C + 1]
+            se = diff.std(ddof=1) / math.sqrt(diff.size) if diff.size > 1 else float("inf")
+            if diff.mean() > self.PROMOTE * se:
+                self.theta = self._mean_asked
+                self.promotions += 1
+            self.generations += 1
+            self._asked = None
+
+
+class SealedItemPolicy(ItemPolicy):
+    """The general learner for simultaneous reports: own features only (value, rank, quantile)."""
+
+    name = "item-policy-sealed"
+    classifier = {**ItemPolicy.classifier, "clairvoyant": False}
+    expresses = ("one function of an item's own value, rank and prior quantile applied to every item, plus one "
+                 "shift from a learned summary of the own values: not reports that depend on the others'")
+    sees_others = False

@@ -1,0 +1,165 @@
+"""The general learner (item-policy), the generality suite and the learner line of the DSIC audit."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import strategies
+from abm.cli import main
+from abm.learning import learn
+from abm.priors import parse_prior
+
+
+def _context(values, agent=0, prior="uniform"):
+    return strategies.BidContext(agent=agent, n_agents=values.shape[1], rng=np.random.default_rng(0),
+                                 prior=parse_prior(prior), others_bids=np.delete(values, agent, axis=1))
+
+
+def test_the_policy_treats_items_alike_permuting_items_permutes_the_report():
+    s = strategies.get("item-policy")
+    values = parse_prior("uniform").sample(np.random.default_rng(1), 3, 9, batch=40)
+    theta = np.random.default_rng(2).normal(size=(3, s.dimension))
+    perm = np.random.default_rng(3).permutation(9)
+    a = s.reports_of(values[:, 0, :], _context(values), theta)
+    b = s.reports_of(values[:, 0, perm], _context(values[..., perm]), theta)
+    assert np.allclose(a[..., perm], b, rtol=1e-12, atol=0)
+    assert not np.allclose(a[:, 0], values[:, 0])  # the random parameters do change the report
+
+
+def test_the_starting_policy_is_the_truth_for_both_forms():
+    values = parse_prior("beta(a=2, b=5)").sample(np.random.default_rng(4), 2, 7, batch=30)
+    for name in ("item-policy", "item-policy-sealed"):
+        s = strategies.get(name)
+        bids = s.bid(values[:, 0, :], _context(values, prior="beta(a=2, b=5)"))
+        assert np.allclose(bids, values[:, 0, :], rtol=1e-12, atol=0)
+
+
+def test_the_general_learner_is_deterministic_and_leaves_the_global_rng_alone():
+    np.random.seed(11)
+    before = np.random.get_state()[1].copy()
+    a = learn("round-robin", "item-policy", n_agents=2, n_items=6, rounds=12, instances_per_round=32, seed=5)
+    assert np.array_equal(np.random.get_state()[1], before)  # cma draws from its own stream
+    b = learn("round-robin", "item-policy", n_agents=2, n_items=6, rounds=12, instances_per_round=32, seed=5)
+    assert a.rounds.equals(b.rounds)
+    assert np.array_equal(a.model.bidders[0].strategy.theta, b.model.bidders[0].strategy.theta)
+
+
+def test_the_sealed_form_needs_no_others_and_the_clairvoyant_form_refuses_to_guess():
+    values = parse_prior("uniform").sample(np.random.default_rng(0), 2, 5, batch=3)
+    ctx = strategies.BidContext(agent=0, n_agents=2, rng=np.random.default_rng(0), prior=parse_prior("uniform"))
+    assert strategies.get("item-policy-sealed").bid(values[:, 0], ctx).shape == (3, 5)
+    with pytest.raises(strategies.StrategyError, match="needs their bids"):
+        strategies.get("item-policy").bid(values[:, 0], ctx)
+
+
+@pytest.mark.parametrize("bad", ["item-policy(hidden=-1)", "item-policy(sigma0=0)", "item-policy(batch=0)",
+                                 "item-policy(population=1)", "item-policy(pooled=-2)"])
+def test_bad_parameters_are_refused_by_name(bad):
+    with pytest.raises(strategies.StrategyError, match=bad.split("(")[1].split("=")[0]):
+        strategies.parse(bad)
+
+
+@pytest.mark.parametrize("mechanism, params", [
+    ("pick-r", {"r": [0.3, 0.7]}),
+    ("serial-dictatorship", {}),
+    ("picking", {"picker": 0, "sizes": [2, 4]}),
+    ("exchange", {"endowment": [0, 2, 4]}),
+])
+@pytest.mark.parametrize("learner", ["item-policy", "item-policy-sealed", "hedge", "shading-curve"])
+def test_dsic_rules_never_pay_any_learner_on_any_instance(mechanism, params, learner):
+    # Theorem 3.1's rules are DSIC: whatever a learner reports, on every instance of every round
+    # its utility is at most the truth's, exactly (a different bundle of no more value).
+    from abm import mechanisms
+
+    mech = mechanisms.get(mechanism, **params)
+    r = learn(mech, learner, n_agents=2, n_items=8, rounds=25, instances_per_round=32, seed=3)
+    assert r.rounds["max_instance_gain"].max() <= 0
+
+
+def test_dsic_composition_never_pays_the_general_learner():
+    from abm.mutants import _composition
+
+    r = learn(_composition(8), "item-policy", n_agents=2, n_items=8, rounds=25, instances_per_round=32, seed=4)
+    assert r.rounds["max_instance_gain"].max() <= 0
+
+
+def test_learned_share_on_welfare_max_and_two_agent_round_robin_from_the_quick_suite():
+    # A small sample of the generality suite, quick budget. The thresholds are the 95% paired
+    # bootstrap lower bounds the suite reports: welfare maximization's best response (outbid
+    # everyone) must be found whole; round robin's (unit-job scheduling) at least half.
+    from abm import learning_suite as S
+
+    cases = {c.label: c for c in S.cases(mutants=False)}
+    q = S.QUICK
+    wm = S.run_case(cases["welfare-max, n = 2"], "item-policy", q["rounds"], q["instances_per_round"], q["profiles"])
+    rr = S.run_case(cases["round-robin, n = 2"], "item-policy", q["rounds"], q["instances_per_round"], q["profiles"])
+    assert wm["share_low"] >= 0.99, wm
+    assert rr["share_low"] >= 0.5, rr
+    # the measure itself can fail: a learner that stays truthful reaches nothing
+    stay = S.run_case(cases["round-robin, n = 2"], strategies.Hedge(menu=["truthful"]), 5, 8, q["profiles"])
+    assert stay["share"] == 0 and stay["share_high"] == 0
+
+
+def test_the_suite_lists_generated_mutants_that_pay_agent_zero():
+    pytest.importorskip("cosmic_ray")
+    from abm import learning_suite as S
+
+    got = [c for c in S.cases(generated=2, seed=1) if c.source[0] == "generated"]
+    assert len(got) == 2 and all(S._manipulable(c) for c in got)
+
+
+def test_cli_learn_suite_writes_the_table_and_plot(tmp_path, capsys):
+    out = tmp_path / "suite"
+    assert main(["learn", "--suite", "--quick", "--learners", "item-policy", "--only", "welfare-max, n = 2",
+                 "--generated", "0", "--workers", "1", "--no-progress", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "welfare-max, n = 2" in text and "median" in text
+    assert (out / "suite.parquet").exists() and (out / "suite.png").stat().st_size > 5000
+    s = json.loads((out / "summary.json").read_text())
+    assert s["per_learner"]["item-policy"]["smallest_share"] >= 0.99
+
+
+def test_cli_learn_suite_refuses_a_strategy_that_does_not_learn(capsys):
+    assert main(["learn", "--suite", "--learners", "truthful", "--generated", "0", "--no-progress"]) == 2
+    assert "not a learner" in capsys.readouterr().err
+
+
+def test_audit_learn_finds_and_replays_a_lie_under_round_robin_and_none_under_pick_r(tmp_path, capsys):
+    out = tmp_path / "rr"
+    assert main(["audit", "dsic", "--mechanism", "round-robin", "--items", "20", "--profiles", "20", "--learn",
+                 "--learn-rounds", "30", "--strategies", "none", "--budget", "0", "--no-progress", "--json",
+                 "--out", str(out)]) == 0
+    s = json.loads(capsys.readouterr().out)
+    L = s["learner"]
+    assert L["violations"] > 0 and L["witness_gain"] > 0 and "never proof" in L["evidence"]
+    assert (out / "learned_witness.json").exists()
+    assert main(["audit", "replay", str(out / "learned_witness.json"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["confirmed"]
+    assert main(["audit", "dsic", "--mechanism", "pick-r", "--items", "20", "--profiles", "20", "--learn",
+                 "--learn-rounds", "30", "--strategies", "none", "--budget", "0", "--no-progress"]) == 0
+    assert "this proves nothing" in capsys.readouterr().out
+
+
+def test_hedge_menus_take_text_specs_with_parameters():
+    h = strategies.Hedge(menu=["scale(factor=3)", "truthful"])
+    assert repr(h.menu[0]) == "Scale(factor=3.0)"
+
+
+def test_learn_out_with_a_continuous_learner_plots_without_warnings(tmp_path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["learn", "--learner", "deadline-schedule", "--rounds", "20", "--items", "6", "--no-progress",
+                     "--out", str(tmp_path / "ds")]) == 0
+    assert not [w for w in caught if "matplotlib" in str(w.filename) or "log" in str(w.message).lower()]
+
+
+def test_learn_reports_what_the_family_expresses_and_the_share_of_the_best_response(capsys):
+    assert main(["learn", "--learner", "item-policy", "--mechanism", "welfare-max", "--rounds", "40",
+                 "--instances-per-round", "32", "--items", "6", "--no-progress", "--json"]) == 0
+    L = json.loads(capsys.readouterr().out)["learners"]["0"]
+    assert "not items told apart by their index" in L["expresses"]
+    assert L["best_response"]["available"] and L["best_response"]["share"] >= 0.99
