@@ -7,7 +7,7 @@ profiles. A lie counts when it replays through the mechanism. The learner is evi
 what matters here is reach: rules where the search finds a lie the learner should too, and
 mutants the search misses are where it could add one.
 
-Run: ``.venv/bin/python benchmarks/bench_audit_learn.py [--workers 2]`` (about 15 minutes here).
+Run: ``.venv/bin/python benchmarks/bench_audit_learn.py [--workers 2]``.
 """
 
 from __future__ import annotations
