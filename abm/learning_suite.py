@@ -232,6 +232,11 @@ def run_suite(learners=LEARNERS, budget=FULL, generated: int = 8, seed: int = 0,
             raise TfdError(f"{name!r} is not a learner; accepted: {', '.join(LEARNERS)} (or a learner with parameters)")
     all_cases = cases(generated, seed)
     chosen = [k for k, c in enumerate(all_cases) if only is None or any(o in c.label for o in only)]
+    if not chosen:
+        from abm.errors import TfdError
+
+        raise TfdError(f"no case of the suite matches {', '.join(map(repr, only))}; its cases: "
+                       + "; ".join(c.label for c in all_cases))
     jobs = [(all_cases[k], name, budget, seed) for k in chosen for name in learners]
     rows = []
     mode = "processes" if workers > 1 and len(jobs) > 1 else "serial"

@@ -125,9 +125,12 @@ def test_cli_learn_suite_writes_the_table_and_plot(tmp_path, capsys):
     assert s["per_learner"]["item-policy"]["smallest_share"] >= 0.99
 
 
-def test_cli_learn_suite_refuses_a_strategy_that_does_not_learn(capsys):
+def test_cli_learn_suite_refuses_a_strategy_that_does_not_learn_and_a_filter_that_matches_nothing(capsys):
     assert main(["learn", "--suite", "--learners", "truthful", "--generated", "0", "--no-progress"]) == 2
     assert "not a learner" in capsys.readouterr().err
+    assert main(["learn", "--suite", "--only", "no such rule", "--generated", "0", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "no case of the suite matches 'no such rule'" in err and "round-robin, n = 2" in err
 
 
 def test_audit_learn_finds_and_replays_a_lie_under_round_robin_and_none_under_pick_r(tmp_path, capsys):
