@@ -5,28 +5,34 @@ curve, a deadline schedule). This one does not. It maps each item's *features* t
 for that item, with the same function for every item, so it treats items alike
 (permuting the items permutes the report) and works for any m and n:
 
-* own value over the largest value in sight, own rank (1 = favourite, 0 = least), and
-  the value's quantile under the agent's marginal prior (the paper's F_i, section 2);
+* own value over the largest value in sight, own rank (1 = favourite, 0 = least), the
+  value's quantile under the agent's marginal prior (the paper's F_i, section 2), and
+  whether the item sits in a declared exchange (section 3.1), in this agent's endowment or
+  the other's: the only way a mechanism says its items differ;
 * for the clairvoyant form, which reports after seeing the others (the ex-post deviations
   of section 2's DSIC definition): the others' best and mean rank of the item, their
-  highest bid over the largest value in sight, and log(own value / their highest bid).
+  highest bid over the largest value in sight, log(own value / their highest bid), the
+  share of items worth more and at least as contested, the own total and top value against
+  the others' smallest and largest, and a learned "crowd" count (items worth more and at
+  least as urgent, urgency a learned mix of the features).
 
 The report is ``s exp(h_j)``, with ``s`` the largest value or bid in sight and
-``h_j = log(v_j / s) + a.x_j + b + w.tanh(W x_j + c)``, so all-zero parameters tell the
-truth. ``h_j`` is capped at log 20 (a report above everything in sight, equal for every
-item so capped: ties) and a report with ``h_j < -20`` is exactly 0 (what rules that read
-zeros or "high on a subset" respond to). That family expresses bidding high or low on any
-set of items picked by their features, re-ranking items by how contested they are, and
-ties; it cannot express reports that depend on another item's features (a knapsack over
-items), so a best response that needs that is approximated.
+``h_j = log(v_j / s) + a.x_j + b + w.tanh(W x_j + c) + q.mean_k tanh(V x_k + f)``: the
+last term, the same for every item, is a learned summary of the whole profile (rules that
+decide by totals or by the shape of the own values). All-zero parameters tell the truth.
+``h_j`` is capped at log 20 (a report above everything in sight, equal for every item so
+capped: ties) and a report with ``h_j < -20`` is exactly 0 (what rules that read zeros or
+"high on a subset" respond to). The family cannot tell items apart by their index, nor
+make exact combinatorial choices (a knapsack over items): a best response that needs them
+is approximated.
 
 Training: CMA-ES (Hansen's ``cma``), population from its default 4 + 3 ln d, with common
 random numbers: each generation's candidates are scored on the same instances, at least
 ``batch`` of them, by the reward the model computes (utility over the agent's total value,
-against the others' actual reports). CMA-ES adapts a full covariance, so features whose
-useful weights differ by orders of magnitude need no hand scaling; it needs no gradient
-of a reward that is piecewise constant in the parameters (allocations are discrete). The
-same hyperparameters serve every mechanism.
+against the others' actual reports). Three runs with initial steps ``sigma0`` x (0.3, 1, 3)
+take turns by generation (:attr:`ItemPolicy.SCALES`). CMA-ES needs no gradient of a reward
+that is piecewise constant in the parameters (allocations are discrete) and no learning
+rate. The same hyperparameters serve every mechanism.
 """
 
 from __future__ import annotations
