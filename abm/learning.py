@@ -21,7 +21,7 @@ from abm.metrics import gain_interval
 from abm.model import AllocationModel
 from abm.sizes import check_fits
 
-__all__ = ["LearningRun", "learn", "share_of_best"]
+__all__ = ["LearningRun", "learn", "share_of_best", "frozen_gain"]
 
 #: profiles on which a trained learner is compared with the exact best response
 SHARE_PROFILES = 200
@@ -116,6 +116,20 @@ def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: i
     return LearningRun(frame, summary, model)
 
 
+def frozen_gain(strategy, mechanism, prior, values, agent: int, truth, rng) -> np.ndarray:
+    """Per-profile gain over the truth ``truth (P,)`` of ``strategy``, as it stands, in ``agent``'s
+    seat of ``values (P, n, m)``, the others truthful (it sees their reports if clairvoyant)."""
+    from abm.mechanisms.base import allocation
+    from abm.metrics import utilities
+
+    ctx = strategy_registry.BidContext(agent=agent, n_agents=values.shape[1], rng=rng, prior=prior,
+                                       mechanism=mechanism, others_bids=np.delete(values, agent, axis=1)
+                                       if strategy.classifier.get("clairvoyant") else None)
+    bids = values.copy()
+    bids[:, agent, :] = strategy.bid(values[:, agent, :], ctx)
+    return utilities(values, allocation(mechanism, bids))[:, agent] - truth
+
+
 def share_of_best(model: AllocationModel, bidder, seed: int) -> dict:
     """The trained learner (frozen) against the exact ex-post best response, the others truthful,
     on fresh profiles: the share of the best response's mean gain it reaches. Only where an exact
@@ -139,11 +153,7 @@ def share_of_best(model: AllocationModel, bidder, seed: int) -> dict:
     if not np.all(br.proven):
         return {"available": False, "why": "the solver did not prove every profile"}
     truth = utilities(values, allocation(mech, values))[:, i]
-    ctx = strategy_registry.BidContext(agent=i, n_agents=model.n_agents, rng=rng, prior=model.prior, mechanism=mech,
-                                       others_bids=np.delete(values, i, axis=1) if bidder.clairvoyant else None)
-    bids = values.copy()
-    bids[:, i, :] = bidder.strategy.bid(values[:, i, :], ctx)
-    gain = utilities(values, allocation(mech, bids))[:, i] - truth
+    gain = frozen_gain(bidder.strategy, mech, model.prior, values, i, truth, rng)
     best = np.asarray(br.value) - truth
     out = {"available": True, "profiles": SHARE_PROFILES, "method": br.method, "best_gain": float(best.mean()),
            "learner_gain": float(gain.mean())}

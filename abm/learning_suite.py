@@ -170,10 +170,7 @@ def _share_interval(gain, best, confidence=0.95, seed=0):
 
 def run_case(case: Case, learner: str, rounds: int, instances_per_round: int, profiles: int, seed: int = 0) -> dict:
     """Train ``learner`` as agent 0 on ``case``, freeze it, and score it against the best response."""
-    import strategies
-    from abm.learning import learn
-    from abm.mechanisms.base import allocation
-    from abm.metrics import utilities
+    from abm.learning import frozen_gain, learn
     from abm.priors import parse_prior
 
     job = int(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(case.label.encode()),)).generate_state(1)[0])
@@ -189,12 +186,8 @@ def run_case(case: Case, learner: str, rounds: int, instances_per_round: int, pr
     values = _profiles(case, profiles, rng)
     truth = _truthful_utility(mech, values)
     best = _best_utility(case, mech, values) - truth
-    ctx = strategies.BidContext(agent=0, n_agents=case.n_agents, rng=rng, prior=parse_prior(case.prior),
-                                mechanism=mech, others_bids=values[:, 1:, :] if s.classifier["clairvoyant"] else None)
-    bids = values.copy()
     with quiet():
-        bids[:, 0, :] = s.bid(values[:, 0, :], ctx)
-        gain = utilities(values, allocation(mech, bids))[:, 0] - truth
+        gain = frozen_gain(s, mech, parse_prior(case.prior), values, 0, truth, rng)
     share, lo, hi = _share_interval(gain, best, seed=job) if best.mean() > 0 else (float("nan"),) * 3
     return {"case": case.label, "agents": case.n_agents, "items": case.n_items, "best_by": case.best,
             "learner": learner, "best_gain": float(best.mean()), "learner_gain": float(gain.mean()),
