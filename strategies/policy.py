@@ -229,8 +229,10 @@ class ItemPolicy(Learner):
         if self.sees_others:
             # items worth more and at least as urgent, urgency a learned mix of the features
             urgency = np.einsum("pmd,cd->pcm", x, u)
-            dearer = values[:, None, None, :] > values[:, None, :, None]  # (P, 1, m, m): k worth more than j
-            crowd = (dearer & (urgency[..., None, :] >= urgency[..., :, None])).mean(axis=-1)  # (P, C, m)
+            dearer = values[:, None, :] > values[:, :, None]  # (P, m, m): k worth more than j
+            crowd = np.empty((P, C, m))
+            for k in range(C):  # one (P, m, m) table per candidate: all C at once was C times the memory
+                crowd[:, k] = (dearer & (urgency[:, k, None, :] >= urgency[:, k, :, None])).mean(axis=-1)
             xk = np.concatenate([np.broadcast_to(x[:, None], (P, C, m, d)), crowd[..., None]], axis=-1)
         else:
             xk = np.broadcast_to(x[:, None], (P, C, m, d))
