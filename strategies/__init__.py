@@ -82,24 +82,29 @@ def get(name: str | Strategy, **params) -> Strategy:
 
 
 def parse(text: str) -> Strategy:
-    """A strategy from text: ``name`` or ``name(param=value, ...)`` with numeric values,
-    e.g. ``scale(factor=3)`` or ``inflate-top-k(k=2)``. Parsed, never evaluated."""
-    import re
+    """A strategy from text, read by the testbed's one grammar (:mod:`abm.spec`): ``name`` or
+    ``name(param=value, ...)``, where a value is a number, a list ``[...]`` or a strategy itself,
+    e.g. ``scale(factor=3)``, ``noisy(strategy=scale(factor=3), p=0.2)``,
+    ``mixed(strategies=[truthful, shade], probabilities=[0.3, 0.7])``. Parsed, never evaluated."""
+    from abm import spec
 
-    text = text.strip()
-    match = re.fullmatch(r"([a-z][a-z0-9-]*)\s*(?:\((.*)\))?", text)
-    if not match:
-        raise StrategyError(f"cannot read strategy {text!r}; expected NAME or NAME(param=value, ...)")
-    name, inside = match.group(1), match.group(2)
+    return _build(spec.parse_one(str(text), what="strategy", error=StrategyError, example="'truthful'"), str(text))
+
+
+def _build(expr, text: str):
+    """A parsed expression as a strategy (a name or a call) or a parameter value (numbers, lists)."""
+    from abm.spec import Call
+
+    if isinstance(expr, list):
+        return [_build(e, text) for e in expr]
+    if not isinstance(expr, Call):
+        return expr
+    if expr.args:
+        raise StrategyError(f"strategy {text!r}: give {expr.name}'s parameters by name, e.g. scale(factor=3)")
     params = {}
-    if inside and inside.strip():
-        for part in inside.split(","):
-            key, eq, value = part.partition("=")
-            if not eq or not re.fullmatch(r"[a-z_][a-z0-9_]*", key.strip()):
-                raise StrategyError(f"cannot read parameter {part.strip()!r} of {name}; expected param=value")
-            try:
-                number = float(value)
-            except ValueError:
-                raise StrategyError(f"parameter {key.strip()} of {name} must be a number, got {value.strip()!r}") from None
-            params[key.strip()] = int(number) if number.is_integer() and "." not in value else number
-    return get(name, **params)
+    for key, value in expr.kwargs.items():
+        if isinstance(value, Call) and value.name.lower() not in _REGISTRY:
+            raise StrategyError(f"strategy {text!r}: parameter {key} of {expr.name} is a number, a list or a "
+                                f"strategy, got {value.name!r}")
+        params[key] = _build(value, text)
+    return get(expr.name, **params)

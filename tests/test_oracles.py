@@ -140,3 +140,17 @@ def test_catalogue_ordinal_declarations_hold(name, n):
     bids = parse_prior(prior).sample(np.random.default_rng(1), n, 12, batch=30)
     check = check_ordinal(mech, bids, np.random.default_rng(2))
     assert check.declared and check.holds, check.detail
+
+
+def test_round_robin_solver_is_not_fooled_by_a_stale_solution():
+    """A profile on which HiGHS, re-run as a MIP on the object that had solved the LP relaxation,
+    reported the optimal objective (1.2) with the columns of a worse sequence (1.1), and the oracle
+    called 1.1 proven. Enumerating all 720 rankings finds 1.2."""
+    values = np.array([[0.4, 0.5, 0.8, 0.5, 0.3, 0.8], [0.4, 0.8, 0.8, 0.4, 0.7, 0.0],
+                       [0.4, 0.9, 0.6, 0.6, 0.7, 0.7]])
+    rr = mechanisms.get("round-robin")
+    br = rr.best_response(values[1][None], values[None], 1)
+    family = 6 - np.array(list(itertools.permutations(range(6))), dtype=float)
+    best = utility_of_reports(rr, values[1], values, 1, family).max()
+    assert best == pytest.approx(1.2)
+    assert br.proven.all() and br.value[0] == pytest.approx(best, abs=1e-12)

@@ -345,5 +345,33 @@ def test_registry_filters_and_errors():
     with pytest.raises(StrategyError, match="unknown classifier keys"):
         strategies.available(nosuch=True)
     assert strategies.parse("scale(factor=3)") == strategies.get("scale", factor=3.0)
-    with pytest.raises(StrategyError, match="must be a number"):
+    with pytest.raises(StrategyError, match="is a number, a list or a strategy, got '__import__'"):
         strategies.parse("scale(factor=__import__)")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("noisy(strategy=scale(factor=3), p=0.2)", lambda: strategies.get("noisy", strategy=strategies.get("scale", factor=3), p=0.2)),
+    ("mixed(strategies=[truthful, shade], probabilities=[0.3, 0.7])",
+     lambda: strategies.get("mixed", strategies=["truthful", "shade"], probabilities=[0.3, 0.7])),
+    ("on-items(strategy=shade(factor=0.4), items=[0, 2])",
+     lambda: strategies.get("on-items", strategy=strategies.get("shade", factor=0.4), items=[0, 2])),
+])
+def test_transformers_take_their_parameters_from_text(text, expected):
+    """One grammar: a transformer's wrapped strategy and its lists are read from text, as in Python."""
+    got, want = strategies.parse(text), expected()
+    assert repr(got) == repr(want)
+    values = np.random.default_rng(0).random((4, 6))
+    context = BidContext(agent=0, n_agents=2, rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(got.bid(values, context),
+                                  want.bid(values, BidContext(agent=0, n_agents=2, rng=np.random.default_rng(1))))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("scale(3)", "give scale's parameters by name"),
+    ("noisy(strategy=scale(factor=3)", "expected '\\)'"),
+    ("mixed(strategies=[truthful, nosuch])", "unknown strategy 'nosuch'"),
+    ("scale(factor=1); shade", "expected one expression"),
+])
+def test_bad_strategy_text_is_refused_in_one_line(text, message):
+    with pytest.raises(StrategyError, match=message):
+        strategies.parse(text)

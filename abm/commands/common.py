@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from abm.jsonable import to_jsonable  # noqa: F401 (emit uses it; commands import it from here)
+from abm.spec import split_top_level  # noqa: F401 (commands import it from here)
 
 
 def _integer(text: str, minimum: int, what: str) -> int:
@@ -44,23 +45,15 @@ def vector(text: str) -> list[float]:
 
 
 def parameter(text: str) -> tuple[str, object]:
-    """``KEY=VALUE`` for a mechanism parameter: VALUE is a number, comma-separated numbers
-    (a vector), true/false, or else kept as text. Parsed, never evaluated."""
-    key, eq, value = text.partition("=")
-    key, value = key.strip(), value.strip()
-    if not eq or not key.isidentifier():
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE with KEY a parameter name, got {text!r}")
-    if value.lower() in ("true", "false"):
-        return key, value.lower() == "true"
+    """``KEY=VALUE`` for a mechanism parameter (:func:`abm.spec.assignment`): parsed, never evaluated."""
+    from abm import spec
+
     try:
-        numbers = [float(t) for t in value.split(",")]
-    except ValueError:
-        return key, value
-    if not all(math.isfinite(v) for v in numbers):
-        raise argparse.ArgumentTypeError(f"parameter {key} must be finite, got {value!r}")
-    numbers = [int(v) if v.is_integer() and "." not in t and "e" not in t.lower() else v
-               for v, t in zip(numbers, value.split(","))]
-    return key, numbers if "," in value else numbers[0]
+        return spec.assignment(text, error=argparse.ArgumentTypeError)
+    except argparse.ArgumentTypeError:
+        raise
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_instance_flags(p, items: int) -> None:
@@ -170,20 +163,6 @@ def positive_float(text: str) -> float:
     return _real(text, lambda v: v > 0, "a positive number")
 
 
-def split_top_level(text: str) -> list[str]:
-    """Split at commas outside parentheses: 'scale(factor=3),truthful' -> ['scale(factor=3)', 'truthful']."""
-    out, depth, cur = [], 0, ""
-    for ch in text:
-        depth += ch == "("
-        depth -= ch == ")"
-        if ch == "," and depth == 0:
-            out.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    return [s.strip() for s in out + [cur] if s.strip()]
-
-
 def emit(result: dict, as_json: bool, lines) -> None:
     """Print ``result`` as one JSON object, or the human-readable ``lines``."""
     if as_json:
@@ -200,23 +179,44 @@ def fmt(v) -> str:
     return "(" + ", ".join(f"{x:.6g}" for x in v.ravel()) + ")"
 
 
-#: The catalogue's parameters as CLI flags: one table for every command that builds a
-#: mechanism by name (simulate, audit), so no command keeps its own list.
-MECHANISM_FLAGS = {
-    "r": (vector, "Pick-r / QT-s shares, e.g. 0.29,0.71 (default for pick-r: equal shares, as in Python; "
-                  "--mechanism pick-universal gives Proposition 3.3's (2-sqrt2)/2)"),
-    "s": (vector, "QT-s thresholds, e.g. 0.29,1"),
-    "picker": (int, "picking: the agent who picks (0 or 1)"),
-    "sizes": (vector, "picking: the menu's bundle sizes, e.g. 3 or 2,5"),
-    "endowment": (vector, "exchange: agent 1's endowment S, e.g. 0,2,5"),
-    "eps": (float, "pick-equal-quota / pick-correlated: eps"),
-    "weights": (vector, "weighted-ranking: override the Bai-Golz weights"),
-}
+def _flag_type(kind: str):
+    from abm import spec
+
+    def read(text: str):
+        try:
+            return spec.read_value(kind, "", text, error=argparse.ArgumentTypeError)
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(str(exc).replace("parameter  ", "")) from None
+
+    read.__name__ = kind  # argparse names the type in its message
+    return read
+
+
+def mechanism_parameters() -> dict:
+    """Every parameter the registered mechanisms declare (:class:`abm.mechanisms.Param`), as
+    ``name -> (kind, help)``; a name several mechanisms share gets each one's help, joined. The
+    command line's mechanism flags are made from this, so a new mechanism brings its own."""
+    from abm import mechanisms
+
+    table: dict[str, tuple[str, list[str]]] = {}
+    for cls in mechanisms.REGISTRY.values():
+        for name, param in cls.info.parameters.items():
+            if param.kind == "object":
+                continue  # Python only
+            kind, helps = table.setdefault(name, (param.kind, []))
+            if kind != param.kind:  # one flag, one reading: a clash is a bug in a mechanism's declaration
+                raise TypeError(f"mechanism parameter --{name} is declared as {kind} and as {param.kind}")
+            text = param.help if ":" in param.help.split(" ")[0] else f"{cls.info.name}: {param.help}"
+            if param.default is not None:
+                text += f" (default {param.default})"
+            if text not in helps:
+                helps.append(text)
+    return {name: (kind, "; ".join(helps)) for name, (kind, helps) in sorted(table.items())}
 
 
 def add_mechanism_flags(parser) -> None:
-    for name, (kind, text) in MECHANISM_FLAGS.items():
-        parser.add_argument(f"--{name}", type=kind, help=text)
+    for name, (kind, text) in mechanism_parameters().items():
+        parser.add_argument(f"--{name}", type=_flag_type(kind), help=text.replace("%", "%%"))
     parser.add_argument("--param", action="append", type=parameter, default=[], metavar="KEY=VALUE",
                         help="any other parameter of the mechanism, e.g. --param path=lab for a designed "
                              "mechanism (abm.design:Designed) or --param bonus=2 for your own (repeatable)")
@@ -224,7 +224,7 @@ def add_mechanism_flags(parser) -> None:
 
 def mechanism_flags(args) -> dict:
     """The mechanism parameters given on the command line (None: not given), --param ones included."""
-    out = {k: getattr(args, k) for k in MECHANISM_FLAGS if getattr(args, k, None) is not None}
+    out = {k: getattr(args, k) for k in mechanism_parameters() if getattr(args, k, None) is not None}
     out.update(dict(getattr(args, "param", None) or []))
     return out
 

@@ -36,16 +36,21 @@ def add(sub) -> None:
 def run_mechanisms(args) -> int:
     from abm import mechanisms
 
+    import dataclasses
+
+    from abm.jsonable import to_jsonable
+
     infos = mechanisms.available()
     if args.json:
-        print(json.dumps([vars(i) for i in infos], indent=2))
+        print(json.dumps(to_jsonable([dataclasses.asdict(i) for i in infos]), indent=2))
         return 0
     for info in infos:
         kind = "ordinal" if info.ordinal else "cardinal"
         print(f"{info.name}\n  {info.summary}\n  claim: {info.claim}; {kind}"
               f"{'; needs the prior' if info.needs_prior else ''}\n  paper: {info.reference}")
-        for name, text in info.parameters.items():
-            print(f"  --{name}: {text}")
+        for name, param in info.parameters.items():
+            flag = f"{name} (Python only)" if param.kind == "object" else f"--{name} ({param.kind})"
+            print(f"  {flag}: {param.help}")
     return 0
 
 

@@ -26,7 +26,7 @@ from mesa.visualization.utils import force_update, update_counter
 
 from abm import mechanisms
 from abm.explore import charts
-from abm.explore.session import MAX_AGENTS, MAX_INSTANCES_PER_STEP, MAX_ITEMS, Explorer
+from abm.explore.session import MAX_AGENTS, MAX_INSTANCES_PER_STEP, MAX_ITEMS, Explorer, parameter_help
 
 #: steps a fresh model plays by itself, one every WARM_UP_INTERVAL seconds
 WARM_UP_STEPS, WARM_UP_INTERVAL = 40, 0.1
@@ -53,7 +53,7 @@ def model_params(settings: dict) -> dict:
     return {
         "mechanism": {"type": "Select", "value": settings["mechanism"], "values": names, "label": "mechanism"},
         "params": {"type": "InputText", "value": settings["params"],
-                   "label": "mechanism parameters, e.g. r=0.3,0.7"},
+                   "label": "mechanism parameters, e.g. r=0.3,0.7 (the run card lists what the mechanism takes)"},
         "prior": {"type": "InputText", "value": settings["prior"],
                   "label": "prior, e.g. beta(a=2, b=5), or one per agent: uniform; beta(a=1, b=3)"},
         "n_agents": {"type": "SliderInt", "value": settings["n_agents"], "min": 1, "max": MAX_AGENTS, "step": 1,
@@ -115,7 +115,7 @@ def Status(model: Explorer):
                f"prior {a.prior.spec}; {a.n_agents} agents x {a.n_items} items; "
                f"strategies: {', '.join(b.label.split('(')[0] for b in a.bidders)}",
                f"step {len(model.history)}, {instances:,} instances; theory: {model.prediction.label}",
-               bold_first=True, classes=["tfd-run"])
+               parameter_help(info), bold_first=True, classes=["tfd-run"])
 
 
 class EChart(ipyvuetify.VuetifyTemplate):

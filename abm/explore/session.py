@@ -28,43 +28,51 @@ MAX_AGENTS, MAX_ITEMS, MAX_INSTANCES_PER_STEP = 6, 200, 500
 PAGE_AUDIT_LIMIT_SECONDS = 120.0
 
 
-def parse_params(text: str) -> dict:
+def parse_params(text: str, mechanism: str | None = None) -> dict:
     """Mechanism parameters as ``KEY=VALUE`` pairs separated by spaces or semicolons
-    (``r=0.3,0.7``); values as on the command line's ``--param``."""
-    import argparse
-
-    from abm.commands.common import parameter
+    (``r=0.3,0.7``), read by the testbed's one grammar (:func:`abm.spec.assignment`): a key that
+    ``mechanism`` declares is read as its declared kind, any other as the command line's ``--param``."""
+    from abm import spec
     from abm.errors import MechanismError
 
+    kinds = {}
+    if mechanism:
+        try:
+            kinds = {k: p.kind for k, p in M.get_class(mechanism).info.parameters.items()}
+        except MechanismError:
+            pass  # an unknown name is reported when the mechanism is built, in its own words
     out = {}
     for part in str(text or "").replace(";", " ").split():
         try:
-            key, value = parameter(part)
-        except argparse.ArgumentTypeError as exc:
+            key, value = spec.assignment(part, error=MechanismError, kinds=kinds)
+        except MechanismError as exc:
             raise MechanismError(f"mechanism parameters: {exc}; e.g. r=0.3,0.7") from None
         out[key] = value
     return out
 
 
-def _seed(text) -> int:
-    """The seed field, read as the command line's ``--seed`` is."""
-    import argparse
+def parameter_help(info) -> str:
+    """The run card's line on what the chosen mechanism takes, from its own declaration
+    (:class:`abm.mechanisms.MechanismInfo`): ``"parameters: r (vector): shares ..."``."""
+    typed = [f"{k} ({p.kind}): {p.help}" for k, p in info.parameters.items() if p.kind != "object"]
+    return "parameters: " + ("; ".join(typed) if typed else "none from this page")
 
-    from abm.commands.common import seed
+
+def _seed(text) -> int:
+    """The seed field, read as the command line's ``--seed`` is: a nonnegative whole number."""
+    from abm import spec
     from abm.errors import TfdError
 
-    try:
-        return seed(str(text).strip())
-    except argparse.ArgumentTypeError as exc:
-        raise TfdError(f"seed: {exc}") from None
+    text = str(text).strip()
+    if not text.isdigit():
+        raise TfdError(f"seed: expected a nonnegative integer seed, got {text!r}")
+    return spec.whole(int(text), "seed", minimum=0)
 
 
 def _bounded(value, label: str, high: int) -> int:
-    from abm.errors import TfdError
+    from abm import spec
 
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
-        raise TfdError(f"{label} must be an integer from 1 to {high} on this page, got {value!r}")
-    return value
+    return spec.whole(value, f"{label} on this page", 1, high)
 
 
 class Explorer(mesa.Model):
@@ -92,13 +100,13 @@ class Explorer(mesa.Model):
             seed_value = _seed(seed)
             super().__init__(rng=seed_value)
             started = True
-            from abm.commands.common import split_top_level
+            from abm.spec import split_top_level
 
             n = _bounded(n_agents, "number of agents", MAX_AGENTS)
             m = _bounded(n_items, "number of items", MAX_ITEMS)
             per_step = _bounded(instances_per_step, "instances per step", MAX_INSTANCES_PER_STEP)
             chosen = split_top_level(strategies or "truthful")
-            self.allocation = AllocationModel(mechanism=mechanism, mechanism_params=parse_params(params), prior=prior,
+            self.allocation = AllocationModel(mechanism=mechanism, mechanism_params=parse_params(params, mechanism), prior=prior,
                                        n_agents=n, n_items=m, strategies=chosen[0] if len(chosen) == 1 else chosen,
                                        instances_per_step=per_step, rng=seed_value, keep_rows=False,
                                        keep_instance=True)

@@ -6,6 +6,12 @@
 
 ``available()`` lists every registered mechanism's :class:`MechanismInfo`.
 
+A mechanism is one module in this package: a :class:`Mechanism` subclass decorated with
+:func:`register`, whose :class:`MechanismInfo` declares its parameters (:class:`Param`) and an
+:class:`Example`. Every module here is imported when the package is, so registering is all it
+takes to appear in ``tfd mechanisms``, the command line's flags, the explorer and the contract
+tests; ``CONTRIBUTING.md`` says what else a mechanism may answer.
+
 Bring your own mechanism: any :class:`Mechanism` subclass can be audited from Python;
 ``get("package.module:ClassName", ...)`` imports one by path (the CLI's ``--mechanism``),
 and a separate package can register mechanisms by name under the entry-point group
@@ -16,11 +22,13 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 import re
 from importlib import metadata
 
 from abm.errors import MechanismError, did_you_mean
-from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo, check_bids, oracle_binding
+from abm.mechanisms.base import (REGISTRY, BestResponse, Claim, Example, Mechanism, MechanismInfo, Param, check_bids,
+                                 oracle_binding, register)
 from abm.mechanisms.baselines import RoundRobin, WelfareMax
 from abm.mechanisms.menus import Component, Composition, Exchange, Picking, random_composition
 from abm.mechanisms.presets import (PickContiguous, PickCorrelated, PickEqualQuota, PickOptimal, PickTheorem37,
@@ -30,29 +38,21 @@ from abm.mechanisms.ranking import Ranking, ranks
 from abm.mechanisms.weighted import WeightedRanking
 
 __all__ = [
-    "BestResponse", "Claim", "Mechanism", "MechanismInfo", "check_bids", "oracle_binding", "get", "available",
-    "register", "from_spec", "spec_name", "ENTRY_POINT_GROUP",
+    "BestResponse", "Claim", "Example", "Mechanism", "MechanismInfo", "Param", "check_bids", "oracle_binding", "get", "available",
+    "register", "get_class", "from_spec", "spec_name", "ENTRY_POINT_GROUP",
     "PickR", "SerialDictatorship", "QTS", "Ranking", "WelfareMax", "RoundRobin", "WeightedRanking",
     "Picking", "Exchange", "Composition", "Component", "random_composition",
     "PickOptimal", "PickTheorem37", "PickEqualQuota", "PickUniversal", "PickCorrelated", "PickContiguous",
     "quotas", "resolve_r", "s_from_r", "r_from_s", "ranks",
 ]
 
-_REGISTRY: dict[str, type[Mechanism]] = {}
+# Import every module of the package: each registers its mechanisms with @register.
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
+
+_REGISTRY = REGISTRY
 _ALIASES = {"pick": "pick-r", "qt": "qt-s", "sd": "serial-dictatorship", "rr": "round-robin",
             "max-welfare": "welfare-max"}
-
-
-def register(cls: type[Mechanism]) -> type[Mechanism]:
-    """Add a mechanism class to the registry under ``cls.info.name``."""
-    _REGISTRY[cls.info.name] = cls
-    return cls
-
-
-for _cls in (PickR, QTS, Ranking, SerialDictatorship, RoundRobin, WelfareMax, WeightedRanking, Picking,
-             Exchange, Composition, PickOptimal, PickTheorem37, PickEqualQuota, PickUniversal, PickCorrelated,
-             PickContiguous):
-    register(_cls)
 
 
 ENTRY_POINT_GROUP = "tfd.mechanisms"
@@ -122,6 +122,11 @@ def available() -> list[MechanismInfo]:
             except MechanismError:
                 continue  # a broken plug-in does not hide the others; get() reports it by name
     return [infos[k] for k in sorted(infos)]
+
+
+def get_class(name: str) -> type[Mechanism]:
+    """The class registered (or imported, or plugged in) as ``name``; its ``info`` says what it takes."""
+    return _resolve(name)[1]
 
 
 def get(name: str, **params) -> Mechanism:

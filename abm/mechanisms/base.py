@@ -11,14 +11,14 @@ index wins; within one agent's bids, equal bids are ranked by lowest item index 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from abm.errors import MechanismError
 
-__all__ = ["BestResponse", "Claim", "Mechanism", "MechanismInfo", "batched_oracle_agrees", "check_bids",
-           "check_batching", "check_owner", "allocation", "oracle_binding"]
+__all__ = ["BestResponse", "Claim", "Example", "Mechanism", "MechanismInfo", "Param", "batched_oracle_agrees",
+           "check_bids", "check_batching", "check_owner", "allocation", "oracle_binding", "register", "REGISTRY"]
 
 
 class Claim:
@@ -30,17 +30,79 @@ class Claim:
     NONE = "none"
 
 
+#: What a parameter's text means: the kinds a command line or the explorer can parse. ``"object"``
+#: is Python only (explicit bundles, components): no flag is made for it.
+PARAM_KINDS = ("vector", "int", "float", "bool", "text", "object")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a mechanism: its ``kind`` (one of :data:`PARAM_KINDS`), a line of ``help``
+    and its ``default`` (None: the mechanism computes one, as Pick-r's equal shares)."""
+
+    kind: str
+    help: str
+    default: object = None
+
+    def __post_init__(self):
+        if self.kind not in PARAM_KINDS:
+            raise ValueError(f"parameter kind {self.kind!r} is not one of {', '.join(PARAM_KINDS)}")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A small instance every contract test runs the mechanism on: its ``params`` (a prior given as
+    text where the mechanism needs one), with ``agents`` agents and ``items`` items."""
+
+    params: dict = field(default_factory=dict)
+    agents: int = 2
+    items: int = 6
+
+
 @dataclass(frozen=True)
 class MechanismInfo:
-    """Metadata shown by ``tfd mechanisms`` and used by audits."""
+    """What a mechanism says about itself: shown by ``tfd mechanisms``, read by the audits, and the
+    one source of its command-line flags, the explorer's parameter parsing and its contract tests.
+
+    ``parameters`` maps a name to a :class:`Param` (a plain string is read as a text parameter
+    with that help, so plug-ins written before :class:`Param` keep working)."""
 
     name: str
     summary: str
     claim: str
     ordinal: bool
     reference: str
-    parameters: dict  # parameter name -> description
+    parameters: dict  # parameter name -> Param
     needs_prior: bool = False
+    example: Example = field(default_factory=Example)
+
+    def __post_init__(self):
+        params = {k: v if isinstance(v, Param) else Param("text", str(v)) for k, v in self.parameters.items()}
+        object.__setattr__(self, "parameters", params)
+
+
+#: name -> class of every mechanism registered by :func:`register` (``abm.mechanisms.get`` reads it)
+REGISTRY: dict[str, type] = {}
+
+
+def register(cls: type) -> type:
+    """Class decorator: add a :class:`Mechanism` subclass to the registry under ``cls.info.name``.
+
+    This is all a new mechanism needs to appear in ``tfd mechanisms``, the command line's flags,
+    the explorer and the contract tests (``tests/test_mechanism_contract.py``)."""
+    name = cls.info.name
+    if not name:
+        raise ValueError(f"{cls.__qualname__} has no info.name to register under")
+    known = REGISTRY.get(name, cls)
+    if known is not cls:
+        # A private copy of a registered module (a generated mutant, a reload) re-runs its decorators:
+        # the registry keeps the original class; anything else under a taken name is an error.
+        if known.__qualname__ == cls.__qualname__ and cls.__module__.startswith(known.__module__):
+            return cls
+        raise ValueError(f"two mechanisms registered as {name!r}: {known.__module__}.{known.__qualname__} and "
+                         f"{cls.__module__}.{cls.__qualname__}")
+    REGISTRY[name] = cls
+    return cls
 
 
 @dataclass
@@ -224,6 +286,23 @@ class Mechanism:
         """What the paper's theory says about this mechanism at this size, in words ("" if nothing)."""
         return ""
 
+    def prediction(self, prior, n_agents: int, n_items: int) -> tuple[float | None, str]:
+        """The welfare ratio the paper predicts for this rule on ``prior`` at this size, and the
+        line that says where it comes from; ``(None, why)`` where the paper predicts no number.
+        The explorer draws it on its chart."""
+        return None, f"no prediction for {self.name}"
+
+    def instance_labels(self, bids: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, str]:
+        """How the explorer labels one allocated instance: a label per item ``(m,)`` and a caption.
+        By default the owner's rank of the item (1 = its top bid); rules that pick in sequence
+        label each item with its place in the sequence instead."""
+        from abm.mechanisms.ranking import preference_order
+
+        n, m = bids.shape
+        rank = np.empty((n, m), dtype=np.int64)
+        rank[np.arange(n)[:, None], preference_order(bids[None])[0]] = np.arange(1, m + 1)
+        return rank[owner, np.arange(m)], "owner's rank of the item (1 = its top bid)"
+
     def exchange_parts(self, n_items: int) -> list:
         """``[(items, Exchange)]``: the exchange components of this mechanism on ``n_items`` items."""
         return []
@@ -266,7 +345,8 @@ def _definer(cls: type, attribute: str) -> type:
 #: check of n, and the declared properties, which the audit checks on the object before use).
 NOT_THE_RULE = frozenset({"__init__", "__repr__", "__str__", "__eq__", "__hash__", "__getstate__", "__setstate__",
                           "__init_subclass__", "__class_getitem__", "params", "spec", "notes", "name", "restrict", "small_instance",
-                          "exchange_parts", "check_agents", "properties", "best_responses"})
+                          "exchange_parts", "check_agents", "properties", "best_responses", "prediction",
+                          "instance_labels"})
 
 
 def _is_method(value) -> bool:

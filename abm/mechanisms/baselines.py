@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo
-from abm.mechanisms.ranking import deadline_best_response, preference_order, ranks
+from abm.mechanisms.base import BestResponse, Claim, Example, Mechanism, MechanismInfo, register
+from abm.mechanisms.ranking import deadline_best_response, pick_index, preference_order, ranks
 
 __all__ = ["WelfareMax", "RoundRobin"]
 
 
+@register
 class WelfareMax(Mechanism):
     """Each item to the highest bid, lowest agent index on ties.
 
@@ -24,7 +25,11 @@ class WelfareMax(Mechanism):
         ordinal=False,
         reference="Section 2 (the benchmark max_A sw(A)); section 4",
         parameters={},
+        example=Example(agents=3, items=5),
     )
+
+    def prediction(self, prior, n_agents, n_items):
+        return 1.0, "1: welfare maximization"
 
     def _allocate(self, bids):
         return np.argmax(bids, axis=-2).astype(np.int64)
@@ -41,6 +46,7 @@ class WelfareMax(Mechanism):
         return self
 
 
+@register
 class RoundRobin(Mechanism):
     """Round robin: agents 1, 2, ..., n, 1, 2, ... each take their favourite remaining item.
 
@@ -58,7 +64,14 @@ class RoundRobin(Mechanism):
         ordinal=True,
         reference="Section 1.2 (Amanatidis et al.); manipulable (Aziz et al. 2017)",
         parameters={},
+        example=Example(agents=3, items=6),
     )
+
+    def instance_labels(self, bids, owner):
+        """Agent i's k-th pick (k = 0, 1, ...) is turn k n + i: its won items in decreasing order
+        of its own bid are its picks in order, each being its favourite of what remained."""
+        n = bids.shape[0]
+        return pick_index(bids, owner) * n + owner + 1, "pick number: round robin, agents 1..n in turn"
 
     #: from this many instances on, picks are vectorized across instances
     VECTORIZE_FROM = 16

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from abm.errors import MechanismError
-from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo, oracle_binding
+from abm.mechanisms.base import BestResponse, Claim, Example, Mechanism, MechanismInfo, Param, oracle_binding, register
 from abm.mechanisms.picking import select_top, top_t
 from abm.shares import decimal_fraction
 from abm.mechanisms.ranking import ranks
@@ -41,6 +41,7 @@ def _rebuilt(mechanism, family: type, *args, **kwargs):
     return new
 
 
+@register
 class Picking(Mechanism):
     """Picking mechanism: ``picker`` takes its favourite bundle from a menu, the other agent the rest.
 
@@ -57,8 +58,10 @@ class Picking(Mechanism):
         claim=Claim.DSIC,
         ordinal=False,
         reference="Section 3.1 (picking mechanisms); Amanatidis et al. 2017",
-        parameters={"picker": "0 or 1 (default 0)", "sizes": "menu of bundle sizes, e.g. 3 or 2,5",
-                    "bundles": "explicit menu: bundles of item indices (Python API)"},
+        parameters={"picker": Param("int", "picking: the agent who picks (0 or 1)", 0),
+                    "sizes": Param("vector", "picking: the menu's bundle sizes, e.g. 3 or 2,5"),
+                    "bundles": Param("object", "explicit menu: bundles of item indices (Python API)")},
+        example=Example({"picker": 1, "sizes": [1, 4]}, agents=2, items=6),
     )
 
     def __init__(self, picker: int = 0, sizes=None, bundles=None):
@@ -171,6 +174,7 @@ class Picking(Mechanism):
         return _rebuilt(self, Picking, self.picker, sizes=sizes) if sizes else None
 
 
+@register
 class Exchange(Mechanism):
     """Exchange mechanism: agent 1 is endowed with S, agent 2 with T = the rest.
 
@@ -185,7 +189,8 @@ class Exchange(Mechanism):
         claim=Claim.DSIC,
         ordinal=False,
         reference="Section 3.1 (exchange mechanisms); Amanatidis et al. 2017",
-        parameters={"endowment": "items of agent 1's endowment S, e.g. 0,2,5 (the rest is T)"},
+        parameters={"endowment": Param("vector", "exchange: agent 1's endowment S, e.g. 0,2,5 (the rest is T)")},
+        example=Example({"endowment": [0, 2, 3]}, agents=2, items=6),
     )
 
     def __init__(self, endowment: Sequence[int] | str = ()):
@@ -276,6 +281,7 @@ class Component:
     mechanism: Mechanism
 
 
+@register
 class Composition(Mechanism):
     """Picking-exchange composition: components partition the items, each allocated by its
     own picking or exchange sub-mechanism (item indices inside a sub-mechanism are local
@@ -287,7 +293,11 @@ class Composition(Mechanism):
         claim=Claim.DSIC,
         ordinal=False,
         reference="Section 3.1; proof of Theorem 3.1 (M = P1 + P2 + E1 + ... + Ek)",
-        parameters={"components": "list of Component(items, mechanism) (Python API; see random_composition)"},
+        parameters={"components": Param("object", "list of Component(items, mechanism) (Python API; see "
+                                                  "random_composition)")},
+        example=Example({"components": [{"items": [0, 3, 5], "mechanism": {"name": "picking", "sizes": [1, 2]}},
+                                        {"items": [1, 2, 4], "mechanism": {"name": "exchange", "endowment": [0, 2]}}]},
+                        agents=2, items=6),
     )
 
     def __init__(self, components: Sequence[Component | dict] = ()):

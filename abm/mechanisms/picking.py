@@ -13,12 +13,12 @@ from fractions import Fraction
 import numpy as np
 
 from abm.errors import MechanismError
-from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo
+from abm.mechanisms.base import BestResponse, Claim, Example, Mechanism, MechanismInfo, Param, register
 from abm.shares import as_vector as _as_vector
 from abm.shares import quotas, r_from_s, resolve_r, s_from_r, simplest_fraction
 
 __all__ = ["PickR", "SerialDictatorship", "QTS", "quotas", "resolve_r", "s_from_r", "r_from_s", "top_t", "select_top",
-           "quota_best_response", "quota_best_responses"]
+           "quota_best_response", "quota_best_responses", "pick_r_prediction", "pick_r_labels"]
 
 
 def _as_fractions(x, name: str) -> list[Fraction]:
@@ -140,6 +140,33 @@ def quota_best_response(values: np.ndarray, bids: np.ndarray, agent: int, order,
     return _quota_choice(values, taken, pos == len(order) - 1, int(t[agent]))
 
 
+def pick_r_prediction(mechanism, prior, n_agents: int, n_items: int) -> tuple[float | None, str]:
+    """Lemma 3.6's alpha for a Pick-r rule with shares ``mechanism.r(n, m)``: the welfare ratio as m
+    grows, computed by :func:`abm.theory.alpha_pick_r` on ``prior`` (i.i.d. priors only)."""
+    from abm import theory
+    from abm.errors import TfdError
+
+    if not prior.is_iid:
+        return None, "no prediction: Lemma 3.6 needs an i.i.d. prior"
+    try:
+        return theory.alpha_pick_r(prior, mechanism.r(n_agents, n_items)), "alpha of Pick-r as m grows: Lemma 3.6"
+    except TfdError as exc:  # the theory cannot speak to this prior or size: it says why
+        return None, f"no prediction: {exc}"
+
+
+def pick_r_labels(mechanism, bids: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, str]:
+    """Definition 3.4's picking sequence: agent i takes its t_i favourite remaining items after
+    the quotas t_1..t_{i-1}, so its k-th won item (by its own bid) is pick t_1 + .. + t_{i-1} + k."""
+    from abm.mechanisms.ranking import pick_index
+
+    n, m = bids.shape
+    t = mechanism.quotas(n, m)
+    start = np.concatenate([[0], np.cumsum(t)[:-1]])
+    return start[owner] + pick_index(bids, owner) + 1, \
+        "pick number: Pick-r, agent i takes its t_i favourite remaining items"
+
+
+@register
 class PickR(Mechanism):
     """Pick-r, the quota serial dictatorship of Definition 3.4.
 
@@ -153,7 +180,9 @@ class PickR(Mechanism):
         claim=Claim.DSIC,
         ordinal=True,
         reference="Definition 3.4; Proposition 3.3, Theorem 3.7, Corollary 3.9, Theorem 3.10",
-        parameters={"r": "shares r_1..r_n (or r_1..r_{n-1}), nonnegative, summing to 1; default: equal shares"},
+        parameters={"r": Param("vector", "shares r_1..r_n (or r_1..r_{n-1}), nonnegative, summing to 1, "
+                                         "e.g. 0.29,0.71; default: equal shares")},
+        example=Example({"r": [0.2, 0.5, 0.3]}, agents=3, items=6),
     )
 
     #: the shares as a function of n: the rule and its oracle both read them through quotas(),
@@ -203,6 +232,12 @@ class PickR(Mechanism):
     def restrict(self, keep):
         return self  # shares, not item indices: Pick-r on fewer items
 
+    def prediction(self, prior, n_agents, n_items):
+        return pick_r_prediction(self, prior, n_agents, n_items)
+
+    def instance_labels(self, bids, owner):
+        return pick_r_labels(self, bids, owner)
+
     def _allocate(self, bids):
         n, m = bids.shape[-2:]
         t = self.quotas(n, m)
@@ -227,6 +262,7 @@ class PickR(Mechanism):
         return owner.astype(np.int64)
 
 
+@register
 class SerialDictatorship(PickR):
     """Serial dictatorship: Pick-(1, 0, ..., 0). With additive values agent 1 takes every item."""
 
@@ -237,6 +273,7 @@ class SerialDictatorship(PickR):
         ordinal=True,
         reference="Section 1 (Schummer 1996); Definition 3.4 with r = (1, 0, ..., 0)",
         parameters={},
+        example=Example(agents=3, items=5),
     )
 
     def __init__(self):
@@ -250,6 +287,7 @@ class SerialDictatorship(PickR):
         return [Fraction(1)] + [Fraction(0)] * (n_agents - 1)
 
 
+@register
 class QTS(Mechanism):
     """QT-s, the quantile-threshold mechanism of Definition 3.5.
 
@@ -269,11 +307,24 @@ class QTS(Mechanism):
         ordinal=False,
         reference="Definition 3.5; Lemma 3.6; Proposition 3.8",
         parameters={
-            "s": "thresholds s_1..s_n in [0, 1] with s_n = 1 (or s_1..s_{n-1})",
-            "r": "alternatively Pick-r shares, mapped to s by Lemma 3.6",
+            "s": Param("vector", "thresholds s_1..s_n in [0, 1] with s_n = 1 (or s_1..s_{n-1}), e.g. 0.29,1"),
+            "r": Param("vector", "alternatively Pick-r shares, mapped to s by Lemma 3.6"),
         },
         needs_prior=True,
+        example=Example({"prior": "uniform; beta(a=2, b=5); truncexpon(b=3); beta(a=5, b=2)"}, agents=4, items=5),
     )
+
+    def prediction(self, prior, n_agents, n_items):
+        """Lemma 3.6's alpha of QT-s, exact for every m (i.i.d. priors)."""
+        from abm import theory
+        from abm.errors import TfdError
+
+        if not prior.is_iid:
+            return None, "no prediction: Lemma 3.6 needs an i.i.d. prior"
+        try:
+            return theory.alpha_qt_s(prior, self.s(n_agents)), "alpha of QT-s: Lemma 3.6"
+        except TfdError as exc:
+            return None, f"no prediction: {exc}"
 
     def __init__(self, prior=None, s=None, r=None):
         from abm.priors import parse_prior

@@ -15,8 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from abm.errors import MechanismError
-from abm.mechanisms.base import Claim, Mechanism, MechanismInfo
-from abm.mechanisms.picking import PickR, quota_best_response, quota_best_responses, quotas
+from abm.mechanisms.base import Claim, Example, Mechanism, MechanismInfo, Param, register
+from abm.mechanisms.picking import (PickR, pick_r_labels, pick_r_prediction, quota_best_response,
+                                   quota_best_responses, quotas)
 
 __all__ = ["PickOptimal", "PickTheorem37", "PickEqualQuota", "PickUniversal", "PickCorrelated", "PickContiguous"]
 
@@ -74,14 +75,23 @@ class _Preset(Mechanism):
     def restrict(self, keep):
         return self
 
+    def prediction(self, prior, n_agents, n_items):
+        return pick_r_prediction(self, prior, n_agents, n_items)
 
-def _info(name, summary, reference, parameters=None, needs_prior=True):
+    def instance_labels(self, bids, owner):
+        return pick_r_labels(self, bids, owner)
+
+
+def _info(name, summary, reference, parameters=None, needs_prior=True, example=None):
     return MechanismInfo(name=name, summary=summary, claim=Claim.DSIC, ordinal=True, reference=reference,
-                         parameters=parameters or {}, needs_prior=needs_prior)
+                         parameters=parameters or {}, needs_prior=needs_prior,
+                         example=example or Example({"prior": "uniform"}, agents=3, items=6))
 
 
+@register
 class PickOptimal(_Preset):
-    info = _info("pick-optimal", "Pick-r with the optimal stopping rule's shares for the prior", "Proposition 3.8")
+    info = _info("pick-optimal", "Pick-r with the optimal stopping rule's shares for the prior", "Proposition 3.8",
+                 example=Example({"prior": "beta(a=2, b=5)"}, agents=3, items=6))
 
     def _r(self, n, m):
         from abm.theory import optimal_pick_r
@@ -89,9 +99,10 @@ class PickOptimal(_Preset):
         return optimal_pick_r(self.prior, n).r
 
 
+@register
 class PickTheorem37(_Preset):
     info = _info("pick-theorem-3-7", "Pick-(2-sqrt2)/2 if envy-free w.h.p. for the prior, else Pick-(1/2 - m^-1/4)",
-                 "Theorem 3.7; appendix E")
+                 "Theorem 3.7; appendix E", example=Example({"prior": "truncexpon(b=3)"}, agents=2, items=6))
     needs_m = True
 
     def check_agents(self, n_agents: int) -> None:
@@ -114,9 +125,11 @@ class PickTheorem37(_Preset):
         return f"{c.reason}; {c.finite_m}"
 
 
+@register
 class PickEqualQuota(_Preset):
     info = _info("pick-equal-quota", "Pick-(1/n - eps, ..., 1/n + (n-1) eps), EF w.h.p. with a 1/2 welfare ratio",
-                 "Theorem 3.10", {"eps": "default: the eps maximizing the smallest EF margin"})
+                 "Theorem 3.10",
+                 {"eps": Param("float", "pick-equal-quota: eps; default: the eps maximizing the smallest EF margin")})
 
     def __init__(self, prior=None, eps=None):
         super().__init__(prior)
@@ -132,9 +145,11 @@ class PickEqualQuota(_Preset):
         return theorem_3_10_r(self.prior, n, self.eps).r
 
 
+@register
 class PickUniversal(_Preset):
     info = _info("pick-universal", "prior-independent Pick-r maximizing the worst-case welfare ratio",
-                 "Proposition 3.3 (n = 2); Corollary 3.9", needs_prior=False)
+                 "Proposition 3.3 (n = 2); Corollary 3.9", needs_prior=False,
+                 example=Example(agents=2, items=6))
 
     def __init__(self):
         super().__init__(None)
@@ -145,6 +160,16 @@ class PickUniversal(_Preset):
         return universal_thresholds(n, lp_cells=50).r
 
 
+def _ordered_pick_labels(bids, owner, order, t_in_order):
+    """Pick numbers of a Pick-r whose agents pick in ``order`` with quotas ``t_in_order``."""
+    from abm.mechanisms.ranking import pick_index
+
+    start = np.zeros(bids.shape[0], dtype=np.int64)
+    start[order] = np.concatenate([[0], np.cumsum(t_in_order)[:-1]])
+    return start[owner] + pick_index(bids, owner) + 1, "pick number: Pick-r, each agent in turn takes its quota"
+
+
+@register
 class PickCorrelated(Mechanism):
     """Appendix B: for two agents with correlated values, the agent with the larger tau_i picks
     first and takes its favourite (1 - tau_i) + eps share of the items; the other gets the rest."""
@@ -155,9 +180,17 @@ class PickCorrelated(Mechanism):
         claim=Claim.DSIC,
         ordinal=True,
         reference="Appendix B",
-        parameters={"eps": "extra share for the picker (default 0.01)"},
+        parameters={"eps": Param("float", "pick-correlated: extra share for the picker", 0.01)},
         needs_prior=True,
+        example=Example({"prior": "copula(uniform, rho=0.5)"}, agents=2, items=6),
     )
+
+    def prediction(self, prior, n_agents, n_items):
+        return None, "no prediction: appendix B bounds envy, not the welfare ratio"
+
+    def instance_labels(self, bids, owner):
+        order = [self.rule.picker, 1 - self.rule.picker]
+        return _ordered_pick_labels(bids, owner, order, quotas([self.rule.share, 1 - self.rule.share], bids.shape[-1]))
 
     def __init__(self, prior=None, eps: float = 0.01):
         from abm.priors import parse_prior
@@ -195,6 +228,7 @@ class PickCorrelated(Mechanism):
         return self
 
 
+@register
 class PickContiguous(Mechanism):
     """The quantile-contiguous Pick-r for n agents with correlated values: the order of the agents
     and the shares that maximize the smallest EF margin of the limit allocation
@@ -210,7 +244,12 @@ class PickContiguous(Mechanism):
         reference="Appendix B's open question for n > 2 (tfd theory contiguous)",
         parameters={},
         needs_prior=True,
+        example=Example({"prior": "checkerboard(uniform, uniform, uniform, k=3)"}, agents=3, items=6),
     )
+
+    def instance_labels(self, bids, owner):
+        rule = self.rule(bids.shape[0])
+        return _ordered_pick_labels(bids, owner, list(rule.order), quotas(rule.shares, bids.shape[-1]))
 
     def __init__(self, prior=None):
         from abm.priors import parse_prior

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.mechanisms.base import BestResponse, Claim, Mechanism, MechanismInfo
+from abm.mechanisms.base import BestResponse, Claim, Example, Mechanism, MechanismInfo, register
 from abm.mechanisms.schedule import report_from_slots, schedule_deadlines, scheduled_value
 
-__all__ = ["Ranking", "preference_order", "ranks", "deadline_best_response"]
+__all__ = ["Ranking", "preference_order", "pick_index", "ranks", "deadline_best_response"]
 
 _ABS = np.int64(0x7FFF_FFFF_FFFF_FFFF)  # clears the sign bit, so -0.0 keys like +0.0
 _TOP = np.int64(0x7FF0_0000_0000_0000)  # bit pattern of +inf: above every finite bid
@@ -82,6 +82,20 @@ def _inverse(order: np.ndarray) -> np.ndarray:
     return out
 
 
+def pick_index(bids: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """k (0-based) for each item of one instance ``bids (n, m)``: the item is the (k+1)-th of its
+    owner's won items in decreasing order of the owner's bid (ties: lowest item index first). In a
+    rule where each pick takes the picker's favourite remaining item, this is its pick number."""
+    n, m = bids.shape
+    k = np.empty(m, dtype=np.int64)
+    order = preference_order(bids[None])[0]
+    for i in range(n):
+        won = order[i][owner[order[i]] == i]
+        k[won] = np.arange(won.size)
+    return k
+
+
+@register
 class Ranking(Mechanism):
     """Algorithm 1: item j goes to argmin_i rank(sigma_i, j), lowest agent index on ties.
 
@@ -96,7 +110,17 @@ class Ranking(Mechanism):
         ordinal=True,
         reference="Algorithm 1; Theorem 4.1",
         parameters={},
+        example=Example(agents=3, items=6),
     )
+
+    def prediction(self, prior, n_agents, n_items):
+        if not prior.is_iid:
+            return None, "no prediction: Theorem 4.1 needs an i.i.d. prior"
+        return 1.0, "1 - o(1): Theorem 4.1"
+
+    def instance_labels(self, bids, owner):
+        label, caption = super().instance_labels(bids, owner)
+        return label, caption + ": Ranking gives it to whoever ranks it first"
 
     def _allocate(self, bids):
         # one agent's ranks at a time (each agent's ranking depends on its own row only), so the

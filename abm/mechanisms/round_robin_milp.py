@@ -105,33 +105,47 @@ def solve_one(values: np.ndarray, position: np.ndarray, agent: int, time_limit: 
     if agent >= m:
         return [], True, "no turn"
     A, lo, hi, T, mine = _model(position, n, agent)
-    with _native_stdout_silenced():
-        h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("mip_rel_gap", 0.0)
-    h.setOptionValue("time_limit", float(time_limit))
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = T * m, A.shape[0]
-    lp.col_cost_ = -(mine[:, None] * values[None, :]).ravel()  # HiGHS minimizes
-    lp.col_lower_, lp.col_upper_ = np.zeros(T * m), np.ones(T * m)
-    lp.row_lower_, lp.row_upper_ = lo, np.where(np.isfinite(hi), hi, highspy.kHighsInf)
-    Ac = A.tocsc()
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = Ac.indptr, Ac.indices, Ac.data
-    h.passModel(lp)
-    h.run()  # the LP relaxation first
+    cost = -(mine[:, None] * values[None, :]).ravel()  # HiGHS minimizes
+
+    def solver(integer: bool):
+        with _native_stdout_silenced():
+            h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("mip_rel_gap", 0.0)
+        h.setOptionValue("time_limit", float(time_limit))
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = T * m, A.shape[0]
+        lp.col_cost_ = cost
+        lp.col_lower_, lp.col_upper_ = np.zeros(T * m), np.ones(T * m)
+        lp.row_lower_, lp.row_upper_ = lo, np.where(np.isfinite(hi), hi, highspy.kHighsInf)
+        Ac = A.tocsc()
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = Ac.indptr, Ac.indices, Ac.data
+        if integer:
+            lp.integrality_ = [highspy.HighsVarType.kInteger] * (T * m)
+        h.passModel(lp)
+        h.run()
+        return h
+
+    def worth(x) -> float:  # the manipulator's value of the sequence the solver returned, computed here
+        return float(-(cost * np.rint(x)).sum())
+
+    h = solver(integer=False)  # the LP relaxation first
     if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
         x = np.asarray(h.getSolution().col_value)
-        if np.all(np.abs(x - np.rint(x)) <= 1e-9):
+        if np.all(np.abs(x - np.rint(x)) <= 1e-9) and worth(x) >= -h.getInfo().objective_function_value - 1e-9:
             return _picks(x, T, m, mine), True, "LP relaxation integral"
-    h.changeColsIntegrality(T * m, np.arange(T * m, dtype=np.int32),
-                            np.full(T * m, highspy.HighsVarType.kInteger))
-    h.run()
+    # A fresh model for branch and cut: HiGHS 1.16, re-run as a MIP on the object that solved the
+    # LP, can report the optimal objective with the column values of a worse point.
+    h = solver(integer=True)
     status = h.getModelStatus()
     sol = h.getSolution()
     if not sol.value_valid:
         return None, False, "no solution within the time limit"
-    return _picks(np.asarray(sol.col_value), T, m, mine), status == highspy.HighsModelStatus.kOptimal, "branch and cut"
+    x = np.asarray(sol.col_value)
+    # proven only when the sequence returned is worth the bound the solver proved, as computed here
+    proven = status == highspy.HighsModelStatus.kOptimal and worth(x) >= -h.getInfo().mip_dual_bound - 1e-9
+    return _picks(x, T, m, mine), proven, "branch and cut"
 
 
 def round_robin_best_response(values, bids, agent: int, time_limit: float) -> BestResponse:

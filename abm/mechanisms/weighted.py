@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from abm.errors import MechanismError
-from abm.mechanisms.base import Claim, Mechanism, MechanismInfo
+from abm.mechanisms.base import Claim, Example, Mechanism, MechanismInfo, Param, register
 from abm.mechanisms.ranking import deadline_best_response, ranks
 
 __all__ = ["WeightedRanking"]
 
 
+@register
 class WeightedRanking(Mechanism):
     """Algorithm 2: rank r in agent i's list becomes the virtual value
     w_i F_i^{-1}(1 - r/(m+1)); each item goes to the highest virtual value (lowest agent
@@ -25,9 +26,17 @@ class WeightedRanking(Mechanism):
         claim=Claim.BIC_APPENDIX_A,
         ordinal=True,
         reference="Algorithm 2; Theorem A.1",
-        parameters={"weights": "override the Bai-Golz weights (default: computed from the prior)"},
+        parameters={"weights": Param("vector", "override the Bai-Golz weights (default: computed from the prior)")},
         needs_prior=True,
+        example=Example({"prior": "uniform; beta(a=2, b=5); truncexpon(b=3)"}, agents=3, items=6),
     )
+
+    def prediction(self, prior, n_agents, n_items):
+        return 1.0, "1 - o(1): Theorem A.1"
+
+    def instance_labels(self, bids, owner):
+        label, caption = super().instance_labels(bids, owner)
+        return label, caption + ": weighted ranking gives it to the highest weighted virtual value of its rank"
 
     def __init__(self, prior=None, weights=None):
         from abm.priors import parse_prior

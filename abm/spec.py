@@ -1,0 +1,293 @@
+"""The one grammar for text from users: priors, strategies and mechanism parameters.
+
+Everything a user types that names a thing with parameters is read here, and parsed, never
+evaluated. The command line, the explorer, sweep files and saved witnesses all come through
+this module, so a spec means the same wherever it is written.
+
+The grammar::
+
+    specs  := expr (';' expr)*            a prior: one expression per agent (or one for all)
+    expr   := NUMBER | list | NAME ['(' [arg (',' arg)*] ')']
+    arg    := NAME '=' expr | expr
+    list   := '[' [expr (',' expr)*] ']'
+    NAME   := letters, digits and '_', with inner hyphens (inflate-top-k)
+    STRING := a file name in quotes, read only as file=STRING (checkerboard(..., file='cells.npy'))
+
+Examples: ``beta(a=2, b=5)``, ``uniform; truncexpon(b=3)``, ``scale(factor=3)``,
+``noisy(strategy=scale(factor=3), p=0.2)``, ``mixed(strategies=[truthful, shade], probabilities=[0.3, 0.7])``.
+
+Mechanism parameters are ``KEY=VALUE`` pairs whose VALUE is read by the kind the mechanism
+declares (:class:`abm.mechanisms.Param`): a number, comma-separated numbers, true/false, text.
+Whole numbers are checked by one function, :func:`whole`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from abm.errors import TfdError
+
+__all__ = ["Call", "MAX_DEPTH", "MAX_SPEC_LENGTH", "parse", "parse_one", "split_top_level", "assignment",
+           "read_value", "whole"]
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<number>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?inf\b)
+      | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)
+      | (?P<string>'[^'\n]*'|"[^"\n]*")
+      | (?P<punct>[()\[\],;=])
+    )""",
+    re.VERBOSE,
+)
+
+MAX_SPEC_LENGTH = 10_000
+#: Calls and lists nest at most this deep (``mixture([truncate(norm(...)), ...])`` is 3):
+#: deeper text is refused before any recursion or sampling runs away.
+MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Call:
+    """An expression: a name with positional and keyword arguments (``beta(a=2, b=5)``)."""
+
+    name: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        parts = [_fmt(a) for a in self.args] + [f"{k}={_fmt(v)}" for k, v in self.kwargs.items()]
+        return f"{self.name}({', '.join(parts)})" if parts else self.name
+
+
+def _fmt(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    if isinstance(value, str):  # a file name, quoted as it was given
+        return "'" + value + "'" if "'" not in value else '"' + value + '"'
+    if isinstance(value, float):
+        # integers print as integers, up to where float64 still holds every integer
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+    return str(value)
+
+
+class _Parser:
+    def __init__(self, text: str, what: str, error: type, whole_numbers: bool):
+        self.text, self.what, self.error, self.whole_numbers = text, what, error, whole_numbers
+        self.tokens = self._tokenize(text)
+        self.i = 0
+        self.depth = 0
+
+    def _tokenize(self, text: str) -> list[tuple[str, str, int]]:
+        tokens, pos = [], 0
+        text = text.rstrip()
+        while pos < len(text):
+            match = _TOKEN.match(text, pos)
+            if not match or match.end() == pos:
+                bad = text[pos:].lstrip()[:1] if text[pos:].strip() else ""
+                raise self.error(f"{self.what} {text!r}: unexpected character {bad!r} at position {pos}; "
+                                 "accepted: names, numbers, quoted file names, ( ) [ ] , = ;")
+            kind = match.lastgroup
+            tokens.append((kind, match.group(kind), match.start(kind)))
+            pos = match.end()
+        return tokens
+
+    def peek(self):
+        return self.tokens[self.i] if self.i < len(self.tokens) else (None, None, len(self.text))
+
+    def fail(self, what: str):
+        kind, value, pos = self.peek()
+        found = "end of input" if kind is None else repr(value)
+        raise self.error(f"{self.what} {self.text!r}: expected {what} at position {pos}, found {found}")
+
+    def take(self, value: str):
+        kind, val, _ = self.peek()
+        if kind != "punct" or val != value:
+            self.fail(repr(value))
+        self.i += 1
+
+    def specs(self) -> list:
+        exprs = [self.expr()]
+        while self.peek()[1] == ";":
+            self.i += 1
+            exprs.append(self.expr())
+        if self.peek()[0] is not None:
+            self.fail("';' or end of input")
+        return exprs
+
+    def expr(self):
+        self.depth += 1
+        try:
+            return self._expr()
+        finally:
+            self.depth -= 1
+
+    def _number(self, text: str):
+        value = float(text)
+        if self.whole_numbers and value.is_integer() and not re.search(r"[.eEn]", text):
+            return int(text)
+        return value
+
+    def _expr(self):
+        kind, value, at = self.peek()
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"spec {self.text[:60]!r}{'...' if len(self.text) > 60 else ''} nests deeper than "
+                             f"{MAX_DEPTH} levels of calls and lists (at character {at}); at most {MAX_DEPTH} accepted")
+        if kind == "number":
+            self.i += 1
+            return self._number(value)
+        if kind == "punct" and value == "[":
+            self.i += 1
+            items = []
+            if self.peek()[1] != "]":
+                items.append(self.expr())
+                while self.peek()[1] == ",":
+                    self.i += 1
+                    items.append(self.expr())
+            self.take("]")
+            return items
+        if kind == "name":
+            self.i += 1
+            return self.call(value)
+        self.fail("a name, a number or a list (quoted text is accepted only as file='...')")
+
+    def call(self, name: str) -> Call:
+        args, kwargs = [], {}
+        if self.peek()[1] != "(":
+            return Call(name)
+        self.i += 1
+        if self.peek()[1] != ")":
+            while True:
+                kind, value, _ = self.peek()
+                nxt = self.tokens[self.i + 1][1] if self.i + 1 < len(self.tokens) else None
+                if kind == "name" and nxt == "=":
+                    if value in kwargs:
+                        raise self.error(f"{self.what} {self.text!r}: argument {value!r} given twice")
+                    self.i += 2
+                    after = self.peek()
+                    if value == "file" and after[0] == "string":  # the one place quoted text is read
+                        self.i += 1
+                        kwargs[value] = after[1][1:-1]
+                    else:
+                        kwargs[value] = self.expr()
+                else:
+                    if kwargs:
+                        self.fail("keyword argument (positional arguments come first)")
+                    args.append(self.expr())
+                if self.peek()[1] != ",":
+                    break
+                self.i += 1
+        self.take(")")
+        return Call(name, tuple(args), kwargs)
+
+
+def _checked(text, what: str, error: type, example: str) -> str:
+    if not isinstance(text, str):
+        raise error(f"{what} must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise error(f"{what} is empty; accepted e.g. {example}")
+    if len(text) > MAX_SPEC_LENGTH:
+        raise error(f"{what} is {len(text)} characters long; at most {MAX_SPEC_LENGTH} accepted")
+    return text
+
+
+def parse(text: str, *, what: str = "spec", error: type = TfdError, example: str = "'uniform'",
+          whole_numbers: bool = False) -> list:
+    """``text`` as a list of expressions, one per ';'-separated part (numbers, lists, :class:`Call`).
+    ``whole_numbers``: integer literals stay ints (strategy and mechanism parameters); priors read
+    every number as a float. Errors are ``error``, worded with ``what``."""
+    return _Parser(_checked(text, what, error, example), what, error, whole_numbers).specs()
+
+
+def parse_one(text: str, *, what: str = "spec", error: type = TfdError, example: str = "'truthful'",
+              whole_numbers: bool = True) -> object:
+    """One expression (no ';'): a strategy, say, ``noisy(strategy=scale(factor=3), p=0.2)``."""
+    exprs = parse(text, what=what, error=error, example=example, whole_numbers=whole_numbers)
+    if len(exprs) != 1:
+        raise error(f"{what} {text!r}: expected one expression, found {len(exprs)} separated by ';'")
+    return exprs[0]
+
+
+def split_top_level(text: str) -> list[str]:
+    """Split at commas outside parentheses and brackets:
+    'scale(factor=3),truthful' -> ['scale(factor=3)', 'truthful']."""
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        depth += ch in "(["
+        depth -= ch in ")]"
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return [s.strip() for s in out + [cur] if s.strip()]
+
+
+def _numbers(key: str, value: str, error: type):
+    try:
+        numbers = [float(t) for t in value.split(",")]
+    except ValueError:
+        return None
+    if not all(math.isfinite(v) for v in numbers):
+        raise error(f"parameter {key} must be finite, got {value!r}")
+    return [int(v) if v.is_integer() and not re.search(r"[.eE]", t) else v for v, t in zip(numbers, value.split(","))]
+
+
+def read_value(kind: str, key: str, value: str, error: type = TfdError):
+    """A mechanism parameter's text read as its declared ``kind`` (:data:`abm.mechanisms.base.PARAM_KINDS`):
+    ``vector`` comma-separated numbers, ``int``, ``float``, ``bool`` true/false, ``text`` as is."""
+    text = str(value).strip()
+    if kind == "text":
+        return text
+    if kind == "bool":
+        if text.lower() not in ("true", "false"):
+            raise error(f"parameter {key} is true or false, got {text!r}")
+        return text.lower() == "true"
+    if kind == "object":
+        raise error(f"parameter {key} is given from Python only, not as text")
+    numbers = _numbers(key, text, error)
+    if numbers is None or not numbers:
+        raise error(f"parameter {key} takes {'comma-separated numbers, e.g. 0.29,0.71' if kind == 'vector' else 'a number'}"
+                    f", got {text!r}")
+    if kind == "vector":
+        return numbers
+    if len(numbers) != 1:
+        raise error(f"parameter {key} takes one number, got {text!r}")
+    if kind == "int":
+        if not isinstance(numbers[0], int):
+            raise error(f"parameter {key} takes a whole number, got {text!r}")
+        return numbers[0]
+    return float(numbers[0])
+
+
+def assignment(text: str, error: type = TfdError, kinds: dict | None = None) -> tuple[str, object]:
+    """``KEY=VALUE``. VALUE is read by ``kinds[KEY]`` when the mechanism declares the key; else as a
+    number, comma-separated numbers (a vector), true/false, or kept as text."""
+    key, eq, value = str(text).partition("=")
+    key, value = key.strip(), value.strip()
+    if not eq or not key.isidentifier():
+        raise error(f"expected KEY=VALUE with KEY a parameter name, got {text!r}")
+    if kinds and key in kinds:
+        return key, read_value(kinds[key], key, value, error)
+    if value.lower() in ("true", "false"):
+        return key, value.lower() == "true"
+    numbers = _numbers(key, value, error)
+    if numbers is None:
+        return key, value
+    return key, numbers if "," in value else numbers[0]
+
+
+def whole(value, what: str, minimum: int = 1, maximum: int | None = None, error: type = TfdError) -> int:
+    """``value`` as an int if it is a whole number (not a bool, not a float) from ``minimum`` to
+    ``maximum``; else ``error`` saying what ``what`` accepts. The one integer check of the testbed."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, np.integer))
+    if ok and value >= minimum and (maximum is None or value <= maximum):
+        return int(value)
+    if maximum is not None:
+        wanted = f"an integer from {minimum} to {maximum}"
+    else:
+        wanted = {1: "a positive integer", 0: "a nonnegative integer"}.get(minimum, f"an integer >= {minimum}")
+    raise error(f"{what} must be {wanted}, got {value!r}")
