@@ -19,7 +19,7 @@ import scipy.stats as st
 __all__ = [
     "utilities", "utility_of_reports", "welfare", "optimal_welfare", "envy_matrix", "is_ef", "is_ef1",
     "is_prop", "evaluate", "Estimate", "welfare_ratio", "rate", "mean_interval", "bootstrap_mean_interval",
-    "RunningMoments", "ratio_from_moments", "rate_from_count", "mean_from_moments",
+    "RunningMoments", "ratio_from_moments", "rate_from_count", "rate_upper_bound", "mean_from_moments", "t_test",
 ]
 
 
@@ -206,11 +206,37 @@ def ratio_from_moments(m: RunningMoments, confidence: float = 0.95, upper: float
 
 
 def mean_interval(x, confidence: float = 0.95) -> Estimate:
-    """A mean with its two-sided t interval (independent observations, e.g. rounds of play);
-    with fewer than two observations the interval is unbounded."""
+    """A mean with its two-sided t interval (``scipy.stats.ttest_1samp``; independent observations,
+    e.g. rounds of play); with fewer than two observations the interval is unbounded."""
+    x = np.asarray(x, dtype=float).ravel()
+    mean, low, high, _ = t_test(x, confidence)
+    return Estimate(mean, low, high, int(x.size), confidence, "t")
+
+
+def t_test(x, confidence: float = 0.95, level_upper: float | None = None):
+    """(mean, two-sided t interval low and high, one-sided p-value of H1 mean > 0) of ``x`` by
+    ``scipy.stats.ttest_1samp``. Fewer than two observations: an unbounded interval and p = 1;
+    observations all equal: the interval is that value, and p is 0 above zero, 1 otherwise."""
     x = np.asarray(x, dtype=float).ravel()
     mean = float(x.mean()) if x.size else float("nan")
-    return _t_estimate(mean, float(x.std(ddof=1)) if x.size > 1 else float("nan"), int(x.size), confidence)
+    if x.size < 2:
+        return mean, -np.inf, np.inf, 1.0
+    if np.ptp(x) == 0:
+        return mean, mean, mean, 0.0 if mean > 0 else 1.0
+    ci = st.ttest_1samp(x, 0.0).confidence_interval(confidence)
+    p = float(st.ttest_1samp(x, 0.0, alternative="greater").pvalue)
+    return mean, float(ci.low), float(ci.high), p
+
+
+def t_upper(x, confidence: float) -> float:
+    """One-sided upper t bound on the mean of ``x`` at ``confidence`` (``scipy.stats.ttest_1samp``,
+    alternative "less"); the value itself when the observations are all equal."""
+    x = np.asarray(x, dtype=float).ravel()
+    if x.size < 2:
+        return np.inf
+    if np.ptp(x) == 0:
+        return float(x[0])
+    return float(st.ttest_1samp(x, 0.0, alternative="less").confidence_interval(confidence).high)
 
 
 def gain_interval(round_means, lowest: float, highest: float, confidence: float = 0.95) -> Estimate:
@@ -267,7 +293,13 @@ def rate_from_count(x: int, k: int, confidence: float = 0.95) -> Estimate:
     """:func:`rate` from a count of ``x`` successes in ``k`` trials."""
     if k == 0:
         return Estimate(float("nan"), 0.0, 1.0, 0, confidence, "clopper-pearson")
-    alpha = 1 - confidence
-    low = 0.0 if x == 0 else float(st.beta.ppf(alpha / 2, x, k - x + 1))
-    high = 1.0 if x == k else float(st.beta.ppf(1 - alpha / 2, x + 1, k - x))
-    return Estimate(x / k, low, high, k, confidence, "clopper-pearson")
+    ci = st.binomtest(int(x), int(k)).proportion_ci(confidence, method="exact")  # Clopper-Pearson
+    return Estimate(x / k, float(ci.low), float(ci.high), k, confidence, "clopper-pearson")
+
+
+def rate_upper_bound(x: int, k: int, confidence: float = 0.95) -> float:
+    """One-sided exact (Clopper-Pearson) upper confidence bound on a rate seen ``x`` times in ``k``
+    trials (``scipy.stats.binomtest``, alternative "less"); 1 with no trials."""
+    if k == 0 or x >= k:
+        return 1.0
+    return float(st.binomtest(int(x), int(k), alternative="less").proportion_ci(confidence, method="exact").high)

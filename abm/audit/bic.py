@@ -25,7 +25,7 @@ import scipy.stats as st
 
 import strategies as strategy_registry
 from abm import mechanisms as M
-from abm.metrics import utility_of_reports
+from abm.metrics import t_test, t_upper
 from strategies.interim import candidate_reports, interim_utilities
 from abm.errors import TfdError
 from abm.mechanisms.base import allocation
@@ -118,18 +118,6 @@ def above(frame: pd.DataFrame, threshold: float) -> int:
     return int((frame["upper_corrected"] >= threshold).sum())
 
 
-def _t_summary(per_type: np.ndarray, confidence: float):
-    k = per_type.size
-    mean = float(per_type.mean())
-    se = float(per_type.std(ddof=1) / math.sqrt(k)) if k > 1 else float("inf")
-    if se == 0:
-        p = 0.0 if mean > 0 else 1.0
-        return mean, mean, mean, p
-    tcrit = st.t.ppf(0.5 + confidence / 2, k - 1)
-    p = float(st.t.sf(mean / se, k - 1))  # one-sided: H1 mean gain > 0
-    return mean, mean - tcrit * se, mean + tcrit * se, p
-
-
 def bic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 8, types: int = 60,
               samples: int = 200, strategies="default", seed: int = 0, confidence: float = 0.95,
               p_t_draws: int = 4000, progress=None) -> BicAudit:
@@ -169,7 +157,7 @@ def bic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 8, t
     if ordinal:
         p_t = pd.concat([win_probability_by_rank(mechanism, prior, n, m, i, p_t_draws, rng_pt, confidence)
                          for i in range(n)], ignore_index=True)
-    rows = []
+    rows, per_type = [], []
     for i in range(n):
         own = prior.sample(rng_types, n, m, batch=types)[:, i, :]
         names = [repr(s) for s in strats] + (REARRANGEMENTS if ordinal else [])
@@ -201,8 +189,9 @@ def bic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 8, t
                 gains[name][k] = u[1 + j] - u[0]
             chosen_gain[k] = u[-1] - u[0]
         for name, g in list(gains.items()) + [(HEADLINE, chosen_gain)]:
-            mean, lo, hi, pv = _t_summary(g, confidence)
+            mean, lo, hi, pv = t_test(g, confidence)
             se = float(g.std(ddof=1) / math.sqrt(g.size))
+            per_type.append(g)
             rows.append({"agent": i, "deviation": name, "mean_gain": mean, "ci_low": lo, "ci_high": hi,
                          "p_value": pv, "types": types, "samples": samples, "se": se})
         if progress is not None:
@@ -211,14 +200,12 @@ def bic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 8, t
     tests = len(frame)
     frame["p_value_corrected"] = np.minimum(1.0, frame["p_value"] * tests)  # Bonferroni
     # One-sided upper bound on each deviation's expected gain at the Bonferroni-corrected level.
-    t_up = st.t.ppf(1 - (1 - confidence) / tests, types - 1)
-    frame["upper_corrected"] = frame["mean_gain"] + t_up * frame["se"]
-    top = frame.loc[frame["mean_gain"].idxmax()]
-    # The max's interval at the Bonferroni-adjusted level, from the same per-type gains' t-interval width.
     adj = 1 - (1 - confidence) / tests
-    width = (top["ci_high"] - top["ci_low"]) / 2
-    k = types
-    scale = st.t.ppf(0.5 + adj / 2, k - 1) / st.t.ppf(0.5 + confidence / 2, k - 1)
+    frame["upper_corrected"] = [t_upper(g, adj) for g in per_type]
+    top_row = int(np.argmax(frame["mean_gain"].to_numpy()))
+    top = frame.iloc[top_row]
+    # The max's two-sided interval at the Bonferroni-adjusted level.
+    _, top_low, top_high, _ = t_test(per_type[top_row], adj)
     increase = _p_t_increase(p_t, p_t_draws, confidence) if p_t is not None else None
     monotone = None if increase is None else not increase["significant"]
     summary = {
@@ -226,7 +213,7 @@ def bic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 8, t
         "prior": prior.spec, "n_agents": n, "n_items": m, "types": types, "samples": samples, "seed": seed,
         "deviations_tested": tests, "max_expected_gain": float(top["mean_gain"]),
         "max_deviation": f"agent {int(top['agent'])}: {top['deviation']}",
-        "ci_low": float(top["mean_gain"] - scale * width), "ci_high": float(top["mean_gain"] + scale * width),
+        "ci_low": float(top_low), "ci_high": float(top_high),
         "p_value": float(frame["p_value_corrected"].min()), "confidence": confidence,
         "significant": bool(frame["p_value_corrected"].min() < 1 - confidence),
         "p_t_non_increasing": monotone, "p_t_increase": increase,

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.stats as st
 
 import strategies as strategy_registry
 from abm import mechanisms as M
@@ -63,12 +62,11 @@ def default_strategies(mechanism, n_items: int) -> list:
 
 
 def upper_bound(violations: int, trials: int, confidence: float) -> float:
-    """One-sided exact (Clopper-Pearson) upper confidence bound on a binomial rate."""
-    if trials == 0:
-        return 1.0
-    if violations >= trials:
-        return 1.0
-    return float(st.beta.ppf(confidence, violations + 1, trials - violations))
+    """One-sided exact (Clopper-Pearson) upper confidence bound on the violation rate
+    (:func:`abm.metrics.rate_upper_bound`)."""
+    from abm.metrics import rate_upper_bound
+
+    return rate_upper_bound(violations, trials, confidence)
 
 
 def trade_statistics(mechanism, values: np.ndarray, owner: np.ndarray | None = None) -> dict | None:

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from abm.jsonable import to_jsonable  # noqa: F401 (emit uses it; commands import it from here)
+from abm.jsonable import to_jsonable, write_results  # noqa: F401 (commands import them from here)
 from abm.spec import split_top_level  # noqa: F401 (commands import it from here)
 
 
@@ -237,20 +237,3 @@ def progress(args, total: int, desc: str, unit: str):
 
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
                 disable=True if args.no_progress else None)
-
-
-def write_results(out, frames: dict, summary: dict, plot=None) -> dict:
-    """Write ``frames`` (name -> DataFrame) as Parquet, ``summary.json`` and ``plot(path)`` (a
-    PNG) into folder ``out``; returns the summary with where it was written."""
-    import json
-    from pathlib import Path
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, frame in frames.items():
-        frame.to_parquet(out / f"{name}.parquet", index=False)
-    (out / "summary.json").write_text(json.dumps(to_jsonable(summary), indent=2))
-    if plot is not None:
-        plot(out)
-    return {**summary, "written": str(out)}
-

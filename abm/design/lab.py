@@ -424,7 +424,7 @@ def _audit(mechanism, domain, n, m, prior_spec, profiles, seed) -> dict:
 # ---------------------------------------------------------------------------------------- files
 def save(lab: Lab, out) -> Path:
     """Write ``summary.json``, ``ratios.parquet``, ``mechanism.parquet`` and ``ratio.png`` into ``out``."""
-    from abm.commands.common import write_results
+    from abm.jsonable import write_results
 
     frames = {"ratios": lab.ratios}
     if lab.table is not None:
