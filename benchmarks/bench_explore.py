@@ -23,7 +23,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from abm.explore.probe import CHROMIUM_FLAGS, WATCH_CHART, chromium_path, start_explorer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the browser test's helpers
+from browser_probe import CHROMIUM_FLAGS, WATCH_CHART, chromium_path, start_explorer  # noqa: E402
 
 HELLO = "import solara\n\n@solara.component\ndef Page():\n    solara.Text('hello', classes=['hello'])\n"
 

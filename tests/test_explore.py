@@ -65,7 +65,7 @@ def test_steps_record_the_same_estimates_as_the_model_and_repeat_with_the_seed()
     s = a.allocation.summary()
     assert last["instances"] == 4 * 50 == s["instances"]
     assert last["welfare_ratio"] == s["welfare_ratio"]
-    assert last["ratio_low"] <= last["welfare_ratio"] <= last["ratio_high"]
+    assert (last["ratio_low"], last["ratio_high"]) == tuple(s["welfare_ratio_ci"])  # the page shows the model's interval
     assert [r["step"] for r in a.history] == [1, 2, 3, 4]
     assert len(a.gains) == 4 * 2  # one row per agent per step
     c = Explorer(seed="4")
@@ -260,7 +260,7 @@ def test_ctrl_c_stops_the_explorer_without_a_traceback():
     pytest.importorskip("solara", reason="the viz extra is not installed")
     import signal
 
-    from abm.explore.probe import start_explorer
+    from browser_probe import start_explorer
 
     proc, _ = start_explorer()
     try:
@@ -316,3 +316,23 @@ def test_the_audit_stops_when_asked_and_has_the_work_guard(kind):
     with pytest.raises(TfdError, match="would take about"):
         model.audit(kind, limit_seconds=1e-6)
     assert model.audit(kind, stop=lambda: False).kind == kind  # not stopped: it finishes
+
+
+def test_the_page_helpers_raise_with_a_deadline_not_an_assert():
+    """A server that never prints its address ends the wait in TimeoutError, also under ``python -O``."""
+    import subprocess
+    import sys
+
+    from browser_probe import wait_for_page
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], stdout=subprocess.PIPE, text=True)
+    try:
+        with pytest.raises(TimeoutError, match="printed no line within 1 s"):
+            wait_for_page(proc, timeout=1)
+    finally:
+        proc.kill()
+        proc.wait()
+    proc = subprocess.Popen([sys.executable, "-c", "print('no address here')"], stdout=subprocess.PIPE, text=True)
+    with pytest.raises(RuntimeError, match="printed no address"):
+        wait_for_page(proc, timeout=10)
+    proc.wait()

@@ -19,15 +19,31 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the test extra)")
-pytest.importorskip("solara", reason="the viz extra is not installed: pip install -e '.[viz]'")
+#: CI sets this: there a browser test that cannot run is a failure, not a skip
+REQUIRED = os.environ.get("TFD_REQUIRE_BROWSER") == "1"
 
 
-from abm.explore.probe import CHROMIUM_FLAGS, WATCH_CHART, chromium_path, start_explorer  # noqa: E402
+def _cannot_run(reason: str):
+    if REQUIRED:
+        pytest.fail(f"TFD_REQUIRE_BROWSER=1 and the browser test cannot run: {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+try:
+    import playwright.sync_api as playwright_api
+except ImportError:
+    _cannot_run("playwright is not installed (the test extra)")
+try:
+    import solara  # noqa: F401
+except ImportError:
+    _cannot_run("the viz extra is not installed: pip install -e '.[viz]'")
+
+
+from browser_probe import CHROMIUM_FLAGS, WATCH_CHART, chromium_path, start_explorer  # noqa: E402
 
 CHROMIUM = chromium_path(os.environ.get("TFD_CHROMIUM"))
 if CHROMIUM is None:
-    pytest.skip("no Chromium found (bash .ci/browser installs Debian's; or set TFD_CHROMIUM)", allow_module_level=True)
+    _cannot_run("no Chromium found (bash .ci/browser installs Debian's; or set TFD_CHROMIUM)")
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +114,7 @@ def test_the_explorer_in_a_browser(server, browser, tmp_path):
     # (nothing cached) spends about 2 s of it loading solara's front end; this is the CI figure.
     first, moved = _moving_within(page, server)
     print(f"\nfirst visit: chart drawn at {first / 1000:.2f} s, moving at {moved / 1000:.2f} s")
-    assert moved < 15_000
+    # how fast it moves is a benchmark (benchmarks/bench_explore.py), not a test: only that it moves
     status = page.locator(".tfd-run")
     assert "pick-r" in status.inner_text() and "claim: DSIC" in status.inner_text()
 
@@ -143,7 +159,7 @@ def test_the_explorer_in_a_browser(server, browser, tmp_path):
     again = context.new_page()
     first, moved = _moving_within(again, server)
     print(f"second visit: chart drawn at {first / 1000:.2f} s, moving at {moved / 1000:.2f} s")
-    assert moved < 5_000
+    assert moved > 0  # it moved; the time is reported above and budgeted in benchmarks/bench_explore.py
     context.close()
 
 

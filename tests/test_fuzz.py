@@ -107,7 +107,8 @@ def test_prior_grammar_fuzz(sandbox, capsys, parts):
         code = exc.code
     out, err = capsys.readouterr()
     if code == 0:  # some junk spells a valid prior (e.g. "uniform()"): that is fine, if nothing else leaks
-        assert err.strip() == "" or "Traceback" not in err
+        assert "Traceback" not in err, (spec, err)
+        assert snapshot(sandbox) == before, spec  # simulate without --out writes nothing
         return
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, (spec, code, err)
     assert snapshot(sandbox) == before
@@ -401,14 +402,6 @@ def test_the_untampered_witness_replays(sandbox, capsys):
     (sandbox / "w.json").write_text(json.dumps(good_witness()))
     assert main(["audit", "replay", "w.json"]) == 0
     assert "confirmed" in capsys.readouterr().out
-
-
-def test_there_are_at_least_150_cases():
-    explicit = (len(PRIORS) + len(MECHS) + len(AUDIT_PARAMS) + len(SIZES) + len(PATHS) + len(SWEEPS) + len(YAML_SWEEPS)
-                + len(TAMPER) + len(RAW_WITNESSES))
-    generated = 3 * FUZZ.max_examples  # the grammar tests; some of the shares' draws are valid and skipped
-    assert explicit >= 150, explicit
-    assert explicit + generated >= 200
 
 
 # -- 7. the explorer's inputs, from the same generators --------------------------------------

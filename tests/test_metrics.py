@@ -92,8 +92,11 @@ def test_the_welfare_ratio_interval_stays_in_its_range():
     opt = rng.random(5) + 1
     est = welfare_ratio(opt * rng.uniform(0.5, 1.0, 5), opt, 0.99, upper=1.0)
     assert 0.0 <= est.ci_low <= est.value <= est.ci_high <= 1.0
-    unbounded = welfare_ratio(opt * 1.1, opt, 0.99)  # a ratio that may exceed 1 keeps its interval
-    assert unbounded.ci_high > 1.0 or unbounded.value > 1.0
+    above = opt * rng.uniform(1.0, 1.2, 5)  # ratios above 1, spread: an interval of positive width
+    unbounded = welfare_ratio(above, opt, 0.99)  # a ratio that may exceed 1 keeps its interval
+    clipped = welfare_ratio(above, opt, 0.99, upper=1.0)
+    assert unbounded.ci_high > unbounded.value > 1.0
+    assert clipped.ci_high == 1.0 and clipped.ci_low == unbounded.ci_low
 
 
 def test_transformers_are_stochastic_at_class_level_too():

@@ -64,7 +64,7 @@ def _serves(code, cwd):
     import signal
     import subprocess
 
-    from abm.explore.probe import wait_for_page
+    from browser_probe import wait_for_page
 
     # BROWSER=true: Python's webbrowser runs `true` instead of opening a window
     proc = subprocess.Popen(code, shell=True, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

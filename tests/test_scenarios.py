@@ -34,7 +34,14 @@ def test_scenario_verdicts(report, name):
                           "verdict", "domain_low", "domain_high"}
         assert c["verdict"] in {"reproduced", "inconclusive", "not reproduced"}
         assert c["verdict"] != "not reproduced", c
-        assert c["ci_low"] <= c["measured"] + 1e-12 and c["measured"] <= c["ci_high"] + 1e-12
+        lo, hi, t, tol = c["ci_low"], c["ci_high"], c["threshold"], c["tolerance"]
+        derived = {"at_least": "reproduced" if lo >= t else "not reproduced" if hi < t else "inconclusive",
+                   "at_most": "reproduced" if hi <= t else "not reproduced" if lo > t else "inconclusive",
+                   "matches": "reproduced" if lo - tol <= t <= hi + tol else "not reproduced"}
+        if c["kind"] in derived:  # the verdict follows from the interval and the rule, as recorded
+            assert c["verdict"] == derived[c["kind"]], c
+        elif c["kind"] == "asymptotic" and c["verdict"] == "reproduced":
+            assert lo >= t, c
     reproduced = sum(c["verdict"] == "reproduced" for c in summary["claims"])
     assert reproduced >= len(summary["claims"]) - 1  # at most one claim waits for larger m in quick mode
     for fig in summary["figures"]:

@@ -11,7 +11,6 @@
 * :mod:`~abm.explore.charts` -- the charts as ECharts options (plain dicts);
 * :mod:`~abm.explore.app` -- the page, with ``echart.vue`` and ``assets/custom.js``;
   :mod:`~abm.explore.serve` -- starts solara's server;
-* :mod:`~abm.explore.probe` -- what the browser test and its benchmark use to watch the page.
 
 Only ``app`` and ``serve`` need the ``viz`` extra (solara); the rest runs on the core
 install, so it is tested without a browser too.

@@ -1,5 +1,7 @@
-"""What the browser test and ``benchmarks/bench_explore.py`` both need to watch the page in a
-headless Chromium: the flags and the in-page probe of the welfare chart."""
+"""Test helpers: start ``tfd explore`` and watch its page in a headless Chromium (the flags and the
+in-page probe of the welfare chart). The browser test, the explorer's tests and
+``benchmarks/bench_explore.py`` use them. Failures raise real exceptions with deadlines, never
+``assert``, so ``python -O`` cannot remove a timeout."""
 
 #: flags for a headless Chromium on a machine with a closed network, run as root in CI
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -33,19 +35,42 @@ def chromium_path(override: str | None = None) -> str | None:
     return None
 
 
+def _first_line(proc, timeout: float) -> str:
+    """The first line ``proc`` prints on its piped stdout, or TimeoutError after ``timeout`` s."""
+    import selectors
+    import time
+
+    deadline = time.monotonic() + timeout
+    line = ""
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while not line.endswith("\n"):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"tfd explore printed no line within {timeout:g} s")
+            if not sel.select(timeout=left):
+                continue
+            ch = proc.stdout.read(1)
+            if ch == "":
+                break  # the process closed its output
+            line += ch
+    return line
+
+
 def wait_for_page(proc, timeout: float = 90.0) -> str:
     """The URL a starting ``tfd explore`` (``proc``, stdout piped as text) prints on its first
-    line, once that URL answers HTTP 200; AssertionError if the process ends or ``timeout``
-    seconds pass first."""
+    line, once that URL answers HTTP 200. RuntimeError if the process prints no address or ends,
+    TimeoutError if ``timeout`` seconds pass first (the first line included)."""
     import re
     import time
     import urllib.request
 
-    line = proc.stdout.readline()
-    match = re.search(r"http://[\w.\-]+:(\d+)", line)
-    assert match, f"tfd explore printed no address: {line!r}"
-    url = f"http://127.0.0.1:{match.group(1)}/"
     deadline = time.monotonic() + timeout
+    line = _first_line(proc, timeout)
+    match = re.search(r"http://[\w.\-]+:(\d+)", line)
+    if not match:
+        raise RuntimeError(f"tfd explore printed no address: {line!r}")
+    url = f"http://127.0.0.1:{match.group(1)}/"
     while True:
         try:
             with urllib.request.urlopen(url, timeout=2) as answer:
@@ -53,8 +78,10 @@ def wait_for_page(proc, timeout: float = 90.0) -> str:
                     return url
         except OSError:
             pass
-        assert proc.poll() is None, f"tfd explore ended with status {proc.returncode}"
-        assert time.monotonic() < deadline, f"no page at {url} within {timeout:g} s"
+        if proc.poll() is not None:
+            raise RuntimeError(f"tfd explore ended with status {proc.returncode}")
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"no page at {url} within {timeout:g} s")
         time.sleep(0.25)
 
 
