@@ -117,16 +117,7 @@ def test_round_robin_solver_is_proven_at_thirty_items():
 
 def test_every_catalogue_oracle_is_bound_to_its_own_rule():
     for info in mechanisms.available():
-        params = {"prior": "copula(uniform, rho=0.5)"} if info.name == "pick-correlated" else {"prior": IID}
-        if info.name == "pick-contiguous":
-            params = {"prior": "checkerboard(uniform, uniform, uniform, k=3)"}
-        if info.name == "picking":
-            params = {"sizes": [1]}
-        elif info.name == "exchange":
-            params = {"endowment": [0]}
-        elif info.name == "composition":
-            params = {"components": [{"items": [0], "mechanism": {"name": "picking", "sizes": [1]}}]}
-        mech = mechanisms.get(info.name, **params)
+        mech = mechanisms.get(info.name, **info.example.params)  # each mechanism's own example
         assert oracle_binding(mech)[0], info.name
 
 
