@@ -32,7 +32,7 @@ import numpy as np
 from abm.errors import TfdError
 
 __all__ = ["Call", "MAX_DEPTH", "MAX_SPEC_LENGTH", "parse", "parse_one", "split_top_level", "assignment",
-           "read_value", "whole"]
+           "read_value", "whole", "whole_text"]
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -226,13 +226,19 @@ def split_top_level(text: str) -> list[str]:
     return [s.strip() for s in out + [cur] if s.strip()]
 
 
+def _named(key: str) -> str:
+    """How a message names a parameter: "parameter r " from KEY=VALUE text; nothing for a flag,
+    which argparse names itself ("argument --r: ...")."""
+    return f"parameter {key} " if key else ""
+
+
 def _numbers(key: str, value: str, error: type):
     try:
         numbers = [float(t) for t in value.split(",")]
     except ValueError:
         return None
     if not all(math.isfinite(v) for v in numbers):
-        raise error(f"parameter {key} must be finite, got {value!r}")
+        raise error(f"{_named(key)}must be finite, got {value!r}")
     return [int(v) if v.is_integer() and not re.search(r"[.eE]", t) else v for v, t in zip(numbers, value.split(","))]
 
 
@@ -244,21 +250,30 @@ def read_value(kind: str, key: str, value: str, error: type = TfdError):
         return text
     if kind == "bool":
         if text.lower() not in ("true", "false"):
-            raise error(f"parameter {key} is true or false, got {text!r}")
+            raise error(f"{_named(key)}is true or false, got {text!r}")
         return text.lower() == "true"
     if kind == "object":
-        raise error(f"parameter {key} is given from Python only, not as text")
+        raise error(f"{_named(key)}is given from Python only, not as text")
+    if kind == "shares":  # kept as written, each token a number or a fraction: the rule reads it exactly
+        from fractions import Fraction
+
+        try:
+            if all(math.isfinite(Fraction(t.strip())) for t in text.split(",")):
+                return text
+        except (ValueError, ZeroDivisionError):
+            pass
+        raise error(f"{_named(key)}takes comma-separated numbers or fractions, e.g. 0.29,0.71 or 1/3,2/3, got {text!r}")
     numbers = _numbers(key, text, error)
     if numbers is None or not numbers:
-        raise error(f"parameter {key} takes {'comma-separated numbers, e.g. 0.29,0.71' if kind == 'vector' else 'a number'}"
+        raise error(f"{_named(key)}takes {'comma-separated numbers, e.g. 0.29,0.71' if kind == 'vector' else 'a number'}"
                     f", got {text!r}")
     if kind == "vector":
         return numbers
     if len(numbers) != 1:
-        raise error(f"parameter {key} takes one number, got {text!r}")
+        raise error(f"{_named(key)}takes one number, got {text!r}")
     if kind == "int":
         if not isinstance(numbers[0], int):
-            raise error(f"parameter {key} takes a whole number, got {text!r}")
+            raise error(f"{_named(key)}takes a whole number, got {text!r}")
         return numbers[0]
     return float(numbers[0])
 
@@ -291,3 +306,15 @@ def whole(value, what: str, minimum: int = 1, maximum: int | None = None, error:
     else:
         wanted = {1: "a positive integer", 0: "a nonnegative integer"}.get(minimum, f"an integer >= {minimum}")
     raise error(f"{what} must be {wanted}, got {value!r}")
+
+
+def whole_text(text, what: str, minimum: int = 1, maximum: int | None = None, error: type = TfdError) -> int:
+    """A whole number typed as text (``"12"``, ``" 7 "``, ``"+3"``), checked by :func:`whole`. Text
+    that is not an integer gets ``error`` saying what ``what`` accepts (a superscript digit, say,
+    which ``str.isdigit`` accepts and ``int`` refuses)."""
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        wanted = {1: "a positive integer", 0: "a nonnegative integer"}.get(minimum, f"an integer >= {minimum}")
+        raise error(f"{what} must be {wanted}, got {str(text)!r}") from None
+    return whole(value, what, minimum, maximum, error)

@@ -74,6 +74,7 @@ BAD = [
     (["--agents", "0"], "positive integer"),
     (["--items", "-5"], "positive integer"),
     (["--instances", "x"], "positive integer"),
+    (["--seed", "²"], "seed must be a nonnegative integer"),
     (["--r", "0.5,0.6"], "sum to 1"),
     (["--r=-0.5,1.5"], "nonnegative"),
     (["--r", "a,b"], "comma-separated"),
@@ -170,3 +171,13 @@ def test_every_option_with_a_default_shows_it_in_help(monkeypatch):
             if action.option_strings and not (d is None or d is False or d == [] or d == argparse.SUPPRESS):
                 assert action.help and "default" in (action.help or "") or f"(default: {d})" in text, \
                     (parser.prog, action.option_strings)
+
+
+def test_pick_r_shares_on_the_command_line_are_read_exactly_as_written(capsys):
+    """The README's promise: ``--r 1/3,2/3`` is accepted, as text the rule reads exactly (a float
+    parse of the flag refused the fraction)."""
+    import json
+
+    assert main(["simulate", "--r", "1/3,2/3", "--items", "3", "--instances", "2", "--no-progress", "--json"]) == 0
+    params = json.loads(capsys.readouterr().out)["mechanism_params"]
+    assert params["r"] == pytest.approx([1 / 3, 2 / 3])

@@ -26,8 +26,9 @@ BAD_INPUTS = [
     ({"params": "r=2,3"}, "sum to 1"),
     ({"params": "r"}, "KEY=VALUE"),
     ({"params": "bonus=1"}, "does not take bonus"),
-    ({"seed": "x"}, "expected a nonnegative integer seed"),
-    ({"seed": "-1"}, "expected a nonnegative integer seed"),
+    ({"seed": "x"}, "seed must be a nonnegative integer"),
+    ({"seed": "²"}, "seed must be a nonnegative integer"),  # isdigit() says yes, int() says no
+    ({"seed": "-1"}, "seed must be a nonnegative integer"),
     ({"strategies": "hedge,foo"}, "unknown strategy 'foo'"),
     ({"strategies": "truthful,truthful,truthful"}, "3 strategies for 2 agents"),
     ({"n_items": 0}, "from 1 to 200"),

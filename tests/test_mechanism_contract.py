@@ -88,6 +88,7 @@ class TestMechanismContract:
         whole = mech.restrict(np.arange(m))
         if whole is None:
             pytest.skip(f"{name} does not say how it restricts (witnesses are not shrunk over items)")
+        assert type(whole) is type(mech)  # a subclass restricted stays that subclass: witnesses shrink the same rule
         bids = _bids(np.random.default_rng(3), n, m, 6)
         np.testing.assert_array_equal(whole.allocate(bids), mech.allocate(bids))
         part = mech.restrict(np.arange(m - 1))

@@ -52,3 +52,15 @@ def test_the_command_line_and_the_explorer_take_it_from_its_declaration(capsys):
     assert page.error is None and page.internal is None
     page.step()
     assert page.instance()["caption"].iloc[0]
+
+
+def test_a_decimal_tie_is_a_tie_and_a_subclass_restricts_to_itself():
+    """0.3 on A against 0.1 + 0.2 on the rest is an indifference, so the picker takes A (a float sum
+    says 0.30000000000000004 > 0.3); a subclass shrunk for a witness stays the subclass."""
+    mech = mechanisms.get("two-bundle-picking", bundle=[0])
+    np.testing.assert_array_equal(mech.allocate(np.array([[0.3, 0.1, 0.2], [1.0, 1.0, 1.0]])), [0, 1, 1])
+
+    class Mine(type(mech)):
+        pass
+
+    assert type(Mine(bundle=[0, 2]).restrict([0, 1])) is Mine

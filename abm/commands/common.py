@@ -13,25 +13,21 @@ from abm.spec import split_top_level  # noqa: F401 (commands import it from here
 
 
 def _integer(text: str, minimum: int, what: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-    if value < minimum:
-        raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
-    return value
+    from abm import spec
+
+    return spec.whole_text(text, what, minimum, error=argparse.ArgumentTypeError)
 
 
 def positive_int(text: str) -> int:
-    return _integer(text, 1, "a positive integer")
+    return _integer(text, 1, "the value")
 
 
 def nonnegative_int(text: str) -> int:
-    return _integer(text, 0, "a nonnegative integer")
+    return _integer(text, 0, "the value")
 
 
 def seed(text: str) -> int:
-    return _integer(text, 0, "a nonnegative integer seed")
+    return _integer(text, 0, "the seed")
 
 
 def vector(text: str) -> list[float]:
@@ -183,10 +179,7 @@ def _flag_type(kind: str):
     from abm import spec
 
     def read(text: str):
-        try:
-            return spec.read_value(kind, "", text, error=argparse.ArgumentTypeError)
-        except argparse.ArgumentTypeError as exc:
-            raise argparse.ArgumentTypeError(str(exc).replace("parameter  ", "")) from None
+        return spec.read_value(kind, "", text, error=argparse.ArgumentTypeError)
 
     read.__name__ = kind  # argparse names the type in its message
     return read

@@ -61,12 +61,8 @@ def parameter_help(info) -> str:
 def _seed(text) -> int:
     """The seed field, read as the command line's ``--seed`` is: a nonnegative whole number."""
     from abm import spec
-    from abm.errors import TfdError
 
-    text = str(text).strip()
-    if not text.isdigit():
-        raise TfdError(f"seed: expected a nonnegative integer seed, got {text!r}")
-    return spec.whole(int(text), "seed", minimum=0)
+    return spec.whole_text(text, "seed", minimum=0)
 
 
 def _bounded(value, label: str, high: int) -> int:

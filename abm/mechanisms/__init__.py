@@ -50,7 +50,6 @@ __all__ = [
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
 
-_REGISTRY = REGISTRY
 _ALIASES = {"pick": "pick-r", "qt": "qt-s", "sd": "serial-dictatorship", "rr": "round-robin",
             "max-welfare": "welfare-max"}
 
@@ -89,12 +88,12 @@ def _resolve(name: str) -> tuple[str, type[Mechanism]]:
     if ":" in text:
         return text, _load_class(text, "--mechanism")
     key = _ALIASES.get(text.lower(), text.lower())
-    if key in _REGISTRY:
-        return key, _REGISTRY[key]
+    if key in REGISTRY:
+        return key, REGISTRY[key]
     eps = _entry_points()
     if key in eps:
         return key, _load_class(eps[key].value, f"entry point {key!r} of group {ENTRY_POINT_GROUP}")
-    accepted = sorted(_REGISTRY) + sorted(set(eps) - set(_REGISTRY))
+    accepted = sorted(REGISTRY) + sorted(set(eps) - set(REGISTRY))
     raise MechanismError(f"unknown mechanism {name!r}{did_you_mean(name, accepted)}; accepted: {', '.join(accepted)}, "
                          "or package.module:ClassName for your own")
 
@@ -104,7 +103,7 @@ def spec_name(mechanism: Mechanism) -> str:
     is the one registered (here or by entry point), else its import path."""
     cls = type(mechanism)
     key = cls.info.name
-    if key and _REGISTRY.get(key) is cls:
+    if key and REGISTRY.get(key) is cls:
         return key
     ep = _entry_points().get(key.lower()) if key else None
     if ep is not None and ep.value == f"{cls.__module__}:{cls.__qualname__}":
@@ -114,7 +113,7 @@ def spec_name(mechanism: Mechanism) -> str:
 
 def available() -> list[MechanismInfo]:
     """Metadata of every registered mechanism, sorted by name (entry points included)."""
-    infos = {k: cls.info for k, cls in _REGISTRY.items()}
+    infos = {k: cls.info for k, cls in REGISTRY.items()}
     for key, ep in _entry_points().items():
         if key not in infos:
             try:

@@ -18,7 +18,8 @@ import numpy as np
 from abm.errors import MechanismError
 
 __all__ = ["BestResponse", "Claim", "Example", "Mechanism", "MechanismInfo", "Param", "batched_oracle_agrees",
-           "check_bids", "check_batching", "check_owner", "allocation", "oracle_binding", "register", "REGISTRY"]
+           "check_bids", "check_batching", "check_owner", "allocation", "exact_sign", "oracle_binding", "rebuilt",
+           "register", "REGISTRY"]
 
 
 class Claim:
@@ -30,9 +31,11 @@ class Claim:
     NONE = "none"
 
 
-#: What a parameter's text means: the kinds a command line or the explorer can parse. ``"object"``
-#: is Python only (explicit bundles, components): no flag is made for it.
-PARAM_KINDS = ("vector", "int", "float", "bool", "text", "object")
+#: What a parameter's text means: the kinds a command line or the explorer can parse. ``"shares"``
+#: is comma-separated numbers or fractions kept as the text written, so a rule can read them
+#: exactly (Pick-r's ``1/3,2/3``); ``"object"`` is Python only (explicit bundles, components): no
+#: flag is made for it.
+PARAM_KINDS = ("vector", "shares", "int", "float", "bool", "text", "object")
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,38 @@ def check_bids(bids, n_agents: int | None = None) -> np.ndarray:
             raise MechanismError("bids contain infinite values; bids must be finite and nonnegative")
         raise MechanismError("bids contain negative values; bids must be finite and nonnegative")
     return b
+
+
+def rebuilt(mechanism, family: type, *args, **kwargs):
+    """The same rule on other parameters, of the same class: a copy of ``mechanism`` re-initialised by
+    ``family``'s constructor (a subclass keeps its own methods, so a witness shrunk, or an oracle
+    self-tested, on fewer items is still about the rule that was audited)."""
+    import copy
+
+    new = copy.copy(mechanism)
+    family.__init__(new, *args, **kwargs)
+    return new
+
+
+def exact_sign(report: np.ndarray, sign: np.ndarray) -> np.ndarray:
+    """The sign (-1, 0, 1) of ``report @ sign`` for reports ``(..., m)`` and a +-1 vector ``sign``
+    ``(m,)``: which of two bundles a report values more, decided exactly. The difference is computed
+    in floating point, and where it lies within its rounding error bound it is recomputed in
+    rational arithmetic on the decimal bids (:func:`abm.shares.decimal_fraction`), so 0.9 against
+    0.6 + 0.3 is an indifference, not a rounding-error preference."""
+    from abm.shares import decimal_fraction
+
+    m = report.shape[-1]
+    diff = report @ sign
+    bound = 2.0 * m * np.finfo(float).eps * (np.abs(report) @ np.ones(m))
+    out = np.sign(diff)
+    unsure = np.abs(diff) <= bound
+    if unsure.any():
+        out = np.array(out, dtype=float, copy=True)
+        flat_r, flat_o = report.reshape(-1, m), out.reshape(-1)
+        for k in np.nonzero(unsure.reshape(-1))[0]:  # rare: only profiles within rounding of a tie
+            flat_o[k] = float(np.sign(float(sum(decimal_fraction(x) * int(g) for x, g in zip(flat_r[k], sign)))))
+    return out
 
 
 def _rule_name(mechanism) -> str:

@@ -9,7 +9,6 @@ prefer the swap). Theorem 3.1's lower bound ranges over exactly this family.
 
 from __future__ import annotations
 
-import copy
 
 import math
 
@@ -19,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from abm.errors import MechanismError
-from abm.mechanisms.base import BestResponse, Claim, Example, Mechanism, MechanismInfo, Param, oracle_binding, register
+from abm.mechanisms.base import (BestResponse, Claim, Example, Mechanism, MechanismInfo, Param, exact_sign,
+                                 oracle_binding, rebuilt, register)
 from abm.mechanisms.picking import select_top, top_t
-from abm.shares import decimal_fraction
 from abm.mechanisms.ranking import ranks
 
 __all__ = ["Picking", "Exchange", "Composition", "Component", "random_composition"]
@@ -30,15 +29,6 @@ __all__ = ["Picking", "Exchange", "Composition", "Component", "random_compositio
 def _two_agents(n_agents: int, name: str) -> None:
     if n_agents != 2:
         raise MechanismError(f"{name} is a two-agent mechanism (section 3.1); bids have {n_agents} agents")
-
-
-def _rebuilt(mechanism, family: type, *args, **kwargs):
-    """The same rule on other parameters, of the same class: a copy of ``mechanism`` re-initialised by
-    ``family``'s constructor (a subclass keeps its own methods, so a witness shrunk, or an oracle
-    self-tested, on fewer items is still about the rule that was audited)."""
-    new = copy.copy(mechanism)
-    family.__init__(new, *args, **kwargs)
-    return new
 
 
 @register
@@ -163,15 +153,15 @@ class Picking(Mechanism):
             return self.restrict(np.arange(m))
         top = int(self.sizes.max())
         scaled = sorted({max(1 if k else 0, min(m - 1, round(int(k) * (m - 1) / top))) for k in self.sizes})
-        return _rebuilt(self, Picking, self.picker, sizes=scaled)
+        return rebuilt(self, Picking, self.picker, sizes=scaled)
 
     def restrict(self, keep):
         keep = [int(j) for j in keep]
         if self.bundles is not None:
             new = {j: k for k, j in enumerate(keep)}
-            return _rebuilt(self, Picking, self.picker, bundles=[[new[j] for j in b if j in new] for b in self.bundles])
+            return rebuilt(self, Picking, self.picker, bundles=[[new[j] for j in b if j in new] for b in self.bundles])
         sizes = [int(k) for k in self.sizes if k <= len(keep)]
-        return _rebuilt(self, Picking, self.picker, sizes=sizes) if sizes else None
+        return rebuilt(self, Picking, self.picker, sizes=sizes) if sizes else None
 
 
 @register
@@ -229,19 +219,9 @@ class Exchange(Mechanism):
         0.9 against 0.6 + 0.3 is an indifference (no trade), not a rounding-error preference.
         """
         report = np.asarray(report, dtype=float)
-        m = report.shape[-1]
-        S = self.endowed(m)
+        S = self.endowed(report.shape[-1])
         sign = np.where(S, -1.0, 1.0) if agent == 0 else np.where(S, 1.0, -1.0)  # other's minus own
-        diff = report @ sign
-        bound = 2.0 * m * np.finfo(float).eps * (np.abs(report) @ np.ones(m))
-        unsure = np.abs(diff) <= bound
-        if unsure.any():
-            diff = np.array(diff, dtype=float, copy=True)
-            flat_r, flat_d, flat_u = report.reshape(-1, m), diff.reshape(-1), unsure.reshape(-1)
-            for k in np.nonzero(flat_u)[0]:
-                exact = sum(decimal_fraction(x) * int(g) for x, g in zip(flat_r[k], sign))
-                flat_d[k] = float(np.sign(float(exact)))
-        return diff > 0
+        return exact_sign(report, sign) > 0
 
     def trades(self, bids) -> np.ndarray:
         """Whether the swap happens in each instance: ``bids (..., 2, m) -> (...)`` bool."""
@@ -262,7 +242,7 @@ class Exchange(Mechanism):
 
     def restrict(self, keep):
         new = {int(j): k for k, j in enumerate(keep)}
-        return _rebuilt(self, Exchange, [new[j] for j in self.endowment if j in new])
+        return rebuilt(self, Exchange, [new[j] for j in self.endowment if j in new])
 
     def exchange_parts(self, n_items):
         return [(np.arange(n_items), self)]
@@ -375,7 +355,7 @@ class Composition(Mechanism):
                 return None
             comps.append(Component(tuple(range(start, start + width)), inner))
             start += width
-        return _rebuilt(self, Composition, comps) if start == m else None
+        return rebuilt(self, Composition, comps) if start == m else None
 
     def restrict(self, keep):
         new = {int(j): k for k, j in enumerate(keep)}
@@ -388,7 +368,7 @@ class Composition(Mechanism):
             if inner is None:
                 return None
             comps.append(Component(tuple(new[c.items[k]] for k in local), inner))
-        return _rebuilt(self, Composition, comps) if comps else None
+        return rebuilt(self, Composition, comps) if comps else None
 
 
 def _component_from_spec(spec: dict) -> Component:

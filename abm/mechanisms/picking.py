@@ -154,16 +154,18 @@ def pick_r_prediction(mechanism, prior, n_agents: int, n_items: int) -> tuple[fl
         return None, f"no prediction: {exc}"
 
 
-def pick_r_labels(mechanism, bids: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, str]:
-    """Definition 3.4's picking sequence: agent i takes its t_i favourite remaining items after
-    the quotas t_1..t_{i-1}, so its k-th won item (by its own bid) is pick t_1 + .. + t_{i-1} + k."""
+def pick_r_labels(bids: np.ndarray, owner: np.ndarray, quotas_in_order, order=None) -> tuple[np.ndarray, str]:
+    """Definition 3.4's picking sequence: the agents pick in ``order`` (default 1..n), each taking its
+    t favourite remaining items, so an agent's k-th won item (by its own bid) is pick
+    (the quotas of those before it) + k."""
     from abm.mechanisms.ranking import pick_index
 
-    n, m = bids.shape
-    t = mechanism.quotas(n, m)
-    start = np.concatenate([[0], np.cumsum(t)[:-1]])
+    n = bids.shape[0]
+    order = np.arange(n) if order is None else np.asarray(order)
+    start = np.zeros(n, dtype=np.int64)
+    start[order] = np.concatenate([[0], np.cumsum(quotas_in_order)[:-1]])
     return start[owner] + pick_index(bids, owner) + 1, \
-        "pick number: Pick-r, agent i takes its t_i favourite remaining items"
+        "pick number: Pick-r, each agent in turn takes its quota of favourite remaining items"
 
 
 @register
@@ -180,8 +182,8 @@ class PickR(Mechanism):
         claim=Claim.DSIC,
         ordinal=True,
         reference="Definition 3.4; Proposition 3.3, Theorem 3.7, Corollary 3.9, Theorem 3.10",
-        parameters={"r": Param("vector", "shares r_1..r_n (or r_1..r_{n-1}), nonnegative, summing to 1, "
-                                         "e.g. 0.29,0.71; default: equal shares")},
+        parameters={"r": Param("shares", "shares r_1..r_n (or r_1..r_{n-1}), nonnegative, summing to 1, "
+                                         "e.g. 0.29,0.71 or 1/3,2/3, read exactly as written; default: equal shares")},
         example=Example({"r": [0.2, 0.5, 0.3]}, agents=3, items=6),
     )
 
@@ -236,7 +238,7 @@ class PickR(Mechanism):
         return pick_r_prediction(self, prior, n_agents, n_items)
 
     def instance_labels(self, bids, owner):
-        return pick_r_labels(self, bids, owner)
+        return pick_r_labels(bids, owner, self.quotas(*bids.shape))
 
     def _allocate(self, bids):
         n, m = bids.shape[-2:]
@@ -308,7 +310,7 @@ class QTS(Mechanism):
         reference="Definition 3.5; Lemma 3.6; Proposition 3.8",
         parameters={
             "s": Param("vector", "thresholds s_1..s_n in [0, 1] with s_n = 1 (or s_1..s_{n-1}), e.g. 0.29,1"),
-            "r": Param("vector", "alternatively Pick-r shares, mapped to s by Lemma 3.6"),
+            "r": Param("shares", "alternatively Pick-r shares, mapped to s by Lemma 3.6"),
         },
         needs_prior=True,
         example=Example({"prior": "uniform; beta(a=2, b=5); truncexpon(b=3); beta(a=5, b=2)"}, agents=4, items=5),

@@ -79,7 +79,7 @@ class _Preset(Mechanism):
         return pick_r_prediction(self, prior, n_agents, n_items)
 
     def instance_labels(self, bids, owner):
-        return pick_r_labels(self, bids, owner)
+        return pick_r_labels(bids, owner, self.quotas(*bids.shape))
 
 
 def _info(name, summary, reference, parameters=None, needs_prior=True, example=None):
@@ -160,15 +160,6 @@ class PickUniversal(_Preset):
         return universal_thresholds(n, lp_cells=50).r
 
 
-def _ordered_pick_labels(bids, owner, order, t_in_order):
-    """Pick numbers of a Pick-r whose agents pick in ``order`` with quotas ``t_in_order``."""
-    from abm.mechanisms.ranking import pick_index
-
-    start = np.zeros(bids.shape[0], dtype=np.int64)
-    start[order] = np.concatenate([[0], np.cumsum(t_in_order)[:-1]])
-    return start[owner] + pick_index(bids, owner) + 1, "pick number: Pick-r, each agent in turn takes its quota"
-
-
 @register
 class PickCorrelated(Mechanism):
     """Appendix B: for two agents with correlated values, the agent with the larger tau_i picks
@@ -190,7 +181,7 @@ class PickCorrelated(Mechanism):
 
     def instance_labels(self, bids, owner):
         order = [self.rule.picker, 1 - self.rule.picker]
-        return _ordered_pick_labels(bids, owner, order, quotas([self.rule.share, 1 - self.rule.share], bids.shape[-1]))
+        return pick_r_labels(bids, owner, quotas([self.rule.share, 1 - self.rule.share], bids.shape[-1]), order)
 
     def __init__(self, prior=None, eps: float = 0.01):
         from abm.priors import parse_prior
@@ -249,7 +240,7 @@ class PickContiguous(Mechanism):
 
     def instance_labels(self, bids, owner):
         rule = self.rule(bids.shape[0])
-        return _ordered_pick_labels(bids, owner, list(rule.order), quotas(rule.shares, bids.shape[-1]))
+        return pick_r_labels(bids, owner, quotas(rule.shares, bids.shape[-1]), rule.order)
 
     def __init__(self, prior=None):
         from abm.priors import parse_prior

@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from abm.errors import MechanismError
-from abm.mechanisms.base import BestResponse, Claim, Example, Mechanism, MechanismInfo, Param, register
+from abm.mechanisms.base import (BestResponse, Claim, Example, Mechanism, MechanismInfo, Param, exact_sign, rebuilt,
+                                 register)
 
 __all__ = ["TwoBundlePicking"]
 
@@ -63,10 +64,15 @@ class TwoBundlePicking(Mechanism):
         mask[self.bundle] = True
         return mask
 
+    def takes_a(self, report: np.ndarray) -> np.ndarray:
+        """Whether a picker reporting ``report (..., m)`` takes A: it values A at least as much as the
+        rest, decided exactly (0.3 on A against 0.1 + 0.2 on the rest is a tie, so A)."""
+        a = self.in_a(report.shape[-1])
+        return exact_sign(report, np.where(a, 1.0, -1.0)) >= 0
+
     def _allocate(self, bids):
         a = self.in_a(bids.shape[-1])
-        mine = bids[..., self.picker, :]
-        takes_a = mine @ a >= mine @ ~a  # A on a tie
+        takes_a = self.takes_a(bids[..., self.picker, :])
         return np.where(a == takes_a[..., None], self.picker, 1 - self.picker).astype(np.int64)
 
     def best_response(self, values, bids, agent):
@@ -79,12 +85,11 @@ class TwoBundlePicking(Mechanism):
             worth = np.maximum(values @ a, values @ ~a)
             return BestResponse(values.copy(), worth, np.ones(P, dtype=bool),
                                 "structural: the picker's better bundle by true value")
-        other = bids[:, self.picker, :]
-        left = np.where((other @ a >= other @ ~a)[:, None], ~a, a)
+        left = np.where(self.takes_a(bids[:, self.picker, :])[:, None], ~a, a)
         return BestResponse(values.copy(), np.where(left, values, 0.0).sum(axis=-1), np.ones(P, dtype=bool),
                             "structural: the other agent receives what the picker leaves")
 
     def restrict(self, keep):
         keep = [int(j) for j in keep]
         new = {j: k for k, j in enumerate(keep)}
-        return TwoBundlePicking([new[j] for j in self.bundle if j in new], self.picker)
+        return rebuilt(self, TwoBundlePicking, [new[j] for j in self.bundle if j in new], self.picker)
