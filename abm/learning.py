@@ -20,6 +20,7 @@ from abm.errors import TfdError
 from abm.metrics import gain_interval
 from abm.model import AllocationModel
 from abm.sizes import check_fits
+from abm.spec import whole
 
 __all__ = ["LearningRun", "learn", "share_of_best", "frozen_gain"]
 
@@ -41,8 +42,7 @@ def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: i
           mechanism_params: dict | None = None, confidence: float = 0.99, progress=None, seat: int = 0) -> LearningRun:
     """Agent ``seat`` (0 by default) plays ``learner`` (a name, text spec or instance; ``"all:..."``
     makes every agent learn) against ``others``; returns the per-round rows and the summary."""
-    if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 1:
-        raise TfdError(f"rounds must be a positive integer, got {rounds!r}")
+    whole(rounds, "rounds")
     everyone = isinstance(learner, str) and learner.startswith("all:")
     spec = learner[4:] if everyone else learner
 
@@ -52,8 +52,7 @@ def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: i
             raise TfdError(f"{s!r} is not a learner; accepted: hedge, exp3 (e.g. 'hedge' or 'exp3(gamma=0.1)')")
         return s
 
-    if isinstance(seat, bool) or not isinstance(seat, (int, np.integer)) or not 0 <= seat < n_agents:
-        raise TfdError(f"the learner's seat must be an agent index in 0..{n_agents - 1}, got {seat!r}")
+    whole(seat, "the learner's seat (an agent index)", 0, n_agents - 1)
     plays = [make() if (everyone or i == seat) else others for i in range(n_agents)]
     # one tidy row per (round, agent), about 1 KB each in a list of dicts
     check_fits(1000.0 * rounds * n_agents, f"{rounds} rounds of {n_agents} agents", "use fewer --rounds")

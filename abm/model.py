@@ -29,9 +29,9 @@ __all__ = ["AllocationModel", "default_batch"]
 
 
 def _positive_int(value, label: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise TfdError(f"{label} must be a positive integer, got {value!r}")
-    return int(value)
+    from abm.spec import whole
+
+    return whole(value, label)
 
 
 class AllocationModel(mesa.Model):

@@ -43,9 +43,9 @@ class Evolution:
 
 
 def _positive(x, label):
-    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 1:
-        raise TfdError(f"{label} must be a positive integer, got {x!r}")
-    return int(x)
+    from abm.spec import whole
+
+    return whole(x, label)
 
 
 def moran(mechanism="welfare-max", menu=("truthful", "exaggerate"), prior="uniform", n_agents: int = 2,

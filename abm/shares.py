@@ -136,9 +136,9 @@ def r_from_s(s) -> np.ndarray:
 
 def check_n(n) -> int:
     """A number of agents: a positive integer, or an error saying so."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise MechanismError(f"number of agents must be a positive integer, got {n!r}")
-    return int(n)
+    from abm.spec import whole
+
+    return whole(n, "number of agents", error=MechanismError)
 
 
 def as_r(r, n: int | None = None) -> np.ndarray:

@@ -258,11 +258,12 @@ def read_value(kind: str, key: str, value: str, error: type = TfdError):
         from fractions import Fraction
 
         try:
-            if all(math.isfinite(Fraction(t.strip())) for t in text.split(",")):
-                return text
-        except (ValueError, ZeroDivisionError):
-            pass
-        raise error(f"{_named(key)}takes comma-separated numbers or fractions, e.g. 0.29,0.71 or 1/3,2/3, got {text!r}")
+            for t in text.split(","):
+                float(Fraction(t.strip()))  # refuses nan, inf, 1/0 and numbers past float's range
+            return text
+        except (ValueError, ZeroDivisionError, OverflowError):
+            raise error(f"{_named(key)}takes finite comma-separated numbers or fractions, e.g. 0.29,0.71 or 1/3,2/3, "
+                        f"got {text!r}") from None
     numbers = _numbers(key, text, error)
     if numbers is None or not numbers:
         raise error(f"{_named(key)}takes {'comma-separated numbers, e.g. 0.29,0.71' if kind == 'vector' else 'a number'}"

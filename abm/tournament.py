@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 import strategies as strategy_registry
-from abm.errors import TfdError
 from abm.sizes import check_fits
 from abm.metrics import gain_interval
 from abm.model import AllocationModel
+from abm.spec import whole
 
 __all__ = ["DEFAULT_MECHANISMS", "default_players", "tournament"]
 
@@ -39,8 +39,7 @@ def tournament(mechanisms=None, players=None, prior="uniform", n_agents: int = 2
     """Play every player against every mechanism; returns one row per (mechanism, player)."""
     mechanisms = list(mechanisms or DEFAULT_MECHANISMS)
     players = list(players or default_players())
-    if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 2:
-        raise TfdError(f"rounds must be an integer >= 2 (an interval needs two), got {rounds!r}")
+    whole(rounds, "rounds (an interval needs two)", minimum=2)
     for p in players:
         strategy_registry.parse(p)  # unknown names fail before any work starts
     check_fits(24.0 * rounds, f"{rounds} rounds", "use fewer --rounds")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from abm.errors import StrategyError
+from abm.spec import whole
 from strategies.base import Strategy
 
 __all__ = ["AlwaysTrade", "NeverTrade", "ContestedFirst", "ExPostBestResponse", "InterimBestResponse"]
@@ -96,9 +97,7 @@ class InterimBestResponse(Strategy):
                   "stochastic": True, "keeps_ranking": False}
 
     def __init__(self, samples: int = 64):
-        if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
-            raise StrategyError(f"samples must be a positive integer, got {samples!r}")
-        self.samples = int(samples)
+        self.samples = whole(samples, "samples", error=StrategyError)
 
     @property
     def params(self):

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from abm.errors import StrategyError
+from abm.spec import whole
 from strategies.base import Strategy
 
 __all__ = ["Learner", "Hedge", "Exp3", "ShadingCurve", "DeadlineSchedule", "default_menu"]
@@ -203,10 +204,8 @@ class ShadingCurve(Learner):
         for label, v in (("sigma", sigma), ("rate", rate)):
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise StrategyError(f"{label} must be a positive number, got {v!r}")
-        if isinstance(knots, bool) or not isinstance(knots, int) or knots < 2:
-            raise StrategyError(f"knots must be an integer >= 2, got {knots!r}")
-        if isinstance(pairs, bool) or not isinstance(pairs, int) or pairs < 1:
-            raise StrategyError(f"pairs must be a positive integer, got {pairs!r}")
+        whole(knots, "knots", minimum=2, error=StrategyError)
+        whole(pairs, "pairs", error=StrategyError)
         self.knots, self.sigma, self.rate, self.pairs = knots, float(sigma), float(rate), pairs
         self.menu = []
         self.reset()

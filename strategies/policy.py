@@ -43,6 +43,7 @@ import math
 import numpy as np
 
 from abm.errors import StrategyError
+from abm.spec import whole
 from strategies.learning import Learner
 
 __all__ = ["ItemPolicy", "SealedItemPolicy", "item_features", "OWN_FEATURES", "OTHERS_FEATURES"]
@@ -159,17 +160,13 @@ class ItemPolicy(Learner):
         if optimizer not in OPTIMIZERS:
             raise StrategyError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
         self.optimizer = optimizer
-        if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 0:
-            raise StrategyError(f"hidden must be a nonnegative integer, got {hidden!r}")
+        whole(hidden, "hidden", minimum=0, error=StrategyError)
         if not (isinstance(sigma0, (int, float)) and math.isfinite(sigma0) and sigma0 > 0):
             raise StrategyError(f"sigma0 must be a positive number, got {sigma0!r}")
-        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-            raise StrategyError(f"batch must be a positive integer, got {batch!r}")
-        if population is not None and (isinstance(population, bool) or not isinstance(population, int)
-                                       or population < 2):
-            raise StrategyError(f"population must be an integer >= 2, got {population!r}")
-        if isinstance(pooled, bool) or not isinstance(pooled, int) or pooled < 0:
-            raise StrategyError(f"pooled must be a nonnegative integer, got {pooled!r}")
+        whole(batch, "batch", error=StrategyError)
+        if population is not None:
+            whole(population, "population", minimum=2, error=StrategyError)
+        whole(pooled, "pooled", minimum=0, error=StrategyError)
         self.hidden, self.sigma0, self.batch, self.population = hidden, float(sigma0), batch, population
         self.pooled = pooled
         self.menu = []

@@ -21,9 +21,9 @@ def _positive(x, name):
 
 
 def _count(k, name):
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
-        raise StrategyError(f"{name} must be a nonnegative integer, got {k!r}")
-    return int(k)
+    from abm.spec import whole
+
+    return whole(k, name, minimum=0, error=StrategyError)
 
 
 def _order(values):

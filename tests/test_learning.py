@@ -193,5 +193,5 @@ def test_an_interval_never_rises_above_the_largest_gain_observed(capsys):
 def test_a_learner_sits_where_it_is_told():
     r = learn("picking", "hedge", rounds=5, seed=0, mechanism_params={"picker": 1, "sizes": [2]}, seat=1)
     assert list(r.summary["learners"]) == ["1"]
-    with pytest.raises(ValueError, match="seat must be an agent index in 0..1"):
+    with pytest.raises(ValueError, match=r"seat \(an agent index\) must be an integer from 0 to 1"):
         learn("pick-r", "hedge", rounds=5, seat=2)

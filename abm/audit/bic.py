@@ -26,6 +26,7 @@ import scipy.stats as st
 import strategies as strategy_registry
 from abm import mechanisms as M
 from abm.metrics import t_test, t_upper
+from abm.spec import whole
 from strategies.interim import candidate_reports, interim_utilities
 from abm.errors import TfdError
 from abm.mechanisms.base import allocation
@@ -133,8 +134,7 @@ def bic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 8, t
     if isinstance(mechanism, str):
         mechanism = M.get(mechanism, prior=prior)
     for label, v in (("types", types), ("samples", samples), ("agents", n_agents), ("items", n_items)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise TfdError(f"number of {label} must be a positive integer, got {v!r}")
+        whole(v, f"number of {label}")
     if types < 2:
         raise TfdError("the BIC audit needs at least 2 types for its intervals")
     mechanism.check_agents(n_agents)

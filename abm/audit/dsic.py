@@ -39,6 +39,7 @@ from abm.mechanisms.base import (allocation, batched_oracle_agrees, check_batchi
                                  oracle_binding)
 from abm.metrics import GAIN_TOL, gain_scale, utilities
 from abm.priors import parse_prior
+from abm.spec import whole
 
 __all__ = ["DsicAudit", "dsic_audit", "default_strategies", "upper_bound", "trade_statistics"]
 
@@ -119,12 +120,10 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
     if isinstance(mechanism, str):
         mechanism = M.get(mechanism, prior=prior)
     for label, v in (("profiles", profiles), ("agents", n_agents), ("items", n_items)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise TfdError(f"number of {label} must be a positive integer, got {v!r}")
+        whole(v, f"number of {label}")
     if budget < 0:
         raise TfdError(f"budget must be nonnegative, got {budget}")
-    if isinstance(cross_check, bool) or not isinstance(cross_check, (int, np.integer)) or cross_check < 0:
-        raise TfdError(f"cross-check must be a nonnegative integer number of pairs, got {cross_check!r}")
+    whole(cross_check, "cross-check (a number of pairs)", minimum=0)
     mechanism.check_agents(n_agents)
     prior.check_agents(n_agents)
     seq = np.random.SeedSequence(seed)

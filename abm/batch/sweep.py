@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from abm.errors import TfdError
+from abm.spec import whole
 
 __all__ = ["Sweep", "Run", "load_sweep", "SweepError"]
 
@@ -59,8 +60,7 @@ def _ints(value, name, minimum=1) -> list[int]:
     if not values:
         raise SweepError(f"sweep field '{name}' is empty; give at least one value")
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-            raise SweepError(f"sweep field '{name}' must hold integers >= {minimum}, got {v!r}")
+        whole(v, f"sweep field '{name}'", minimum=minimum, error=SweepError)
     return list(values)
 
 

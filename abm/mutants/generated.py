@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from abm.spec import whole
 
 __all__ = ["Mutant", "RULES", "generate", "run_mutant", "run_generated", "traced_lines"]
 
@@ -349,8 +350,7 @@ def run_generated(n_items: int = 50, profiles: int = 200, seed: int = 0, workers
     mutants = generate(modules)
     generated = len(mutants)
     if sample is not None:
-        if isinstance(sample, bool) or not isinstance(sample, int) or sample < 1:
-            raise TfdError(f"sample must be a positive number of mutants, got {sample!r}")
+        whole(sample, "sample (a number of mutants)")
         pick = np.random.default_rng(seed).choice(generated, size=min(sample, generated), replace=False)
         mutants = [mutants[k] for k in sorted(pick)]
     jobs = [(dataclasses.asdict(m), n_items, profiles, seed) for m in mutants]

@@ -20,6 +20,7 @@ import numpy as np
 import scipy.stats as st
 
 from abm.errors import PriorSpecError
+from abm.spec import whole
 from abm.priors.marginals import Marginal
 
 __all__ = ["Prior", "IIDPrior", "IndependentPrior", "GaussianCopulaPrior"]
@@ -27,8 +28,7 @@ __all__ = ["Prior", "IIDPrior", "IndependentPrior", "GaussianCopulaPrior"]
 
 def _check_sizes(n_agents, n_items, batch):
     for label, value in (("agents", n_agents), ("items", n_items)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise PriorSpecError(f"number of {label} must be a positive integer, got {value!r}")
+        whole(value, f"number of {label}", error=PriorSpecError)
     if batch is not None and (not isinstance(batch, (int, np.integer)) or batch < 1):
         raise PriorSpecError(f"batch must be a positive integer or None, got {batch!r}")
 
