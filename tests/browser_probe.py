@@ -35,26 +35,20 @@ def chromium_path(override: str | None = None) -> str | None:
     return None
 
 
-def _first_line(proc, timeout: float) -> str:
-    """The first line ``proc`` prints on its piped stdout, or TimeoutError after ``timeout`` s."""
-    import selectors
-    import time
+def first_line(stream, timeout: float, who: str = "tfd explore") -> str:
+    """The first line on ``stream`` (a process's text pipe), or TimeoutError after ``timeout`` s.
 
-    deadline = time.monotonic() + timeout
-    line = ""
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        while not line.endswith("\n"):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"tfd explore printed no line within {timeout:g} s")
-            if not sel.select(timeout=left):
-                continue
-            ch = proc.stdout.read(1)
-            if ch == "":
-                break  # the process closed its output
-            line += ch
-    return line
+    ``readline`` runs in a thread joined with the deadline: a select on the pipe's descriptor would
+    miss a line the text layer had already buffered, and wait for output that never comes."""
+    import threading
+
+    line = []
+    reader = threading.Thread(target=lambda: line.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if reader.is_alive():  # the thread ends when the caller kills the process and the pipe closes
+        raise TimeoutError(f"{who} printed no line within {timeout:g} s")
+    return line[0]
 
 
 def wait_for_page(proc, timeout: float = 90.0) -> str:
@@ -66,7 +60,7 @@ def wait_for_page(proc, timeout: float = 90.0) -> str:
     import urllib.request
 
     deadline = time.monotonic() + timeout
-    line = _first_line(proc, timeout)
+    line = first_line(proc.stdout, timeout)
     match = re.search(r"http://[\w.\-]+:(\d+)", line)
     if not match:
         raise RuntimeError(f"tfd explore printed no address: {line!r}")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from abm.batch import Sweep, SweepError, inspect, load_sweep, run_seed, run_sweep
+from abm.batch import STOP_AFTER_VARIABLE, Sweep, SweepError, inspect, load_sweep, run_seed, run_sweep
 from abm.cli import main
 
 SWEEP = {"seed": 11, "instances": 6, "replications": 2, "agents": [2, 3], "items": [12, 40],
@@ -57,16 +57,23 @@ def test_rows_do_not_depend_on_chunking_or_order(serial, tmp_path):
     pd.testing.assert_frame_equal(rows(tmp_path), serial)
 
 
-def _writer(tmp_path, sweep_text, out, parts, stderr=subprocess.DEVNULL):
-    """The ``tfd batch run`` command for ``sweep_text`` (one run a chunk), and a writer of it
-    into ``out`` started and left running once it has written ``parts`` chunks (or after 60 s)."""
+def _writer(tmp_path, sweep_text, out, parts, stderr=subprocess.DEVNULL, pause=False):
+    """The ``tfd batch run`` command for ``sweep_text`` (one run a chunk), and a writer of it into
+    ``out`` that stops right after its ``parts``-th part (``TFD_BATCH_STOP_AFTER``): killed there,
+    or with ``pause`` left running there, holding the folder's lock, until the test kills it."""
     sweep = tmp_path / "sweep.toml"
     sweep.write_text(sweep_text)
     cmd = [sys.executable, "-m", "abm.cli", "batch", "run", str(sweep), "--chunk-size", "1", "--no-progress"]
-    proc = subprocess.Popen(cmd + ["--out", str(out)], stdout=subprocess.DEVNULL, stderr=stderr, text=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and len(list((out / "runs").glob("part-*.parquet"))) < parts:
-        time.sleep(0.02)
+    env = {**os.environ, STOP_AFTER_VARIABLE: f"{parts}:pause" if pause else str(parts)}
+    proc = subprocess.Popen(cmd + ["--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    if pause:
+        from browser_probe import first_line
+
+        line = first_line(proc.stderr, 120, "tfd batch run")  # said once it holds the lock after `parts` parts
+        assert line.startswith(f"tfd batch: paused after {parts} parts"), line
+    else:
+        proc.wait(timeout=120)
     return cmd, proc
 
 
@@ -74,10 +81,8 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
     killed = tmp_path / "killed"
     cmd, proc = _writer(tmp_path, 'seed = 3\ninstances = 40\nreplications = 100\nitems = [300]\nagents = [2]\n'
                                   'priors = ["beta(a=2, b=5)"]\n[[mechanisms]]\nname = "ranking"\n', killed, 5)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done = len(list((killed / "runs").glob("part-*.parquet")))
-    assert 5 <= done < 100, "the kill should land mid-way"
+    assert proc.returncode == -signal.SIGKILL
+    assert len(list((killed / "runs").glob("part-*.parquet"))) == 5  # killed right after its 5th part
     assert subprocess.run(cmd + ["--out", str(killed), "--resume"], capture_output=True).returncode == 0
     whole = tmp_path / "whole"
     assert subprocess.run(cmd + ["--out", str(whole)], capture_output=True).returncode == 0
@@ -163,7 +168,7 @@ def test_staggered_writers_and_resumes_lose_and_duplicate_nothing(tmp_path):
     # retry until one finishes. No traceback anywhere, and the rows equal an uninterrupted run.
     out = tmp_path / "shared"
     cmd, first = _writer(tmp_path, 'seed = 5\ninstances = 30\nreplications = 200\nitems = [2000]\nagents = [2]\n'
-                                   '[[mechanisms]]\nname = "ranking"\n', out, 3, stderr=subprocess.PIPE)
+                                   '[[mechanisms]]\nname = "ranking"\n', out, 3, pause=True)
     second = subprocess.run(cmd + ["--out", str(out), "--resume"], capture_output=True, text=True)
     assert second.returncode == 2 and "another tfd batch run is writing" in second.stderr, second.stderr
     os.kill(first.pid, signal.SIGKILL)

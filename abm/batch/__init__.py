@@ -12,8 +12,40 @@ from abm.batch.run import run_chunk, run_rows, run_seed
 from abm.batch.store import ResultStore, verified_parts
 from abm.batch.sweep import Run, Sweep, SweepError, load_sweep
 
-__all__ = ["EXECUTORS", "ResultStore", "Run", "Sweep", "SweepError", "execute", "inspect", "load_sweep", "run_chunk",
+__all__ = ["EXECUTORS", "STOP_AFTER_VARIABLE", "ResultStore", "Run", "Sweep", "SweepError", "execute", "inspect", "load_sweep", "run_chunk",
            "run_rows", "run_seed", "run_sweep"]
+
+
+#: Fault injection for tests (never set by users): ``K`` SIGKILLs the writer right after its K-th
+#: part is recorded, ``K:pause`` stops it there holding the folder's lock. A crash or a second
+#: writer then lands at a known place, not wherever a timer happened to fire.
+STOP_AFTER_VARIABLE = "TFD_BATCH_STOP_AFTER"
+
+
+def _stop_hook():
+    """The writer's after-part hook from :data:`STOP_AFTER_VARIABLE` (a no-op when unset)."""
+    import os
+
+    text = os.environ.get(STOP_AFTER_VARIABLE, "")
+    if not text:
+        return lambda written: None
+    count, _, how = text.partition(":")
+    k = int(count)
+
+    def hook(written: int) -> None:
+        if written != k:
+            return
+        import signal
+        import sys
+        import time
+
+        if how == "pause":
+            print(f"tfd batch: paused after {k} parts", file=sys.stderr, flush=True)
+            while True:  # holds the lock until the test kills it
+                time.sleep(3600)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook
 
 
 def _chunks(runs, size):
@@ -43,10 +75,12 @@ def run_sweep(sweep: Sweep, out, executor: str = "serial", workers: int = 2, sch
             todo.append(([asdict(r) for r in chunk], sweep.seed))
         if progress is not None and skipped:
             progress(skipped)
-        executed = 0
+        executed, written, after_part = 0, 0, _stop_hook()
         for (chunk, _), frame in execute(run_chunk, todo, executor, workers, scheduler, connect_timeout):
             store.write(chunk[0]["run"], chunk[-1]["run"], frame)
             executed += len(chunk)
+            written += 1
+            after_part(written)
             if progress is not None:
                 progress(len(chunk))
     return {"runs": len(runs), "skipped": skipped, "executed": executed, "out": str(out),
