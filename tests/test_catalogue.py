@@ -152,24 +152,6 @@ def test_presets_use_the_theory_modules_shares():
     assert bids[1][owner == 1].min() >= bids[1][owner == 0].max()
 
 
-CATALOGUE = [
-    ("picking", {"sizes": [3]}), ("picking", {"picker": 1, "sizes": [1, 4]}), ("exchange", {"endowment": [0, 2]}),
-    ("weighted-ranking", {"prior": "uniform; beta(a=2, b=2)"}), ("pick-optimal", {"prior": "uniform"}),
-    ("pick-theorem-3-7", {"prior": "truncexpon(b=3)"}), ("pick-equal-quota", {"prior": "uniform"}),
-    ("pick-universal", {}), ("pick-correlated", {"prior": "copula(uniform, rho=0.5)"}),
-]
-
-
-@pytest.mark.parametrize("name, params", CATALOGUE)
-def test_catalogue_allocations_are_valid_and_batched(name, params):
-    bids = np.random.default_rng(4).random((5, 2, 9))
-    mech = mechanisms.get(name, **params)
-    owner = mech.allocate(bids)
-    assert owner.shape == (5, 9) and ((owner == 0) | (owner == 1)).all()
-    np.testing.assert_array_equal(owner, np.stack([mech.allocate(b) for b in bids]))
-    assert mech.info.claim in {"DSIC", "BIC under i.i.d. priors", "BIC under appendix A's conditions", "none"}
-
-
 @pytest.mark.parametrize("params, message", [
     ({"sizes": [3], "bundles": [[0]]}, "not both"),
     ({}, "sizes .* or as bundles"),

@@ -1,5 +1,6 @@
 """Properties of the mechanism core, checked against literal implementations (tests/reference.py)."""
 
+import functools
 import math
 
 import numpy as np
@@ -10,7 +11,7 @@ from hypothesis.extra.numpy import arrays
 
 import reference
 from abm import mechanisms
-from abm.errors import MechanismError
+from abm.errors import MechanismError, TfdError
 from abm.mechanisms import quotas, r_from_s, resolve_r, s_from_r
 from abm.priors import parse_prior
 
@@ -35,11 +36,36 @@ def share_vector(draw, n):
     return w / w.sum()
 
 
-ALL = ["pick-r", "qt-s", "ranking", "serial-dictatorship", "round-robin", "welfare-max"]
-
-
+@functools.cache
 def build(name):
-    return mechanisms.get(name, prior="uniform")
+    """A registered mechanism on the uniform prior with its defaults, or else its own example's other
+    parameters (one instance per name: presets compute their shares once per n)."""
+    try:
+        return mechanisms.get(name, prior="uniform")
+    except MechanismError:
+        params = {k: v for k, v in mechanisms.get_class(name).info.example.params.items() if k != "prior"}
+        return mechanisms.get(name, prior="uniform", **params)
+
+
+def _any_size(name) -> bool:
+    """Whether the mechanism takes any number of agents and items (the shapes Hypothesis draws)."""
+    try:
+        mech = build(name)
+        for n in range(1, 5):
+            mech.check_agents(n)
+        mech.allocate(np.ones((1, 2, 9)))
+        return True
+    except TfdError:  # two agents only, fixed items, or a prior of another kind
+        return False
+
+
+#: every registered mechanism that takes any n and m: the shapes below are Hypothesis's, not ours
+ALL = [info.name for info in mechanisms.available() if _any_size(info.name)]
+ORDINAL = [name for name in ALL if mechanisms.get_class(name).info.ordinal]
+
+
+def test_the_any_size_mechanisms_are_found_in_the_registry():
+    assert {"pick-r", "qt-s", "ranking", "serial-dictatorship", "round-robin", "welfare-max"} <= set(ALL)
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -240,7 +266,7 @@ def test_every_mechanism_states_its_claim_and_kind():
     assert claims["pick-r"] == "DSIC" and claims["ranking"].startswith("BIC") and claims["round-robin"] == "none"
 
 
-@pytest.mark.parametrize("name", ["pick-r", "ranking", "round-robin", "serial-dictatorship"])
+@pytest.mark.parametrize("name", ORDINAL)
 @given(bids=bid_matrix())
 def test_ordinal_mechanisms_ignore_monotone_transforms(name, bids):
     mech = build(name)

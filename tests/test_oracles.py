@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from abm import mechanisms
-from abm.audit.properties import check_ordinal
 from abm.mechanisms.base import oracle_binding
 from abm.metrics import utilities, utility_of_reports
 
@@ -119,18 +118,6 @@ def test_every_catalogue_oracle_is_bound_to_its_own_rule():
     for info in mechanisms.available():
         mech = mechanisms.get(info.name, **info.example.params)  # each mechanism's own example
         assert oracle_binding(mech)[0], info.name
-
-
-@pytest.mark.parametrize("name, n", [("ranking", 3), ("pick-r", 3), ("round-robin", 3), ("serial-dictatorship", 2),
-                                     ("weighted-ranking", 3), ("pick-correlated", 2)])
-def test_catalogue_ordinal_declarations_hold(name, n):
-    prior = "copula(uniform, rho=0.5)" if name == "pick-correlated" else MIXED3 if name == "weighted-ranking" else IID
-    mech = mechanisms.get(name, prior=prior)
-    from abm.priors import parse_prior
-
-    bids = parse_prior(prior).sample(np.random.default_rng(1), n, 12, batch=30)
-    check = check_ordinal(mech, bids, np.random.default_rng(2))
-    assert check.declared and check.holds, check.detail
 
 
 def test_round_robin_solver_is_not_fooled_by_a_stale_solution():
