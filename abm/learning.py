@@ -59,26 +59,11 @@ def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: i
     model = AllocationModel(mechanism=mechanism, prior=prior, n_agents=n_agents, n_items=n_items, strategies=plays,
                             instances_per_step=instances_per_round, mechanism_params=mechanism_params, rng=seed,
                             keep_rows=False)
-    rows = []
-    menus = {b.index: [repr(s) for s in b.strategy.menu] for b in model.bidders
-             if isinstance(b.strategy, strategy_registry.Learner)}
-    for t in range(rounds):
+    for _ in range(rounds):
         model.step()
-        last = model.last
-        for b in model.bidders:
-            row = {"round": t + 1, "agent": b.index, "strategy": type(b.strategy).__name__,
-                   "utility": float(b.utility.mean()), "truthful_utility": float(b.truthful_utility.mean()),
-                   "gain": float(b.gain.mean()), "max_instance_gain": float(b.gain.max()),
-                   "min_instance_gain": float(b.gain.min()), "welfare_ratio": last["welfare_ratio"], "ef_rate": last["ef_rate"]}
-            if isinstance(b.strategy, strategy_registry.Learner) and b.strategy.menu:
-                p = b.strategy.distribution()
-                row["regret"] = b.strategy.regret()
-                row["top_strategy"] = menus[b.index][int(np.argmax(p))]
-                row["top_probability"] = float(p.max())
-            rows.append(row)
         if progress is not None:
             progress(1)
-    frame = pd.DataFrame(rows)
+    frame = rounds_frame(model)
     cut = max(1, rounds // 10)
     learners = {}
     for b in model.bidders:
@@ -113,6 +98,29 @@ def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: i
         "early_late_rounds": cut,
     }
     return LearningRun(frame, summary, model)
+
+
+def rounds_frame(model: AllocationModel) -> pd.DataFrame:
+    """One row per (round, agent) from the model's Mesa DataCollector: the agent's mean utility,
+    truthful utility and gain, its smallest and largest gain on one instance, the round's welfare
+    ratio and EF rate, and for a learner its regret and the strategy it plays most."""
+    dc = model.datacollector
+    agents = dc.get_agent_vars_dataframe().reset_index()
+    rounds = dc.get_model_vars_dataframe()[["welfare_ratio", "ef_rate"]]
+    rounds.index = np.arange(1, len(rounds) + 1)  # one collection per step, steps 1, 2, ...
+    kinds = {b.index: type(b.strategy).__name__ for b in model.bidders}
+    frame = pd.DataFrame({
+        "round": agents["Step"].to_numpy().astype(np.int64), "agent": agents["agent"].to_numpy(),
+        "strategy": agents["agent"].map(kinds).to_numpy(), "utility": agents["mean_utility"].to_numpy(),
+        "truthful_utility": agents["mean_truthful_utility"].to_numpy(), "gain": agents["mean_gain"].to_numpy(),
+        "max_instance_gain": agents["max_gain"].to_numpy(), "min_instance_gain": agents["min_gain"].to_numpy(),
+    })
+    frame["welfare_ratio"] = rounds["welfare_ratio"].reindex(frame["round"]).to_numpy()
+    frame["ef_rate"] = rounds["ef_rate"].reindex(frame["round"]).to_numpy()
+    if agents["regret"].notna().any():  # learners' columns, empty for the others
+        for column in ("regret", "top_strategy", "top_probability"):
+            frame[column] = agents[column].to_numpy()
+    return frame.sort_values(["round", "agent"], kind="stable").reset_index(drop=True)
 
 
 def frozen_gain(strategy, mechanism, prior, values, agent: int, truth, rng) -> np.ndarray:

@@ -19,7 +19,7 @@ import scipy.stats as st
 __all__ = [
     "utilities", "utility_of_reports", "welfare", "optimal_welfare", "envy_matrix", "is_ef", "is_ef1",
     "is_prop", "evaluate", "Estimate", "welfare_ratio", "rate", "mean_interval", "bootstrap_mean_interval",
-    "RunningMoments", "ratio_from_moments", "rate_from_count", "rate_upper_bound", "mean_from_moments", "t_test",
+    "RunningMoments", "ratio_from_moments", "rate_from_count", "rate_upper_bound", "mean_from_moments", "t_test", "t_upper", "truthful_utilities",
 ]
 
 
@@ -56,6 +56,31 @@ def utility_of_reports(mechanism, values: np.ndarray, bids: np.ndarray, agent: i
     owner = allocation(mechanism, batch)
     v = np.broadcast_to(values[..., None, :], reports.shape)
     return np.where(owner == agent, v, 0.0).sum(axis=-1)
+
+
+def truthful_utilities(mechanism, values: np.ndarray, bids: np.ndarray, owner: np.ndarray, utility: np.ndarray,
+                       liars) -> np.ndarray:
+    """What each agent would have got by telling the truth, the others' reports fixed: the
+    counterfactual behind every gain from deviating. ``values`` and ``bids`` ``(..., n, m)``, the
+    actual ``owner (..., m)`` and ``utility (..., n)``; only the agents in ``liars`` are re-run
+    (a truthful agent's counterfactual is what it got). Returns ``(..., n)``.
+
+    One row of ``bids`` is swapped in place and restored (no second ``(n, m)`` copy at large m); an
+    agent whose bundle does not change gets its utility bit for bit, so its gain is exactly 0,
+    not a rounding difference between two ways of summing."""
+    from abm.mechanisms.base import allocation
+
+    truthful = utility.copy()
+    for i in liars:  # a loop over agents: each is one allocation of the whole batch
+        lie = bids[..., i, :].copy()
+        bids[..., i, :] = values[..., i, :]
+        try:
+            honest_owner = allocation(mechanism, bids)
+        finally:
+            bids[..., i, :] = lie
+        same = ((honest_owner == i) == (owner == i)).all(axis=-1)
+        truthful[..., i] = np.where(same, utility[..., i], utilities(values, honest_owner)[..., i])
+    return truthful
 
 
 #: A gain counts when it exceeds this fraction of the agent's total value: relative, so that

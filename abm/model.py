@@ -21,8 +21,8 @@ from abm.agents import Bidder
 from abm.sizes import check_step
 from abm.errors import TfdError
 from abm.mechanisms.base import allocation
-from abm.metrics import (RunningMoments, evaluate, mean_from_moments, rate_from_count, ratio_from_moments,
-                         utilities, utility_of_reports)
+from abm.metrics import evaluate, truthful_utilities
+from abm.recorder import Recorder
 from abm.priors import parse_prior
 
 __all__ = ["AllocationModel", "default_batch"]
@@ -63,11 +63,9 @@ class AllocationModel(mesa.Model):
         keep_instance: bool = False,
     ):
         super().__init__(rng=rng)
-        #: keep every row in memory (instance_frame, agent_frame); False keeps only the running
-        #: sums behind summary(), so memory does not grow with the number of instances
-        self.keep_rows = bool(keep_rows)
-        #: called after each step with that step's tidy columns (tfd simulate streams them to disk)
-        self.sink = sink
+        # keep_rows: keep every row in memory (instance_frame, agent_frame); False keeps only the
+        # running sums behind summary(). sink: called after each step with that step's tidy columns
+        # (tfd simulate streams them to disk). Both belong to the recorder.
         #: keep a copy of each step's first instance (values, bids, owner) in ``self.instance``, for
         #: pictures of one allocation (tfd explore); off by default: at large m it is a second value matrix
         self.keep_instance = bool(keep_instance)
@@ -102,13 +100,11 @@ class AllocationModel(mesa.Model):
         self.bidders: list[Bidder] = [Bidder(self, index=i, strategy=s) for i, s in enumerate(chosen)]
 
         self._next_batch: int | None = None
-        self._instances: list[dict] = []
-        self._agent_rows: list[dict] = []
-        self._welfare_moments = RunningMoments(2)  # (welfare, optimal welfare) per instance
-        self._counts = {"ef": 0, "ef1": 0, "prop": 0}
-        self._agent_moments = [RunningMoments(3) for _ in range(self.n_agents)]  # utility, gain, items
-        self.instances_done = 0
-        self.last: dict = {}
+        self.values: np.ndarray | None = None  # this step's draw, (batch, n, m)
+        self.bids: np.ndarray | None = None  # this step's reports; the agents write their rows
+        #: one recorder owns the rows, the streaming sink and the running moments behind summary()
+        self.recorder = Recorder(self.n_agents, [b.label for b in self.bidders], lambda: self.parameters,
+                                 keep_rows=keep_rows, sink=sink)
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "instances": lambda m: m.last["instances"],
@@ -120,32 +116,43 @@ class AllocationModel(mesa.Model):
                 "prop_rate": lambda m: m.last["prop_rate"],
             },
             agent_reporters={
+                "agent": "index",
                 "strategy": lambda a: a.label,
                 "mean_utility": lambda a: float(a.utility.mean()),
                 "mean_truthful_utility": lambda a: float(a.truthful_utility.mean()),
                 "mean_gain": lambda a: float(a.gain.mean()),
+                "min_gain": lambda a: float(a.gain.min()),
+                "max_gain": lambda a: float(a.gain.max()),
                 "mean_items": lambda a: float(a.items.mean()),
+                # a learner's state after the round (None for the others): what tfd learn tabulates
+                "regret": lambda a: a.strategy.regret() if a.learns and a.strategy.menu else None,
+                "top_strategy": lambda a: a.top_strategy(),
+                "top_probability": lambda a: float(a.strategy.distribution().max())
+                if a.learns and a.strategy.menu else None,
             },
         )
+
+    @property
+    def last(self) -> dict:
+        """The latest step's means (what the DataCollector's model reporters read)."""
+        return self.recorder.last
+
+    @property
+    def instances_done(self) -> int:
+        return self.recorder.instances_done
 
     # -- the mechanism scheduler ---------------------------------------------------
     def step(self) -> None:
         # Mesa wraps step() and passes no arguments: run() sets a smaller last batch here.
         batch = self._next_batch or self.instances_per_step
-        values = self.prior.sample(self.rng, self.n_agents, self.n_items, batch=batch)
+        values = self.values = self.prior.sample(self.rng, self.n_agents, self.n_items, batch=batch)
         self.agents.do("observe", values)
-        # The scheduler collects ordinary reports first; clairvoyant agents then see the others'.
         # When everyone tells the truth the reports are the values: no copy (memory at large m).
         everyone_truthful = all(b.strategy.is_truthful for b in self.bidders)
-        bids = values if everyone_truthful else np.empty(values.shape)
-        for b in self.bidders:
-            if everyone_truthful:
-                b.bids = values[..., b.index, :]  # a view: n reports need no n copies
-            elif not b.clairvoyant:
-                bids[..., b.index, :] = b.report()
-        for b in self.bidders:
-            if b.clairvoyant:
-                bids[..., b.index, :] = b.report(np.delete(bids, b.index, axis=-2))
+        bids = self.bids = values if everyone_truthful else np.empty(values.shape)
+        # The scheduler collects ordinary reports first; clairvoyant agents then see the others'.
+        self.agents.select(lambda a: not a.clairvoyant).do("step")
+        self.agents.select(lambda a: a.clairvoyant).do("step")
         owner = allocation(self.mechanism, bids)
         if self.keep_instance:
             first = lambda a: a.reshape(-1, *a.shape[-2:])[0].copy()  # noqa: E731
@@ -153,95 +160,15 @@ class AllocationModel(mesa.Model):
                              "owner": owner.reshape(-1, self.n_items)[0].copy()}
         result = evaluate(values, owner)
         utility = result["utilities"]
-        truthful = utility.copy()
-        for b in self.bidders:
-            if not b.strategy.is_truthful:  # what b would have got by telling the truth
-                lie = bids[..., b.index, :].copy()  # swap one row in place: no second (n, m) copy
-                bids[..., b.index, :] = values[..., b.index, :]
-                try:
-                    honest_owner = allocation(self.mechanism, bids)
-                finally:
-                    bids[..., b.index, :] = lie
-                # the same bundle is the same utility, bit for bit: a gain is exactly 0 there,
-                # not a rounding difference between two ways of summing
-                same = ((honest_owner == b.index) == (owner == b.index)).all(axis=-1)
-                truthful[..., b.index] = np.where(same, utility[..., b.index],
-                                                  utilities(values, honest_owner)[..., b.index])
+        truthful = truthful_utilities(self.mechanism, values, bids, owner, utility,
+                                      [b.index for b in self.bidders if not b.strategy.is_truthful])
         items = np.stack([(owner == i).sum(axis=-1) for i in range(self.n_agents)], axis=-1)
         for b in self.bidders:
             b.receive(utility[..., b.index], truthful[..., b.index], items[..., b.index])
-        for b in self.bidders:
-            if isinstance(b.strategy, strategy_registry.Learner):
-                self._teach(b, values, bids)
-        self._record(result, utility, truthful, items, batch)
+        self.agents.select(lambda a: a.learns).do("learn", values, bids)
+        self.recorder.add(self.steps, result, utility, truthful, items)
         self.datacollector.collect(self)
-
-    def _teach(self, bidder, values, bids) -> None:
-        """Tell a learner what each strategy of its menu would have earned this round against the
-        others' actual reports (one vectorized allocation for the whole menu), as rewards in
-        [0, 1]: utility over the agent's total value in that instance."""
-        learner, i = bidder.strategy, bidder.index
-        own = values[..., i, :].reshape(-1, self.n_items)
-        others = np.delete(bids.reshape(-1, self.n_agents, self.n_items), i, axis=-2)
-        context = strategy_registry.BidContext(agent=i, n_agents=self.n_agents, rng=self.rng, prior=self.prior,
-                                               mechanism=self.mechanism,
-                                               others_bids=others if bidder.clairvoyant else None)
-        reports = learner.candidates(own, context)  # (B, C, m)
-        won = utility_of_reports(self.mechanism, own, bids.reshape(-1, self.n_agents, self.n_items), i, reports)
-        rewards = won / np.maximum(own.sum(axis=-1, keepdims=True), np.finfo(float).tiny)
-        learner.update(rewards, np.asarray(learner.last_arms).reshape(-1))
-
-    def _record(self, result, utility, truthful, items, batch):
-        first = self.instances_done
-        self.instances_done += batch
-        ids = np.arange(first, first + batch)
-        self._welfare_moments.add(np.stack([result["welfare"], result["optimal_welfare"]], axis=-1))
-        for key in self._counts:
-            self._counts[key] += int(np.count_nonzero(result[key]))
-        for b in self.bidders:
-            self._agent_moments[b.index].add(np.stack(
-                [utility[..., b.index], utility[..., b.index] - truthful[..., b.index], items[..., b.index]], axis=-1))
-        if not (self.keep_rows or self.sink is not None):
-            self._last(result, batch)
-            return
-        instance_rows = [{
-            "step": np.full(batch, self.steps),
-            "instance": ids,
-            "welfare": result["welfare"],
-            "optimal_welfare": result["optimal_welfare"],
-            "ef": result["ef"],
-            "ef1": result["ef1"],
-            "prop": result["prop"],
-        }]
-        agent_rows = []
-        for b in self.bidders:
-            agent_rows.append({
-                "step": np.full(batch, self.steps),
-                "instance": ids,
-                "agent": np.full(batch, b.index),
-                "strategy": np.full(batch, b.label, dtype=object),
-                "utility": utility[..., b.index],
-                "truthful_utility": truthful[..., b.index],
-                "gain": utility[..., b.index] - truthful[..., b.index],
-                "items": items[..., b.index],
-            })
-        if self.keep_rows:
-            self._instances += instance_rows
-            self._agent_rows += agent_rows
-        if self.sink is not None:
-            self.sink(self._tidy(instance_rows, agent_rows))
-        self._last(result, batch)
-
-    def _last(self, result, batch) -> None:
-        self.last = {
-            "instances": batch,
-            "mean_welfare": float(result["welfare"].mean()),
-            "mean_optimal_welfare": float(result["optimal_welfare"].mean()),
-            "welfare_ratio": float(result["welfare"].sum() / result["optimal_welfare"].sum()),
-            "ef_rate": float(result["ef"].mean()),
-            "ef1_rate": float(result["ef1"].mean()),
-            "prop_rate": float(result["prop"].mean()),
-        }
+        self.values = self.bids = None  # a step's matrices are not kept (memory at large m)
 
     def run(self, instances: int, progress=None) -> None:
         """Allocate ``instances`` instances in steps of ``instances_per_step``.
@@ -274,66 +201,21 @@ class AllocationModel(mesa.Model):
 
     def instance_frame(self) -> pd.DataFrame:
         """One row per instance, every parameter a column."""
-        return self._frame(self._instances)
+        return self.recorder.instance_frame()
 
     def agent_frame(self) -> pd.DataFrame:
         """One row per (instance, agent): utility, truthful utility, gain, items received."""
-        return self._frame(self._agent_rows)
+        return self.recorder.agent_frame()
 
     def tidy_columns(self, extra: dict | None = None) -> dict:
         """Columns of one row per (instance, agent): the agent's outcome beside its instance's
         metrics and every parameter, as arrays (cheap to build; one DataFrame call away)."""
-        if not self._agent_rows:
-            raise TfdError("no rows were kept: build the model with keep_rows=True (the default) to get frames")
-        return self._tidy(self._instances, self._agent_rows, extra)
-
-    def _tidy(self, instance_chunks, agent_chunks, extra: dict | None = None) -> dict:
-        n = self.n_agents
-        agents = {k: np.concatenate([c[k] for c in agent_chunks]) for k in agent_chunks[0]}
-        per_instance = {k: np.concatenate([np.tile(c[k], n) for c in instance_chunks])
-                        for k in ("welfare", "optimal_welfare", "ef", "ef1", "prop")}
-        cols = {**agents, **per_instance}
-        size = cols["instance"].size
-        for k, v in {**self.parameters, **(extra or {})}.items():
-            cols[k] = np.full(size, v, dtype=object if isinstance(v, str) else None)
-        return cols
-
-    def _frame(self, chunks) -> pd.DataFrame:
-        if not chunks:
-            return pd.DataFrame()
-        cols = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
-        frame = pd.DataFrame(cols)
-        for k, v in self.parameters.items():
-            frame[k] = v
-        return frame
+        return self.recorder.tidy_columns(extra)
 
     def summary(self, confidence: float = 0.95) -> dict:
-        """Aggregates over every instance so far, from running sums (no stored rows needed):
-        the ratio of expectations and the EF rates with intervals, and each agent's means."""
-        moments = self._welfare_moments
-        ratio = ratio_from_moments(moments, confidence, upper=1.0)  # sw <= optimum
-        out = {
-            **self.parameters,
-            "mechanism_params": self.mechanism.params,
-            "instances": int(moments.n),
-            "welfare_ratio": ratio.value,
-            "welfare_ratio_ci": [ratio.ci_low, ratio.ci_high],
-            "mean_welfare": float(moments.mean[0]),
-            "mean_optimal_welfare": float(moments.mean[1]),
-        }
-        for key, count in self._counts.items():
-            est = rate_from_count(count, moments.n, confidence)
-            out[f"{key}_rate"] = est.value
-            out[f"{key}_rate_ci"] = [est.ci_low, est.ci_high]
-        out["agents"] = []
-        for b in self.bidders:
-            m = self._agent_moments[b.index]
-            gain = mean_from_moments(m, 1, confidence)
-            out["agents"].append({"agent": b.index, "strategy": b.label, "mean_utility": float(m.mean[0]),
-                                  "mean_gain": float(m.mean[1]), "mean_gain_ci": [gain.ci_low, gain.ci_high],
-                                  "mean_items": float(m.mean[2])})
-        out["confidence"] = confidence
-        return out
+        """Aggregates over every instance so far (:meth:`abm.recorder.Recorder.summary`), with the
+        run's parameters."""
+        return {**self.parameters, "mechanism_params": self.mechanism.params, **self.recorder.summary(confidence)}
 
 
 def default_batch(n_agents: int, n_items: int, instances: int, budget: int = 2_000_000) -> int:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import mesa
 import numpy as np
 import pandas as pd
 
@@ -32,7 +33,7 @@ from abm.metrics import utilities
 from abm.priors import parse_prior
 from abm.sizes import STEP_PEAK_FACTOR, check_fits
 
-__all__ = ["Evolution", "moran"]
+__all__ = ["Evolution", "Individual", "MoranProcess", "moran"]
 
 
 @dataclass
@@ -80,8 +81,6 @@ def moran(mechanism="welfare-max", menu=("truthful", "exaggerate"), prior="unifo
     prior.check_agents(n_agents)
     mech = mechanism if isinstance(mechanism, mechanisms.Mechanism) else mechanisms.get(mechanism, prior=prior)
     mech.check_agents(n_agents)
-    rng = np.random.default_rng(seed)
-
     if initial is None:
         kind = np.arange(size) % K
     else:
@@ -89,34 +88,78 @@ def moran(mechanism="welfare-max", menu=("truthful", "exaggerate"), prior="unifo
         if len(initial) != K or sum(initial) != size or min(initial) < 0:
             raise TfdError(f"initial counts must be {K} nonnegative integers summing to the population size {size}")
         kind = np.repeat(np.arange(K), initial)
-    labels = [repr(s) for s in plays]
-    rows = []
-    for g in range(generations + 1):
-        counts = np.bincount(kind, minlength=K)
-        fitness = _fitness(mech, prior, plays, kind, n_agents, n_items, matches, rng) if g < generations else None
-        for k in range(K):
-            rows.append({"generation": g, "strategy": labels[k], "count": int(counts[k]), "share": counts[k] / size,
-                         "mean_fitness": (float(fitness[kind == k].mean()) if fitness is not None and counts[k]
-                                          else float("nan"))})
-        if fitness is None:
-            break
-        w = np.exp(selection * (fitness - fitness.max()))
-        parent = rng.choice(size, p=w / w.sum())
-        dead = rng.integers(size)
-        child = kind[parent]
-        if rng.random() < mutation:
-            child = rng.integers(K)
-        kind[dead] = child
+    model = MoranProcess(mech, prior, plays, kind, n_agents, n_items, matches, mutation, selection, rng=seed)
+    for _ in range(generations):
+        model.step()
         if progress is not None:
             progress(1)
-    frame = pd.DataFrame(rows)
-    final = {labels[k]: float(np.mean(kind == k)) for k in range(K)}
+    model.record(fitness=None)  # the population after the last generation
+    frame = model.datacollector.get_table_dataframe("counts")
+    kinds = model.kinds()
+    labels = model.labels
+    final = {labels[k]: float(np.mean(kinds == k)) for k in range(K)}
     late = frame[frame.generation > generations // 2].groupby("strategy", sort=False)["share"].mean()
     summary = {"mechanism": mech.name, "mechanism_params": mech.params, "prior": prior.spec, "n_agents": n_agents,
                "n_items": n_items, "population": size, "generations": generations, "matches": matches,
                "mutation": mutation, "selection": selection, "seed": seed, "final_shares": final,
                "mean_share_second_half": {k: float(v) for k, v in late.items()}}
     return Evolution(frame, final, summary)
+
+
+class Individual(mesa.Agent):
+    """One member of the population: the menu strategy it plays (``kind``) and its fitness in the
+    last generation (its mean reward over the matches it played)."""
+
+    def __init__(self, model: mesa.Model, kind: int):
+        super().__init__(model)
+        self.kind = int(kind)
+        self.fitness = float("nan")
+
+
+class MoranProcess(mesa.Model):
+    """The Moran process as a Mesa model: its individuals are agents, and one :meth:`step` is one
+    generation (the matches, every individual's fitness, one birth and one death). The tidy counts
+    per generation and strategy are the DataCollector's ``counts`` table."""
+
+    def __init__(self, mechanism, prior, plays, kind, n_agents, n_items, matches, mutation, selection, rng=None):
+        super().__init__(rng=rng)
+        self.mechanism, self.prior, self.plays = mechanism, prior, plays
+        self.n_agents, self.n_items, self.matches = n_agents, n_items, matches
+        self.mutation, self.selection = mutation, selection
+        self.labels = [repr(s) for s in plays]
+        self.individuals = [Individual(self, k) for k in kind]  # in order: the arrays below index them
+        self.generation = 0
+        self.datacollector = mesa.DataCollector(tables={"counts": ["generation", "strategy", "count", "share",
+                                                                   "mean_fitness"]})
+
+    def kinds(self) -> np.ndarray:
+        return np.fromiter((a.kind for a in self.individuals), dtype=np.int64, count=len(self.individuals))
+
+    def record(self, fitness) -> None:
+        """One row per menu strategy: how many play it now and their mean fitness this generation."""
+        kind, size = self.kinds(), len(self.individuals)
+        counts = np.bincount(kind, minlength=len(self.plays))
+        for k, label in enumerate(self.labels):
+            self.datacollector.add_table_row("counts", {
+                "generation": self.generation, "strategy": label, "count": int(counts[k]), "share": counts[k] / size,
+                "mean_fitness": float(fitness[kind == k].mean()) if fitness is not None and counts[k] else float("nan")})
+
+    def step(self) -> None:
+        kind = self.kinds()
+        fitness = _fitness(self.mechanism, self.prior, self.plays, kind, self.n_agents, self.n_items, self.matches,
+                           self.rng)
+        for a, f in zip(self.individuals, fitness):
+            a.fitness = float(f)
+        self.record(fitness)
+        # Moran: one reproduces with probability proportional to exp(selection * fitness), one dies
+        w = np.exp(self.selection * (fitness - fitness.max()))
+        parent = self.rng.choice(len(kind), p=w / w.sum())
+        dead = self.rng.integers(len(kind))
+        child = kind[parent]
+        if self.rng.random() < self.mutation:
+            child = self.rng.integers(len(self.plays))
+        self.individuals[dead].kind = int(child)
+        self.generation += 1
 
 
 def _fitness(mech, prior, plays, kind, n, m, matches, rng) -> np.ndarray:

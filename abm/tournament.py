@@ -51,15 +51,14 @@ def tournament(mechanisms=None, players=None, prior="uniform", n_agents: int = 2
             model = AllocationModel(mechanism=mech, prior=prior, n_agents=n_agents, n_items=n_items,
                                     strategies=[player] + ["truthful"] * (n_agents - 1),
                                     instances_per_step=instances_per_round, rng=cell_seed, keep_rows=False)
-            gains, ratios, ef = np.empty(rounds), np.empty(rounds), np.empty(rounds)
-            lowest, highest = np.inf, -np.inf
-            for t in range(rounds):
+            for _ in range(rounds):
                 model.step()
-                g = model.bidders[0].gain
-                gains[t] = g.mean()
-                lowest, highest = min(lowest, float(g.min())), max(highest, float(g.max()))
-                ratios[t], ef[t] = model.last["welfare_ratio"], model.last["ef_rate"]
-            gain = gain_interval(gains, lowest, highest, confidence)
+            # the rounds as the model's DataCollector recorded them: the player's gains, welfare, EF
+            seat0 = model.datacollector.get_agent_vars_dataframe().xs(model.bidders[0].unique_id, level="AgentID")
+            per_round = model.datacollector.get_model_vars_dataframe()
+            ratios, ef = per_round["welfare_ratio"].to_numpy(), per_round["ef_rate"].to_numpy()
+            highest = float(seat0["max_gain"].max())
+            gain = gain_interval(seat0["mean_gain"].to_numpy(), float(seat0["min_gain"].min()), highest, confidence)
             rows.append({"mechanism": mech, "player": player, "strategy": repr(model.bidders[0].strategy),
                          "learner": isinstance(model.bidders[0].strategy, strategy_registry.Learner),
                          "mean_gain": gain.value, "ci_low": gain.ci_low, "ci_high": gain.ci_high,

@@ -120,3 +120,52 @@ def test_mesa_batch_run_works_on_the_model():
 def test_bad_model_arguments_are_refused(kwargs, message):
     with pytest.raises(TfdError, match=message):
         AllocationModel(**kwargs)
+
+
+def test_agents_act_and_the_datacollector_holds_what_each_round_gave():
+    """Bidders report in their own step and learners learn in theirs; the DataCollector's rows per
+    round are each agent's outcome of that round, read straight off the agents as a check."""
+    import mesa
+
+    from abm.learning import rounds_frame
+
+    model = AllocationModel(mechanism="welfare-max", strategies=["hedge", "exaggerate"], n_items=6,
+                            instances_per_step=5, rng=2, keep_rows=False)
+    seen = []
+    for _ in range(4):
+        model.step()
+        seen += [(b.index, float(b.gain.mean()), float(b.gain.max())) for b in model.bidders]
+    assert all(isinstance(b, mesa.Agent) for b in model.bidders) and model.bidders[0].learns
+    frame = rounds_frame(model)
+    assert list(zip(frame["agent"], frame["gain"], frame["max_instance_gain"])) == seen
+    assert frame["round"].tolist() == [1, 1, 2, 2, 3, 3, 4, 4]
+    assert frame["regret"].notna().tolist() == [True, False] * 4  # the learner's column, empty for the other
+
+
+def test_the_truthful_counterfactual_is_the_allocation_with_the_true_row():
+    from abm import mechanisms
+    from abm.metrics import truthful_utilities, utilities
+
+    rng = np.random.default_rng(0)
+    values = rng.random((7, 3, 5))
+    bids = values.copy()
+    bids[:, 1] *= rng.uniform(0.2, 3.0, (7, 5))  # agent 1 lies
+    mech = mechanisms.get("welfare-max")
+    owner = mech.allocate(bids)
+    got = truthful_utilities(mech, values, bids, owner, utilities(values, owner), [1])
+    honest = bids.copy()
+    honest[:, 1] = values[:, 1]
+    np.testing.assert_array_equal(got[:, 1], utilities(values, mech.allocate(honest))[:, 1])
+    np.testing.assert_array_equal(got[:, [0, 2]], utilities(values, owner)[:, [0, 2]])  # truthful agents: as they got
+
+
+def test_the_moran_process_is_a_mesa_model_of_individuals():
+    import mesa
+
+    from abm.population import MoranProcess, moran
+
+    run = moran(generations=30, size=12, seed=4)
+    assert run.counts.groupby("generation")["count"].sum().eq(12).all()
+    last = run.counts[run.counts.generation == 30].set_index("strategy")["share"].to_dict()
+    assert last == run.final
+    assert issubclass(MoranProcess, mesa.Model)

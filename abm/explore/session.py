@@ -26,6 +26,11 @@ from abm.model import AllocationModel
 MAX_AGENTS, MAX_ITEMS, MAX_INSTANCES_PER_STEP = 6, 200, 500
 #: an audit on the page is refused when estimated past this (the CLI's guard, at a page's patience)
 PAGE_AUDIT_LIMIT_SECONDS = 120.0
+#: the page's two tables, one row per step (history) and per agent and step (gains), kept by the
+#: Explorer's Mesa DataCollector
+HISTORY_COLUMNS = ["step", "instances", "welfare_ratio", "ratio_low", "ratio_high", "prediction",
+                   *(f"{k}_{part}" for k in ("ef", "ef1", "prop") for part in ("rate", "low", "high"))]
+GAIN_COLUMNS = ["step", "instances", "agent", "strategy", "mean_gain", "gain_low", "gain_high"]
 
 
 def parse_params(text: str, mechanism: str | None = None) -> dict:
@@ -77,7 +82,8 @@ class Explorer(mesa.Model):
     Every step allocates ``instances_per_step`` instances and appends one row of the
     cumulative estimates (welfare ratio of expectations with its delta-method interval,
     EF/EF1/PROP rates with Clopper-Pearson intervals, each agent's mean gain over truthful
-    play with its t interval) to :attr:`history` and :attr:`gains`.
+    play with its t interval) to the tables of its Mesa DataCollector, read as :attr:`history`
+    and :attr:`gains`.
     """
 
     def __init__(self, mechanism: str = "pick-r", params: str = "", prior: str = "uniform", n_agents: int = 2,
@@ -86,8 +92,6 @@ class Explorer(mesa.Model):
         self.error: str | None = None  # bad input, in one line
         self.internal: str | None = None  # a bug, in one line, with where its traceback was saved
         self.allocation: AllocationModel | None = None
-        self.history: list[dict] = []
-        self.gains: list[dict] = []
         self.prediction = Prediction(None, "")
         self.confidence = confidence
         self._lock = threading.Lock()  # the page's Step button and its autoplay may both step
@@ -109,10 +113,29 @@ class Explorer(mesa.Model):
         except Exception as exc:  # noqa: BLE001 - the page must show something either way
             if not started:
                 super().__init__(rng=0)
+            self._collector()
             self._fail(exc)
             return
+        self._collector()
         self.seed_value = seed_value
         self.prediction = welfare_prediction(self.allocation.mechanism, self.allocation.prior, n, m)
+
+    def _collector(self) -> None:
+        self.datacollector = mesa.DataCollector(tables={"history": HISTORY_COLUMNS, "gains": GAIN_COLUMNS})
+
+    def _rows(self, table: str) -> list[dict]:
+        columns = self.datacollector.tables[table]
+        return [dict(zip(columns, row)) for row in zip(*columns.values())]
+
+    @property
+    def history(self) -> list[dict]:
+        """One row per step: the cumulative estimates with their intervals (the DataCollector's table)."""
+        return self._rows("history")
+
+    @property
+    def gains(self) -> list[dict]:
+        """One row per agent and step: its mean gain over truthful play with its t interval."""
+        return self._rows("gains")
 
     @property
     def mechanism(self) -> M.Mechanism | None:
@@ -137,24 +160,25 @@ class Explorer(mesa.Model):
                 self._fail(exc)
                 return
             s = self.allocation.summary(self.confidence)
-            row = {"step": len(self.history) + 1, "instances": s["instances"], "welfare_ratio": s["welfare_ratio"],
+            step = len(self.datacollector.tables["history"]["step"]) + 1
+            row = {"step": step, "instances": s["instances"], "welfare_ratio": s["welfare_ratio"],
                    "ratio_low": s["welfare_ratio_ci"][0], "ratio_high": s["welfare_ratio_ci"][1],
                    "prediction": self.prediction.value}
             for key in ("ef", "ef1", "prop"):
                 row[f"{key}_rate"] = s[f"{key}_rate"]
                 row[f"{key}_low"], row[f"{key}_high"] = s[f"{key}_rate_ci"]
-            self.history.append(row)
+            self.datacollector.add_table_row("history", row)
             for a in s["agents"]:
-                self.gains.append({"step": row["step"], "instances": s["instances"], "agent": a["agent"] + 1,
-                                   "strategy": a["strategy"].split("(")[0], "mean_gain": a["mean_gain"],
-                                   "gain_low": a["mean_gain_ci"][0], "gain_high": a["mean_gain_ci"][1]})
+                self.datacollector.add_table_row("gains", {
+                    "step": step, "instances": s["instances"], "agent": a["agent"] + 1,
+                    "strategy": a["strategy"].split("(")[0], "mean_gain": a["mean_gain"],
+                    "gain_low": a["mean_gain_ci"][0], "gain_high": a["mean_gain_ci"][1]})
 
     def frames(self):
         """(history, gains) as DataFrames, copied under the lock: the page draws while steps run."""
-        import pandas as pd
-
         with self._lock:
-            return pd.DataFrame(list(self.history)), pd.DataFrame(list(self.gains))
+            return (self.datacollector.get_table_dataframe("history").copy(),
+                    self.datacollector.get_table_dataframe("gains").copy())
 
     def instance(self):
         """The last step's first instance as :func:`~abm.explore.instance.instance_table`, or None."""
