@@ -135,16 +135,26 @@ def solve_one(values: np.ndarray, position: np.ndarray, agent: int, time_limit: 
         x = np.asarray(h.getSolution().col_value)
         if np.all(np.abs(x - np.rint(x)) <= 1e-9) and worth(x) >= -h.getInfo().objective_function_value - 1e-9:
             return _picks(x, T, m, mine), True, "LP relaxation integral"
-    # A fresh model for branch and cut: HiGHS 1.16, re-run as a MIP on the object that solved the
-    # LP, can report the optimal objective with the column values of a worse point.
-    h = solver(integer=True)
-    status = h.getModelStatus()
-    sol = h.getSolution()
-    if not sol.value_valid:
+    # Branch and cut, warm from the LP. A pair is proven only when the sequence returned is worth
+    # the bound the solver proved, as computed here: HiGHS 1.16, re-run as a MIP on the object that
+    # solved the LP, can report the optimal objective with the column values of a worse point. On
+    # such a mismatch the MIP is solved again on a fresh model.
+    h.changeColsIntegrality(T * m, np.arange(T * m, dtype=np.int32), np.full(T * m, highspy.HighsVarType.kInteger))
+    h.run()
+
+    def outcome(h):  # (columns or None, proven, the solver says optimal)
+        optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        sol = h.getSolution()
+        if not sol.value_valid:
+            return None, False, optimal
+        x = np.asarray(sol.col_value)
+        return x, optimal and worth(x) >= -h.getInfo().mip_dual_bound - 1e-9, optimal
+
+    x, proven, optimal = outcome(h)
+    if optimal and not proven:  # the stale columns: solve again on a fresh model
+        x, proven, optimal = outcome(solver(integer=True))
+    if x is None:
         return None, False, "no solution within the time limit"
-    x = np.asarray(sol.col_value)
-    # proven only when the sequence returned is worth the bound the solver proved, as computed here
-    proven = status == highspy.HighsModelStatus.kOptimal and worth(x) >= -h.getInfo().mip_dual_bound - 1e-9
     return _picks(x, T, m, mine), proven, "branch and cut"
 
 
