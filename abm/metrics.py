@@ -19,7 +19,7 @@ import scipy.stats as st
 __all__ = [
     "utilities", "utility_of_reports", "welfare", "optimal_welfare", "envy_matrix", "is_ef", "is_ef1",
     "is_prop", "evaluate", "Estimate", "welfare_ratio", "rate", "mean_interval", "bootstrap_mean_interval",
-    "RunningMoments", "ratio_from_moments", "rate_from_count", "rate_upper_bound", "mean_from_moments", "t_test", "t_upper", "truthful_utilities",
+    "RunningMoments", "ratio_from_moments", "rate_from_count", "rate_upper_bound", "mean_from_moments", "t_test", "t_upper", "t_estimate", "truthful_utilities",
 ]
 
 
@@ -281,10 +281,12 @@ def gain_interval(round_means, lowest: float, highest: float, confidence: float 
 def mean_from_moments(m: RunningMoments, index: int, confidence: float = 0.95) -> Estimate:
     """:func:`mean_interval` of variable ``index`` from running moments (no stored rows)."""
     sd = float(np.sqrt(m.comoment[index, index] / (m.n - 1))) if m.n > 1 else float("nan")
-    return _t_estimate(float(m.mean[index]) if m.n else float("nan"), sd, int(m.n), confidence)
+    return t_estimate(float(m.mean[index]) if m.n else float("nan"), sd, int(m.n), confidence)
 
 
-def _t_estimate(mean: float, sd: float, k: int, confidence: float) -> Estimate:
+def t_estimate(mean: float, sd: float, k: int, confidence: float) -> Estimate:
+    """A mean of ``k`` observations with standard deviation ``sd`` and its two-sided t interval
+    (``scipy.stats.t.interval``), for callers that keep moments, not the observations."""
     if k < 2:
         return Estimate(mean, -np.inf, np.inf, k, confidence, "t")
     if sd == 0:
