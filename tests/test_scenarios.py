@@ -150,3 +150,22 @@ def test_the_seat_finder_sees_where_reports_matter():
     assert seat_where_lies_matter(mechanisms.get("serial-dictatorship"), rng) == (None, 0.0)
     assert seat_where_lies_matter(mechanisms.get("pick-r"), rng)[0] == 0
     assert seat_where_lies_matter(mechanisms.get("picking", picker=1, sizes=[3, 5]), rng)[0] == 1
+
+
+@pytest.mark.parametrize("kind, interval, threshold, expected", [
+    ("at_least", (0.6, 0.8), 0.5, "reproduced"), ("at_least", (0.4, 0.6), 0.5, "inconclusive"),
+    ("at_least", (0.2, 0.4), 0.5, "not reproduced"),
+    ("at_most", (0.2, 0.4), 0.5, "reproduced"), ("at_most", (0.4, 0.6), 0.5, "inconclusive"),
+    ("at_most", (0.6, 0.8), 0.5, "not reproduced"),
+    ("matches", (0.4, 0.6), 0.5, "reproduced"), ("matches", (0.6, 0.8), 0.5, "not reproduced"),
+])
+def test_a_verdict_comes_from_the_interval_on_each_side_of_the_threshold(tmp_path, kind, interval, threshold,
+                                                                           expected):
+    """The rules themselves, on intervals above, straddling and below a threshold: the quick-mode
+    runs never straddle one, so the verdicts they record cannot show a wrong rule."""
+    from abm.scenario import Context
+
+    ctx = Context("rule", "rule", tmp_path, mode="quick")
+    low, high = interval
+    verdict = getattr(ctx, kind)("a claim", (low + high) / 2, low, high, threshold)
+    assert verdict == expected
