@@ -14,7 +14,14 @@ for that item, with the same function for every item, so it treats items alike
   highest bid over the largest value in sight, log(own value / their highest bid), the
   share of items worth more and at least as contested, the own total and top value against
   the others' smallest and largest, and a learned "crowd" count (items worth more and at
-  least as urgent, urgency a learned mix of the features).
+  least as urgent, urgency a learned mix of the features);
+* for the clairvoyant form, three *probes* of the mechanism: whether the truth wins the item,
+  and how the agent's utility changes when it raises that one item above everything in sight,
+  or reports it as 0, the rest of its report truthful. A learner that sees the others' reports
+  may ask the rule what a report would earn (Hedge's full-information feedback does the same);
+  the probes are how it tells items apart that the rule treats differently but nothing in the
+  values shows (a component of a composition, the items of a rare trade), and a one-step
+  lookahead where order matters (securing a contested item first under round robin).
 
 The report is ``s exp(h_j)``, with ``s`` the largest value or bid in sight and
 ``h_j = log(v_j / s) + a.x_j + b + w.tanh(W x_j + c) + q.mean_k tanh(V x_k + f)``: the
@@ -46,7 +53,8 @@ from abm.errors import StrategyError
 from abm.spec import whole
 from strategies.learning import Learner
 
-__all__ = ["ItemPolicy", "SealedItemPolicy", "item_features", "OWN_FEATURES", "OTHERS_FEATURES"]
+__all__ = ["ItemPolicy", "SealedItemPolicy", "item_features", "mechanism_probes", "OWN_FEATURES", "OTHERS_FEATURES",
+           "PROBE_FEATURES"]
 
 OWN_FEATURES = ("value / largest in sight", "own rank (1 = favourite)", "quantile under the prior",
                 "in an exchange, endowed to this agent", "in an exchange, endowed to the other")
@@ -55,6 +63,14 @@ OTHERS_FEATURES = ("others' best rank (1 = someone's favourite)", "others' mean 
                    "share of items worth more and at least as contested",
                    "log(own total / others' smallest total) / 3", "log(own total / others' largest total) / 3",
                    "log(own top value / others' smallest top bid) / 3", "log(own top value / others' largest top bid) / 3")
+PROBE_FEATURES = ("won under the truth", "utility change from raising the item above everything in sight",
+                  "utility change from reporting the item as 0")
+#: a probe's utility change, a share of the own total, is a few hundredths: scaled to the
+#: order of the other features (CMA-ES's steps are isotropic at the start)
+PROBE_SCALE = 5.0
+#: profile-items per probe batch (agents x items x profiles x probed items): bounds the memory
+#: at large m, where every item is probed
+PROBE_CHUNK = 1 << 22
 #: how the policy's parameters are trained: CMA-ES (default) or antithetic evolution strategies
 OPTIMIZERS = ("cma", "es")
 #: log of the largest report over the largest value in sight; reports below exp(H_MIN) times it are 0
@@ -129,6 +145,39 @@ def item_features(values: np.ndarray, others: np.ndarray | None, prior=None, age
     return np.stack(cols, axis=-1), scale
 
 
+def mechanism_probes(mechanism, values: np.ndarray, others: np.ndarray, agent: int) -> np.ndarray:
+    """``(P, m, 3)``: :data:`PROBE_FEATURES` for ``values (P, m)`` against the others' reports
+    ``others (P, n-1, m)`` under ``mechanism`` (zeros without one). Utilities are shares of the
+    agent's total value, as the learners' rewards are; the raise is to twice the largest value or
+    bid in sight, so it outbids everything on that item. Every item's probes run as one batch of
+    allocations (in chunks of :data:`PROBE_CHUNK`)."""
+    from abm.mechanisms.base import allocation
+
+    P, m = values.shape
+    if mechanism is None or P == 0:
+        return np.zeros((P, m, len(PROBE_FEATURES)))
+    n = others.shape[-2] + 1
+    profile = np.insert(others, agent, values, axis=1)  # (P, n, m), the agent's report the truth
+    total = values.sum(axis=-1)
+    total = np.where(total > 0, total, 1.0)  # nothing to win: every change is 0 anyway
+    won = allocation(mechanism, profile) == agent
+    truth = (won * values).sum(axis=-1) / total
+    top = 2.0 * np.maximum(values.max(axis=-1), others.max(axis=(-2, -1)))  # (P,)
+    chunk = max(1, PROBE_CHUNK // max(1, 2 * P * n * m))
+    change = np.empty((P, 2, m))
+    for lo in range(0, m, chunk):
+        items = np.arange(lo, min(m, lo + chunk))
+        K = items.size
+        bids = np.broadcast_to(profile[:, None, None], (P, 2, K, n, m)).copy()
+        k = np.arange(K)
+        bids[:, 0, k, agent, items] = top[:, None]
+        bids[:, 1, k, agent, items] = 0.0
+        owner = allocation(mechanism, bids.reshape(-1, n, m)).reshape(P, 2, K, m)
+        change[:, :, items] = ((owner == agent) * values[:, None, None, :]).sum(axis=-1) / total[:, None, None]
+    change -= truth[:, None, None]
+    return np.stack([won.astype(float), PROBE_SCALE * change[:, 0], PROBE_SCALE * change[:, 1]], axis=-1)
+
+
 class ItemPolicy(Learner):
     """The general learner, clairvoyant form: reports after seeing the others' reports.
 
@@ -144,8 +193,9 @@ class ItemPolicy(Learner):
     #: what the family can express, shown in learners' summaries
     expresses = ("one function of an item's features applied to every item, plus one shift for all items from a "
                  "learned summary of the whole profile: bid high, low or zero on items chosen by value, rank, prior "
-                 "quantile and how the others report them, scale the whole report to the others' totals; ties at the "
-                 "cap; not items told apart by their index, nor exact combinatorial choices")
+                 "quantile, how the others report them and how the mechanism answers a raise or a zero on each "
+                 "item alone, scale the whole report to the others' totals; ties at the cap; not items told apart "
+                 "by their index, nor exact combinatorial choices")
     sees_others = True
     #: standard errors by which CMA-ES's mean must beat the policy played to replace it
     PROMOTE = 2.0
@@ -170,7 +220,7 @@ class ItemPolicy(Learner):
         self.hidden, self.sigma0, self.batch, self.population = hidden, float(sigma0), batch, population
         self.pooled = pooled
         self.menu = []
-        self.d = len(OWN_FEATURES) + (len(OTHERS_FEATURES) if self.sees_others else 0)
+        self.d = len(OWN_FEATURES) + (len(OTHERS_FEATURES) + len(PROBE_FEATURES) if self.sees_others else 0)
         self.reset()
 
     @property
@@ -216,6 +266,9 @@ class ItemPolicy(Learner):
         """Reports ``(P, C, m)`` of the candidates ``thetas (C, dim)``, all candidates at once."""
         roles = exchange_roles(getattr(self, "_mechanism", None), values.shape[-1], agent)
         x, scale = item_features(values, others, prior, agent, roles)  # (P, m, d), (P, 1)
+        if self.sees_others:
+            probes = mechanism_probes(getattr(self, "_mechanism", None), values, others, agent)
+            x = np.concatenate([x, probes], axis=-1)
         base = np.log(np.maximum(values, np.finfo(float).tiny) / scale)  # (P, m): the truth
         thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
         C, (P, m), H, K = len(thetas), values.shape, self.hidden, self.pooled
