@@ -14,20 +14,67 @@ from abm.learning import learn
 from abm.priors import parse_prior
 
 
-def _context(values, agent=0, prior="uniform"):
+def _context(values, agent=0, prior="uniform", mechanism=None):
     return strategies.BidContext(agent=agent, n_agents=values.shape[1], rng=np.random.default_rng(0),
-                                 prior=parse_prior(prior), others_bids=np.delete(values, agent, axis=1))
+                                 prior=parse_prior(prior), others_bids=np.delete(values, agent, axis=1),
+                                 mechanism=mechanism)
 
 
 def test_the_policy_treats_items_alike_permuting_items_permutes_the_report():
+    from abm import mechanisms
+
     s = strategies.get("item-policy")
+    rr = mechanisms.get("round-robin")  # the probes too: round robin treats items alike (no ties here)
     values = parse_prior("uniform").sample(np.random.default_rng(1), 3, 9, batch=40)
     theta = np.random.default_rng(2).normal(size=(3, s.dimension))
     perm = np.random.default_rng(3).permutation(9)
-    a = s.reports_of(values[:, 0, :], _context(values), theta)
-    b = s.reports_of(values[:, 0, perm], _context(values[..., perm]), theta)
+    a = s.reports_of(values[:, 0, :], _context(values, mechanism=rr), theta)
+    b = s.reports_of(values[:, 0, perm], _context(values[..., perm], mechanism=rr), theta)
     assert np.allclose(a[..., perm], b, rtol=1e-12, atol=0)
     assert not np.allclose(a[:, 0], values[:, 0])  # the random parameters do change the report
+
+
+def test_the_probes_on_a_round_robin_profile_worked_by_hand():
+    # Round robin, agent 0 first. Agent 0 values (0.4, 0.35, 0.2, 0.05), agent 1 (0.5, 0.1, 0.3, 0.2).
+    # Truth: 0 takes item 0, 1 takes item 2, 0 takes item 1, 1 takes item 3: agent 0 keeps 0.75 of 1.
+    # Raising item 1 (or 2) first: agent 1 then takes item 0 and agent 0 ends with {1, 2}: 0.55;
+    # raising item 3: {3, 1}, 0.40. Zeroing item 0: 0 takes 1, 1 takes 0, 0 takes 2: 0.55; zeroing
+    # item 1: 0 takes 0, 1 takes 2, 0 takes 3: 0.45; zeroing item 2 or 3 changes nothing.
+    from abm import mechanisms
+    from strategies.policy import PROBE_SCALE, mechanism_probes
+
+    v = np.array([[0.4, 0.35, 0.2, 0.05]])
+    others = np.array([[[0.5, 0.1, 0.3, 0.2]]])
+    got = mechanism_probes(mechanisms.get("round-robin"), v, others, 0)[0]
+    assert np.array_equal(got[:, 0], [1, 1, 0, 0])
+    assert np.allclose(got[:, 1] / PROBE_SCALE, [0, 0.55 - 0.75, 0.55 - 0.75, 0.40 - 0.75], atol=1e-12)
+    assert np.allclose(got[:, 2] / PROBE_SCALE, [0.55 - 0.75, 0.45 - 0.75, 0, 0], atol=1e-12)
+    assert not mechanism_probes(None, v, others, 0).any()  # no mechanism, nothing to ask
+
+
+def test_the_probes_in_chunks_for_any_seat_match_one_report_at_a_time(monkeypatch):
+    # the batched probes against the plain definition, one profile, item and probe at a time, in
+    # agent 1's seat of three; with chunks of one item each (the path large m takes)
+    from abm import mechanisms
+    from abm.mechanisms.base import allocation
+    from strategies import policy
+
+    mech = mechanisms.get("welfare-max")
+    values = parse_prior("uniform").sample(np.random.default_rng(6), 3, 5, batch=4)
+    monkeypatch.setattr(policy, "PROBE_CHUNK", 1)
+    got = policy.mechanism_probes(mech, values[:, 1], np.delete(values, 1, axis=1), 1)
+    for p in range(4):
+        def utility(report):
+            bids = values[p].copy()
+            bids[1] = report
+            return (allocation(mech, bids[None])[0] == 1) @ values[p, 1] / values[p, 1].sum()
+        truth = utility(values[p, 1])
+        for j in range(5):
+            up, zero = values[p, 1].copy(), values[p, 1].copy()
+            up[j], zero[j] = 2 * values[p].max(), 0.0
+            want = [allocation(mech, values[p][None])[0, j] == 1, policy.PROBE_SCALE * (utility(up) - truth),
+                    policy.PROBE_SCALE * (utility(zero) - truth)]
+            assert np.allclose(got[p, j], want, atol=1e-12), (p, j)
 
 
 def test_the_starting_policy_is_the_truth_for_both_forms():
