@@ -45,10 +45,9 @@ def test_the_probes_on_a_round_robin_profile_worked_by_hand():
 
     v = np.array([[0.4, 0.35, 0.2, 0.05]])
     others = np.array([[[0.5, 0.1, 0.3, 0.2]]])
-    got = mechanism_probes(mechanisms.get("round-robin"), v, others, 0)[0]
-    assert np.array_equal(got[:, 0], [1, 1, 0, 0])
-    assert np.allclose(got[:, 1] / PROBE_SCALE, [0, 0.55 - 0.75, 0.55 - 0.75, 0.40 - 0.75], atol=1e-12)
-    assert np.allclose(got[:, 2] / PROBE_SCALE, [0.55 - 0.75, 0.45 - 0.75, 0, 0], atol=1e-12)
+    got = np.arctanh(mechanism_probes(mechanisms.get("round-robin"), v, others, 0)[0]) / PROBE_SCALE
+    assert np.allclose(got[:, 0], [0, 0.55 - 0.75, 0.55 - 0.75, 0.40 - 0.75], atol=1e-12)
+    assert np.allclose(got[:, 1], [0.55 - 0.75, 0.45 - 0.75, 0, 0], atol=1e-12)
     assert not mechanism_probes(None, v, others, 0).any()  # no mechanism, nothing to ask
 
 
@@ -72,8 +71,7 @@ def test_the_probes_in_chunks_for_any_seat_match_one_report_at_a_time(monkeypatc
         for j in range(5):
             up, zero = values[p, 1].copy(), values[p, 1].copy()
             up[j], zero[j] = 2 * values[p].max(), 0.0
-            want = [allocation(mech, values[p][None])[0, j] == 1, policy.PROBE_SCALE * (utility(up) - truth),
-                    policy.PROBE_SCALE * (utility(zero) - truth)]
+            want = np.tanh(policy.PROBE_SCALE * np.array([utility(up) - truth, utility(zero) - truth]))
             assert np.allclose(got[p, j], want, atol=1e-12), (p, j)
 
 
