@@ -7,7 +7,13 @@ profiles. A lie counts when it replays through the mechanism. The learner is evi
 what matters here is reach: rules where the search finds a lie the learner should too, and
 mutants the search misses are where it could add one.
 
-Run: ``.venv/bin/python benchmarks/bench_audit_learn.py [--workers 2]``.
+With ``--zoo FOLDER`` (the folder ``tfd audit mutants --generated --out FOLDER`` wrote), the
+learner also runs on every generated mutant that is manipulable at m = 4, 5 and that the zoo's
+audit did not catch at m = 50 (missed, or no lie found by its referee): the mutants the search
+misses. Each is rebuilt from the current source by its module, operator and occurrence, and
+refused if the mutated line no longer reads as recorded.
+
+Run: ``.venv/bin/python benchmarks/bench_audit_learn.py [--workers 2] [--zoo FOLDER]``.
 """
 
 from __future__ import annotations
@@ -22,7 +28,28 @@ CATALOGUE = [("round-robin", 2, "uniform"), ("round-robin", 3, "uniform"), ("wel
              ("ranking", 3, "uniform"), ("weighted-ranking", 3, "uniform"), ("qt-s", 2, "uniform")]
 
 
-def one(kind: str, name: str, n: int, prior: str) -> dict:
+def _zoo_misses(folder) -> list:
+    """The generated mutants the zoo's audit did not catch, as ``("generated", (Mutant, rule label), n, prior)``."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from abm.mutants.generated import RULES, generate, load
+
+    frame = pd.read_parquet(Path(folder) / "generated.parquet")
+    missed = frame[(frame.truth == "manipulable") & (frame.outcome != "caught")]
+    current = {(mu.module, mu.operator, mu.occurrence): mu for mu in generate()}
+    rules = {r.label: r for r in RULES}
+    jobs = []
+    for row in missed.itertuples():
+        mu = current.get((row.module, row.operator, row.occurrence))
+        if mu is None or load(mu)[1] != row.changed:
+            raise SystemExit(f"{row.mutant}: the source changed since the zoo ran; run tfd audit mutants again")
+        jobs.append(("generated", (mu, row.rule), rules[row.rule].agents, rules[row.rule].prior))
+    return jobs
+
+
+def one(kind: str, name, n: int, prior: str) -> dict:
     from abm import mechanisms
     from abm.audit import dsic_audit
     from abm.audit.learned import learned_lies
@@ -31,6 +58,12 @@ def one(kind: str, name: str, n: int, prior: str) -> dict:
 
     if kind == "catalogue":
         mech = mechanisms.get(name, prior=prior)
+    elif kind == "generated":
+        from abm.mutants.generated import _BY_LABEL, load
+
+        mutant, label = name
+        name = f"{mutant.name} on {label}"
+        mech = _BY_LABEL[label].build(load(mutant)[0], M_ITEMS)
     else:
         from abm.mutants.dsic import DSIC_MUTANTS
 
@@ -49,7 +82,7 @@ def one(kind: str, name: str, n: int, prior: str) -> dict:
             "learner_pairs": L["violations"], "search_seconds": round(t1 - t0, 1), "learner_seconds": round(t2 - t1, 1)}
 
 
-def main(workers: int) -> None:
+def main(workers: int, zoo=None) -> None:
     import pandas as pd
 
     from abm.batch.executors import execute
@@ -57,6 +90,8 @@ def main(workers: int) -> None:
 
     jobs = [("catalogue", name, n, prior) for name, n, prior in CATALOGUE]
     jobs += [("mutant", name, n, prior) for name, (_, n, prior, _) in DSIC_MUTANTS.items()]
+    if zoo is not None:
+        jobs += _zoo_misses(zoo)
     rows = []
     for _, row in execute(one, jobs, "processes" if workers > 1 else "serial", workers):
         rows.append(row)
@@ -73,9 +108,14 @@ def main(workers: int) -> None:
     print(f"mutants: the search finds a lie on {int(mut.search_found.sum())} of {len(mut)}; of the {len(missed)} it "
           f"misses the learner finds {int(missed.learner_found.sum())}; the learner alone finds "
           f"{int(mut.learner_found.sum())} of {len(mut)}")
+    gen = f[f.kind == "generated"]
+    if zoo is not None:
+        print(f"generated mutants the zoo's audit did not catch at m = {M_ITEMS}: {len(gen)}; the search here finds "
+              f"a lie on {int(gen.search_found.sum())}, the learner on {int(gen.learner_found.sum())}")
     f.to_csv("audit_learn.csv", index=False)
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    main(int(args[args.index("--workers") + 1]) if "--workers" in args else 2)
+    main(int(args[args.index("--workers") + 1]) if "--workers" in args else 2,
+         args[args.index("--zoo") + 1] if "--zoo" in args else None)

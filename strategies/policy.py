@@ -36,8 +36,9 @@ is approximated.
 Training: CMA-ES (Hansen's ``cma``), population from its default 4 + 3 ln d, with common
 random numbers: each generation's candidates are scored on the same instances, at least
 ``batch`` of them, by the reward the model computes (utility over the agent's total value,
-against the others' actual reports). Three runs with initial steps ``sigma0`` x (0.3, 1, 3)
-take turns by generation (:attr:`ItemPolicy.SCALES`). CMA-ES needs no gradient of a reward
+against the others' actual reports). Four runs take turns by generation
+(:attr:`ItemPolicy.RUNS`): initial steps ``sigma0`` x (0.3, 1, 3) with the probes, and 0.3
+with their weights held at 0. CMA-ES needs no gradient of a reward
 that is piecewise constant in the parameters (allocations are discrete) and no learning
 rate. The same hyperparameters serve every mechanism.
 """
@@ -201,11 +202,15 @@ class ItemPolicy(Learner):
     sees_others = True
     #: standard errors by which CMA-ES's mean must beat the policy played to replace it
     PROMOTE = 2.0
-    #: initial step sizes, as multiples of ``sigma0``: one CMA-ES run each, taking turns by
-    #: generation. Measured: a small step found a lie a large one missed and the reverse (a
-    #: three-agent order-by-total-bid mutant: 0.71 at 0.3, -0.02 at 3; an exchange mutant:
-    #: 0.00 at 0.3, 0.94 at 3), so the budget is split across scales, as BIPOP-CMA-ES's restarts do
-    SCALES = (0.3, 1.0, 3.0)
+    #: the CMA-ES runs, taking turns by generation, as BIPOP-CMA-ES's restarts split a budget:
+    #: (initial step as a multiple of ``sigma0``, whether the run may weigh the probes). Measured:
+    #: a small step found a lie a large one missed and the reverse (a three-agent
+    #: order-by-total-bid mutant: 0.71 at 0.3, -0.02 at 3; an exchange mutant: 0.00 at 0.3, 0.94
+    #: at 3). The probes opened lies nothing else reached (round robin n = 3, a partial trade, a
+    #: composition's components) but, weighed from the start, cost the order-by-total-bid mutant,
+    #: where one raise moves the agent's whole turn (0.58-0.80 of the best gain without them,
+    #: 0.38-0.57 with them, four seeds each): one run keeps their weights at 0
+    RUNS = ((0.3, False), (0.3, True), (1.0, True), (3.0, True))
 
     def __init__(self, hidden: int = 4, sigma0: float = 1.0, batch: int = 64, population: int | None = None,
                  pooled: int = 2, optimizer: str = "cma"):
@@ -244,7 +249,7 @@ class ItemPolicy(Learner):
         self.theta = self._x0()
         self.generations = 0
         self.promotions = 0  # times the policy played moved to CMA-ES's mean
-        self._runs = []  # one optimizer per step size of SCALES
+        self._runs = []  # one optimizer per entry of RUNS
         self._mean_asked = None
         self._state = None  # the global numpy RNG state cma draws from, kept apart per learner
         self._asked = None
@@ -257,6 +262,18 @@ class ItemPolicy(Learner):
         return float("nan")  # no finite menu: measured against the exact best response instead
 
     # -- the policy -------------------------------------------------------------------------
+    def _probe_weights(self) -> np.ndarray:
+        """Which coordinates of the parameters weigh a probe (a boolean mask)."""
+        if not self.sees_others:
+            return np.zeros(self.dimension, dtype=bool)
+        d, H, K = self.d, self.hidden, self.pooled
+        e = d + 1
+        probe = np.zeros(e, dtype=bool)
+        probe[d - len(PROBE_FEATURES):d] = True  # the probes are the last features, before the crowd
+        # theta = u (d), a (e), b, W (e x H), c (H), w (H), V (e x K), f (K), q (K)
+        return np.concatenate([probe[:d], probe, [False], np.repeat(probe, H), np.zeros(2 * H, dtype=bool),
+                               np.repeat(probe, K), np.zeros(2 * K, dtype=bool)])
+
     def _x0(self) -> np.ndarray:
         """The start: the truth, with the learned urgency equal to the others' best rank."""
         x0 = np.zeros(self.dimension)
@@ -353,12 +370,16 @@ class ItemPolicy(Learner):
 
         seed = int(rng.integers(1, 2**31 - 1))
         self._state = np.random.RandomState(seed).get_state()
-        for k, scale in enumerate(self.SCALES):
+        for k, (scale, probes) in enumerate(self.RUNS):
+            # a run without the probes: their weights' steps are all but 0, and its candidates
+            # are projected to exactly 0 there (see candidates)
+            steps = np.where(self._probe_weights() & (not probes), 1e-12, 1.0)
             if self.optimizer == "es":  # the comparison: the other learners' optimizer on this family
                 size = self.population or 4 + int(3 * math.log(self.dimension))
-                self._runs.append(AntitheticES(self._x0(), 0.3 * scale * self.sigma0, size, seed + k))
+                self._runs.append(AntitheticES(self._x0(), 0.3 * scale * self.sigma0 * steps, size, seed + k))
                 continue
-            opts = {"seed": seed + k, "verbose": -9, "verb_log": 0, "verb_disp": 0, "CMA_diagonal": False}
+            opts = {"seed": seed + k, "verbose": -9, "verb_log": 0, "verb_disp": 0, "CMA_diagonal": False,
+                    "CMA_stds": steps}
             if self.population is not None:
                 opts["popsize"] = self.population
             self._runs.append(self._cma(cma.CMAEvolutionStrategy, self._x0(), scale * self.sigma0, opts))
@@ -369,9 +390,13 @@ class ItemPolicy(Learner):
         if not self._runs:
             self._start(context.rng)
         if self._asked is None:
-            es = self._runs[self.generations % len(self._runs)]  # the runs take turns
+            k = self.generations % len(self._runs)  # the runs take turns
+            es = self._runs[k]
             self._asked = np.asarray(self._cma(es.ask))
             self._mean_asked = np.asarray(es.mean, dtype=float).copy()
+            if not self.RUNS[k][1]:
+                self._asked[:, self._probe_weights()] = 0.0
+                self._mean_asked[self._probe_weights()] = 0.0
             self._pool = []
         flat, others = self._inputs(values, context)
         thetas = np.vstack([self._asked, self._mean_asked[None], self.theta[None]])
@@ -408,7 +433,7 @@ class AntitheticES:
     step, the optimizer of :class:`~strategies.learning.ShadingCurve`, behind CMA-ES's ask/tell
     (``optimizer="es"``): kept to measure the choice of CMA-ES, not as a default."""
 
-    def __init__(self, x0, sigma: float, size: int, seed: int, rate: float = 0.1):
+    def __init__(self, x0, sigma, size: int, seed: int, rate: float = 0.1):  # sigma: a step per coordinate
         self.mean = np.array(x0, dtype=float)
         self.sigma, self.pairs, self.rate = sigma, max(1, size // 2), rate
         self.rng = np.random.default_rng(seed)
