@@ -75,6 +75,33 @@ def test_the_probes_in_chunks_for_any_seat_match_one_report_at_a_time(monkeypatc
             assert np.allclose(got[p, j], want, atol=1e-12), (p, j)
 
 
+def test_the_run_without_probes_holds_exactly_the_weights_that_read_them():
+    # zero the masked coordinates and the mechanism's answers no longer matter; leave them and
+    # they do. The mask's size: each probe feeds the urgency, the linear term, H hidden units and
+    # K pooled channels
+    from abm import mechanisms
+
+    s = strategies.get("item-policy")
+    mask = s._probe_weights()
+    assert mask.sum() == 2 * (2 + s.hidden + s.pooled)
+    values = parse_prior("uniform").sample(np.random.default_rng(8), 3, 7, batch=30)
+    theta = np.random.default_rng(9).normal(size=(2, s.dimension))
+    held = np.where(mask, 0.0, theta)
+    rr = mechanisms.get("round-robin")
+    assert np.array_equal(s.reports_of(values[:, 0], _context(values, mechanism=rr), held),
+                          s.reports_of(values[:, 0], _context(values), held))
+    assert not np.allclose(s.reports_of(values[:, 0], _context(values, mechanism=rr), theta),
+                           s.reports_of(values[:, 0], _context(values), theta))
+    # training: the run held at 0 stays there (its candidates are projected to exactly 0), the others move
+    r = learn("round-robin", "item-policy", n_agents=3, n_items=6, rounds=16, instances_per_round=64, seed=2)
+    learner = r.model.bidders[0].strategy
+    held_runs = [k for k, (_, probes) in enumerate(learner.RUNS) if not probes]
+    assert len(held_runs) == 1 and len(learner._runs) == len(learner.RUNS) and learner.generations == 16
+    means = [np.asarray(es.mean) for es in learner._runs]
+    assert np.abs(means[held_runs[0]][mask]).max() < 1e-9
+    assert all(np.abs(mu[mask]).max() > 1e-3 for k, mu in enumerate(means) if k not in held_runs)
+
+
 def test_the_starting_policy_is_the_truth_for_both_forms():
     values = parse_prior("beta(a=2, b=5)").sample(np.random.default_rng(4), 2, 7, batch=30)
     for name in ("item-policy", "item-policy-sealed"):
