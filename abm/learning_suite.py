@@ -280,5 +280,5 @@ def plot(frame: pd.DataFrame, path) -> None:
     ax.legend(fontsize=7, loc="lower left")
     ax.grid(alpha=0.3, axis="x")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")  # the generated mutants' labels are long: keep them whole
     plt.close(fig)
