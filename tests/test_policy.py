@@ -102,6 +102,30 @@ def test_the_run_without_probes_holds_exactly_the_weights_that_read_them():
     assert all(np.abs(mu[mask]).max() > 1e-3 for k, mu in enumerate(means) if k not in held_runs)
 
 
+def test_kept_features_are_reused_only_for_equal_inputs():
+    # a round asks twice on the same instances and the features are kept: a changed bid of the
+    # others alone, one changed value, or another seat with equal inputs must compute them again,
+    # as a fresh learner would
+    from abm import mechanisms
+
+    rr = mechanisms.get("round-robin")
+    values = parse_prior("uniform").sample(np.random.default_rng(10), 3, 6, batch=20)
+    theta = np.random.default_rng(11).normal(size=(2, strategies.get("item-policy").dimension))
+    moved, bid = values.copy(), values.copy()
+    moved[3, 0, 2] *= 0.5
+    bid[5, 2, 1] *= 0.5
+    prior = parse_prior("uniform")  # one object, as in a model: the kept features are keyed on it
+    s = strategies.get("item-policy")
+    twins = values.copy()
+    twins[:, 1] = twins[:, 0]  # seats 0 and 1 see equal inputs; round robin's order tells them apart
+    for v, agent in ((values, 0), (values, 0), (moved, 0), (values, 0), (bid, 0), (twins, 0), (twins, 1)):
+        ctx = _context(v, agent=agent, prior=prior, mechanism=rr)
+        got = s.reports_of(v[:, agent], ctx, theta)
+        fresh = strategies.get("item-policy").reports_of(v[:, agent], ctx, theta)
+        assert np.array_equal(got, fresh)
+    assert s._last_features[0][1] is prior  # the features were kept (the reuse above was exercised)
+
+
 def test_the_starting_policy_is_the_truth_for_both_forms():
     values = parse_prior("beta(a=2, b=5)").sample(np.random.default_rng(4), 2, 7, batch=30)
     for name in ("item-policy", "item-policy-sealed"):
