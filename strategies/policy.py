@@ -17,7 +17,8 @@ for that item, with the same function for every item, so it treats items alike
   least as urgent, urgency a learned mix of the features);
 * for the clairvoyant form, two *probes* of the mechanism: how the agent's utility changes
   when it raises that one item above everything in sight, or reports it as 0, the rest of its
-  report truthful. A learner that sees the others' reports
+  report as the policy played would have it (one step of policy iteration: the first pass
+  probes the truthful report). A learner that sees the others' reports
   may ask the rule what a report would earn (Hedge's full-information feedback does the same);
   the probes are how it tells items apart that the rule treats differently but nothing in the
   values shows (a component of a composition, the items of a rare trade), and a one-step
@@ -149,24 +150,27 @@ def item_features(values: np.ndarray, others: np.ndarray | None, prior=None, age
     return np.stack(cols, axis=-1), scale
 
 
-def mechanism_probes(mechanism, values: np.ndarray, others: np.ndarray, agent: int) -> np.ndarray:
+def mechanism_probes(mechanism, values: np.ndarray, others: np.ndarray, agent: int,
+                     report: np.ndarray | None = None) -> np.ndarray:
     """``(P, m, 2)``: :data:`PROBE_FEATURES` for ``values (P, m)`` against the others' reports
     ``others (P, n-1, m)`` under ``mechanism`` (zeros without one): ``tanh(PROBE_SCALE x)`` of
     the change ``x`` in the agent's utility, a share of its total value as the learners' rewards
-    are. The raise is to twice the largest value or bid in sight, so it outbids everything on
-    that item. Every item's probes run as one batch of allocations (in chunks of
-    :data:`PROBE_CHUNK`)."""
+    are, when one item of the agent's ``report (P, m)`` (the truth when None) is raised or
+    zeroed, the rest of it kept. The raise is to twice the largest report or bid in sight, so it
+    outbids everything on that item. Every item's probes run as one batch of allocations (in
+    chunks of :data:`PROBE_CHUNK`)."""
     from abm.mechanisms.base import allocation
 
     P, m = values.shape
     if mechanism is None or P == 0:
         return np.zeros((P, m, len(PROBE_FEATURES)))
     n = others.shape[-2] + 1
-    profile = np.insert(others, agent, values, axis=1)  # (P, n, m), the agent's report the truth
+    report = values if report is None else np.asarray(report, dtype=float)
+    profile = np.insert(others, agent, report, axis=1)  # (P, n, m)
     total = values.sum(axis=-1)
     total = np.where(total > 0, total, 1.0)  # nothing to win: every change is 0 anyway
-    truth = ((allocation(mechanism, profile) == agent) * values).sum(axis=-1) / total
-    top = 2.0 * np.maximum(values.max(axis=-1), others.max(axis=(-2, -1)))  # (P,)
+    kept = ((allocation(mechanism, profile) == agent) * values).sum(axis=-1) / total
+    top = 2.0 * np.maximum(report.max(axis=-1), others.max(axis=(-2, -1)))  # (P,)
     chunk = max(1, PROBE_CHUNK // max(1, 2 * P * n * m))
     change = np.empty((P, m, 2))
     for lo in range(0, m, chunk):
@@ -178,7 +182,7 @@ def mechanism_probes(mechanism, values: np.ndarray, others: np.ndarray, agent: i
         bids[:, k, 1, agent, items] = 0.0
         owner = allocation(mechanism, bids.reshape(-1, n, m)).reshape(P, K, 2, m)
         change[:, items] = ((owner == agent) * values[:, None, None, :]).sum(axis=-1) / total[:, None, None]
-    return np.tanh(PROBE_SCALE * (change - truth[:, None, None]))
+    return np.tanh(PROBE_SCALE * (change - kept[:, None, None]))
 
 
 class ItemPolicy(Learner):
@@ -197,8 +201,8 @@ class ItemPolicy(Learner):
     expresses = ("one function of an item's features applied to every item, plus one shift for all items from a "
                  "learned summary of the whole profile: bid high, low or zero on items chosen by value, rank, prior "
                  "quantile, how the others report them and how the mechanism answers a raise or a zero on each "
-                 "item alone, scale the whole report to the others' totals; ties at the cap; not items told apart "
-                 "by their index, nor exact combinatorial choices")
+                 "item of the report it plays, scale the whole report to the others' totals; ties at the cap; not "
+                 "items told apart by their index, nor exact combinatorial choices")
     sees_others = True
     #: standard errors by which CMA-ES's mean must beat the policy played to replace it
     PROMOTE = 2.0
@@ -283,28 +287,43 @@ class ItemPolicy(Learner):
         return x0
 
     def _features(self, values, others, prior, agent):
-        """:func:`item_features` and, for the clairvoyant form, :func:`mechanism_probes`. In a
-        training round the model asks for the played report, then for every candidate's, on the
-        same instances: the last features are kept and reused when the inputs are equal, so the
-        probes' 2m allocations per instance run once per round, not twice."""
+        """:func:`item_features` and, for the clairvoyant form, :func:`mechanism_probes` taken
+        against the report the policy plays (one step of policy iteration): a first pass plays
+        the policy with the probes of the truthful report, then every item is probed again
+        against that report. Asked "what does a raise earn when I otherwise tell the truth",
+        the rule answers about a plan nobody plays; asked against the plan, it answers which
+        item to secure first given the rest of the plan (round robin, n = 3, six seeds: 0.61-0.74
+        of the best gain against the truth, 0.77-0.83 against the plan). At the start the policy
+        plays the truth, the two are the same and the second pass is skipped.
+
+        In a training round the model asks for the played report, then for every candidate's,
+        on the same instances: the last features are kept and reused when the inputs are equal
+        (and the policy played has not moved), so the probes run once per round, not twice."""
         mechanism = getattr(self, "_mechanism", None)
         key = (mechanism, prior, agent)  # held, not their ids: an id can be reused once its object is gone
         last = getattr(self, "_last_features", None)
         if (last is not None and all(a is b for a, b in zip(last[0][:2], key[:2])) and last[0][2] == agent
-                and np.array_equal(last[1], values)
+                and np.array_equal(last[1], values) and np.array_equal(last[4], self.theta)
                 and (others is None if last[2] is None else others is not None and np.array_equal(last[2], others))):
             return last[3]
         roles = exchange_roles(mechanism, values.shape[-1], agent)
         x, scale = item_features(values, others, prior, agent, roles)
         if self.sees_others:
             x = np.concatenate([x, mechanism_probes(mechanism, values, others, agent)], axis=-1)
+            if mechanism is not None and not np.array_equal(self.theta, self._x0()):
+                plan = self._policy(x, scale, values, self.theta[None])[:, 0, :]
+                x[..., -len(PROBE_FEATURES):] = mechanism_probes(mechanism, values, others, agent, plan)
         self._last_features = (key, values.copy(), None if others is None else np.array(others, copy=True),
-                               (x, scale))
+                               (x, scale), self.theta.copy())
         return x, scale
 
     def _report(self, values, others, thetas, prior, agent):
         """Reports ``(P, C, m)`` of the candidates ``thetas (C, dim)``, all candidates at once."""
         x, scale = self._features(values, others, prior, agent)  # (P, m, d), (P, 1)
+        return self._policy(x, scale, values, thetas)
+
+    def _policy(self, x, scale, values, thetas):
+        """The family: reports ``(P, C, m)`` from the features ``x (P, m, d)`` and scale ``s (P, 1)``."""
         base = np.log(np.maximum(values, np.finfo(float).tiny) / scale)  # (P, m): the truth
         thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
         C, (P, m), H, K = len(thetas), values.shape, self.hidden, self.pooled

@@ -51,6 +51,50 @@ def test_the_probes_on_a_round_robin_profile_worked_by_hand():
     assert not mechanism_probes(None, v, others, 0).any()  # no mechanism, nothing to ask
 
 
+def test_the_probes_against_a_plan_worked_by_hand():
+    # The profile above, agent 0 playing the plan (0.1, 0.9, 0.2, 0.05): it takes item 1, agent 1
+    # item 0, it takes item 2, agent 1 item 3: {1, 2}, 0.55 of its true 1.0. Raising item 0 over
+    # the plan: it takes 0, agent 1 takes 2, it takes 1: 0.75; raising 1 or 2 keeps {1, 2}; raising
+    # 3: it takes 3, agent 1 takes 0, it takes 1: 0.40. Zeroing item 1: it takes 2, agent 1 takes 0,
+    # it takes 3: 0.25; zeroing item 2: it takes 1, agent 1 takes 0, it takes 3: 0.40; zeroing 0 or
+    # 3 changes nothing. Utilities are in the true values, not the plan's.
+    from abm import mechanisms
+    from strategies.policy import PROBE_SCALE, mechanism_probes
+
+    v = np.array([[0.4, 0.35, 0.2, 0.05]])
+    others = np.array([[[0.5, 0.1, 0.3, 0.2]]])
+    plan = np.array([[0.1, 0.9, 0.2, 0.05]])
+    got = np.arctanh(mechanism_probes(mechanisms.get("round-robin"), v, others, 0, plan)[0]) / PROBE_SCALE
+    assert np.allclose(got[:, 0], [0.75 - 0.55, 0, 0, 0.40 - 0.55], atol=1e-12)
+    assert np.allclose(got[:, 1], [0, 0.25 - 0.55, 0.40 - 0.55, 0], atol=1e-12)
+
+
+def test_the_policy_reads_probes_of_the_report_it_plays():
+    # one step of policy iteration: the features' probes are taken against the played policy's
+    # report (itself computed with the probes of the truth), the rest of the features unchanged;
+    # at the start the played report is the truth and the probes are the truth's
+    from abm import mechanisms
+    from strategies.policy import PROBE_FEATURES, exchange_roles, item_features, mechanism_probes
+
+    rr = mechanisms.get("round-robin")
+    values = parse_prior("uniform").sample(np.random.default_rng(12), 3, 6, batch=25)
+    prior = parse_prior("uniform")
+    v, others = values[:, 0], values[:, 1:]
+    s = strategies.get("item-policy")
+    s._mechanism = rr
+    x, scale = item_features(v, others, prior, 0, exchange_roles(rr, 6, 0))
+    truth = mechanism_probes(rr, v, others, 0)
+    k = len(PROBE_FEATURES)
+    assert np.array_equal(s._features(v, others, prior, 0)[0][..., -k:], truth)
+    s.theta = np.random.default_rng(13).normal(size=s.dimension)
+    got, _ = s._features(v, others, prior, 0)
+    plan = s._policy(np.concatenate([x, truth], axis=-1), scale, v, s.theta[None])[:, 0]
+    assert not np.allclose(plan, v)
+    assert np.array_equal(got[..., :-k], x)
+    assert np.array_equal(got[..., -k:], mechanism_probes(rr, v, others, 0, plan))
+    assert not np.allclose(got[..., -k:], truth)
+
+
 def test_the_probes_in_chunks_for_any_seat_match_one_report_at_a_time(monkeypatch):
     # the batched probes against the plain definition, one profile, item and probe at a time, in
     # agent 1's seat of three; with chunks of one item each (the path large m takes)
@@ -124,6 +168,14 @@ def test_kept_features_are_reused_only_for_equal_inputs():
         fresh = strategies.get("item-policy").reports_of(v[:, agent], ctx, theta)
         assert np.array_equal(got, fresh)
     assert s._last_features[0][1] is prior  # the features were kept (the reuse above was exercised)
+    # the probes are taken against the report played: once the policy played moves, its kept
+    # features are stale
+    ctx = _context(values, prior=prior, mechanism=rr)
+    s.reports_of(values[:, 0], ctx, theta)  # kept for the policy at the start
+    s.theta = theta[0].copy()
+    fresh = strategies.get("item-policy")
+    fresh.theta = theta[0].copy()
+    assert np.array_equal(s.reports_of(values[:, 0], ctx, theta), fresh.reports_of(values[:, 0], ctx, theta))
 
 
 def test_the_starting_policy_is_the_truth_for_both_forms():
