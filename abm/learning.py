@@ -141,13 +141,14 @@ def share_of_best(model: AllocationModel, bidder, seed: int) -> dict:
     """The trained learner (frozen) against the exact ex-post best response, the others truthful,
     on fresh profiles: the share of the best response's mean gain it reaches. Only where an exact
     best response exists: a structural oracle bound to the rule, or the solver at small m."""
-    from abm.mechanisms.base import allocation, oracle_binding
+    from abm.audit.trust import basis
+    from abm.mechanisms.base import allocation
     from abm.metrics import utilities
 
     mech, i = model.mechanism, bidder.index
-    bound, why = oracle_binding(mech)
-    if not bound:
-        return {"available": False, "why": f"no exact best response: {why}"}
+    proof = basis(mech)
+    if proof.oracle != "verified":
+        return {"available": False, "why": f"no exact best response: {proof.note}"}
     rng = np.random.default_rng([seed, 7, i])
     values = model.prior.sample(rng, model.n_agents, model.n_items, batch=SHARE_PROFILES)
     probe = mech.best_response(values[:2, i, :], values[:2], i)

@@ -108,7 +108,7 @@ def cases(generated: int = 8, seed: int = 0, mutants: bool = True) -> list[Case]
 def _manipulable(case: Case) -> bool:
     """Whether the enumeration finds agent 0 a gain on drawn profiles (broken mutants, including
     those that allocate a profile differently inside a batch: no)."""
-    from abm.mechanisms.base import check_batching
+    from abm.audit.properties import check_batching
 
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -141,7 +141,7 @@ def _truthful_utility(mech, values):
 
 def _best_utility(case: Case, mech, values) -> np.ndarray:
     """Agent 0's largest utility on each profile, by the case's method (proven, or the grid's best)."""
-    from abm.audit.oracle_check import report_grid
+    from abm.audit.search import report_grid
     from abm.metrics import utility_of_reports
 
     if case.best in ("oracle", "solver"):

@@ -32,7 +32,7 @@ import numpy as np
 from abm.errors import TfdError
 
 __all__ = ["Call", "MAX_DEPTH", "MAX_SPEC_LENGTH", "parse", "parse_one", "split_top_level", "assignment",
-           "read_value", "whole", "whole_text"]
+           "read_value", "real", "whole", "whole_text"]
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -319,3 +319,23 @@ def whole_text(text, what: str, minimum: int = 1, maximum: int | None = None, er
         wanted = {1: "a positive integer", 0: "a nonnegative integer"}.get(minimum, f"an integer >= {minimum}")
         raise error(f"{what} must be {wanted}, got {str(text)!r}") from None
     return whole(value, what, minimum, maximum, error)
+
+
+def real(value, what: str, minimum: float | None = 0.0, maximum: float | None = None, open_ends: bool = False,
+         error: type = TfdError) -> float:
+    """``value`` as a float if it is a finite real number (not a bool) within [``minimum``,
+    ``maximum``] (the open interval with ``open_ends``); else ``error`` saying what ``what`` accepts.
+    NaN, infinities and complex numbers are refused: a NaN tolerance would silence every comparison."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+    x = float(value) if ok else float("nan")
+    inside = ok and np.isfinite(x)
+    if inside and minimum is not None:
+        inside = x > minimum if open_ends else x >= minimum
+    if inside and maximum is not None:
+        inside = x < maximum if open_ends else x <= maximum
+    if inside:
+        return x
+    lo = "" if minimum is None else (f"> {minimum:g}" if open_ends else f">= {minimum:g}")
+    hi = "" if maximum is None else (f"< {maximum:g}" if open_ends else f"<= {maximum:g}")
+    bounds = " and ".join(b for b in (lo, hi) if b)
+    raise error(f"{what} must be a finite number{' ' + bounds if bounds else ''}, got {value!r}")

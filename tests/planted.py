@@ -154,3 +154,16 @@ class ReadsTheBatch(Mechanism):
     def _allocate(self, bids):
         pooled = bids.reshape(-1, *bids.shape[-2:]).sum(axis=0)  # (n, m), summed over the batch
         return np.broadcast_to(np.argmax(pooled, axis=0), bids.shape[:-2] + bids.shape[-1:]).astype(np.int64)
+
+
+def _declared_cardinal(cls, name: str):
+    """The same rule, declared cardinal (ordinal=False): what its author should have declared, since
+    it reads magnitudes (a rule declared ordinal is shown rankings only)."""
+    from dataclasses import replace
+
+    return type(name, (cls,), {"info": replace(cls.info, ordinal=False), "__module__": __name__,
+                               "__doc__": f"{cls.__name__}, declared cardinal."})
+
+
+HiddenFlawPickRCardinal = _declared_cardinal(HiddenFlawPickR, "HiddenFlawPickRCardinal")
+FlatnessQuotaCardinal = _declared_cardinal(FlatnessQuota, "FlatnessQuotaCardinal")

@@ -339,7 +339,7 @@ def test_the_lab_solves_after_another_highs_user_in_the_same_process():
     from abm.mechanisms.round_robin_milp import solve_one
 
     rng = np.random.default_rng(0)
-    solve_one(rng.random(6), np.array([rng.permutation(6) for _ in range(3)]), 0, 10)
+    solve_one(rng.random(6), np.array([rng.permutation(6) for _ in range(3)]), 0, 20_000, 600.0)
     for deterministic in (False, True):
         lab = design.design(3, 2, deterministic=deterministic, sizes=[2], audit_profiles=10)
         assert lab.summary["optimal"] and lab.summary["status"] == "Optimal"

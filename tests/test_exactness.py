@@ -1,6 +1,7 @@
-"""`exact` is earned pair by pair: by enumeration of a property the object has
-shown, by a structural oracle that its own allocate confirms, or by a solver's proof;
-never by a label. Planted liars (tests/planted.py) are never certified."""
+"""`exact` is earned pair by pair: by enumeration of a rule that sees rankings only, by a
+catalogue oracle on the code it was verified against (its report confirmed by allocate), or by
+a solver's proof; never by a label or a user's own oracle. Planted liars (tests/planted.py) are
+never certified."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import pytest
 from abm import mechanisms
 from abm.audit import dsic_audit, replay
 from abm.cli import main
-from planted import FalselyOrdinal, HiddenFlawPickR, InflatedOracle, TruthfulOracleRoundRobin
+from abm.errors import MechanismError
+from planted import (FalselyOrdinal, FlatnessQuotaCardinal, HiddenFlawPickR, HiddenFlawPickRCardinal, InflatedOracle,
+                     TruthfulOracleRoundRobin)
 
 EXAMPLES = __import__("pathlib").Path(__file__).parents[1] / "examples"
 
@@ -25,9 +28,10 @@ def examples_on_path(monkeypatch):
 
 def test_pick_r_at_200_items_is_proven_by_its_structural_oracle_not_its_label():
     s = dsic_audit(mechanisms.get("pick-r", r=[0.3, 0.7]), "uniform", 2, 200, profiles=50, seed=0).summary
-    assert s["exact"] and s["proof"] == {"exhaustive": 0, "oracle": 100, "solver": 0, "none": 0}
+    assert s["exact"] and s["proof"] == {"exhaustive": 0, "oracle": 100, "solver": 0, "claimed": 0, "none": 0}
     assert s["oracle"].startswith("structural: replay the earlier pickers")
-    assert s["properties"]["ordinal"].startswith("declared; held") and not s["defects"]
+    assert s["properties"]["ordinal"].startswith("declared; by construction") and not s["defects"]
+    assert s["proof_note"].startswith("catalogue oracle verified on this code")
 
 
 def test_the_label_alone_proves_nothing():
@@ -46,48 +50,52 @@ def test_the_label_alone_proves_nothing():
 
 @pytest.mark.parametrize("m", [6, 40])
 def test_a_hidden_flaw_under_an_inherited_oracle_is_never_certified(m):
-    a = dsic_audit(HiddenFlawPickR([0.5, 0.5]), "uniform", 2, m, profiles=50, seed=2)
+    """Declared ordinal (inherited), reading zeros: refused, and it cannot read them in allocate;
+    declared cardinal, its inherited oracle is a claim on edited code and the search finds the lie."""
+    with pytest.raises(MechanismError, match="declared ordinal but reads magnitudes"):
+        dsic_audit(HiddenFlawPickR([0.5, 0.5]), "uniform", 2, m, profiles=50, seed=2)
+    zeros = np.zeros((1, 2, m))
+    zeros[0, :, 0] = 1.0
+    assert np.array_equal(HiddenFlawPickR([0.5, 0.5]).allocate(zeros), mechanisms.get("pick-r").allocate(zeros))
+    a = dsic_audit(HiddenFlawPickRCardinal([0.5, 0.5]), "uniform", 2, m, profiles=50, seed=2)
     s = a.summary
-    assert not s["exact"] and s["proven_pairs"] == 0
-    assert "HiddenFlawPickR redefines _allocate below PickR" in s["oracle"]
-    assert "FAILED" in s["properties"]["ordinal"]  # zeros change the outcome: not ordinal
+    assert not s["exact"] and s["proven_pairs"] == 0 and s["proof"]["oracle"] == 0
     if m == 6:  # the subset search reaches the flaw; its witness replays through the flawed rule
         assert s["violations"] > 0 and a.witness is not None
 
 
-def test_a_false_ordinal_declaration_earns_no_enumeration_proof():
-    s = dsic_audit(FalselyOrdinal(), "uniform", 2, 5, profiles=30, seed=3).summary
-    assert "FAILED" in s["properties"]["ordinal"] and s["search"] == "subset search"
-    assert not s["exact"] and s["proof"]["exhaustive"] == 0
+def test_a_false_ordinal_declaration_is_refused():
+    with pytest.raises(MechanismError, match="falsely-ordinal .* declared ordinal but reads magnitudes"):
+        dsic_audit(FalselyOrdinal(), "uniform", 2, 5, profiles=30, seed=3)
 
 
-def test_an_oracle_its_allocate_does_not_confirm_fails_its_self_test():
+def test_an_oracle_its_allocate_does_not_confirm_proves_nothing():
     s = dsic_audit(InflatedOracle(), "uniform", 3, 20, profiles=20, budget=0, strategies=[], seed=4).summary
-    assert not s["exact"] and s["proof"]["oracle"] == 0
-    assert "failed its self-test at m = 5" in s["oracle_self_test"] and "its own report earns" in s["oracle_self_test"]
+    assert not s["exact"] and s["proof"]["oracle"] == 0 and s["proof"]["claimed"] == 0
+    assert s["defects"] and "implementation defect" in s["defects"][0] and "its oracle is a claim" in s["proof_note"]
 
 
 def test_an_oracle_that_is_wrong_only_at_large_m_is_a_defect():
-    """Past the self-test's m, the audit's own checks remain: an oracle report that misses its
-    optimum is a defect, and leaves its pairs unproven."""
+    """A user's oracle is never self-tested into trust: it is a claim at every m, and an oracle
+    report that misses its optimum is a defect that leaves its pairs unproven."""
+    small = dsic_audit(InflatedOracle(from_items=9), "uniform", 3, 6, profiles=20, budget=0, strategies=[],
+                       seed=4).summary
+    assert small["exact"] and small["proof"]["exhaustive"] == 60 and small["proof"]["oracle"] == 0
     s = dsic_audit(InflatedOracle(from_items=9), "uniform", 3, 20, profiles=20, budget=0, strategies=[],
                    seed=4).summary
-    assert s["oracle_self_test"].startswith("oracle self-tested at m = 5")
     assert not s["exact"] and s["proof"]["oracle"] == 0
     assert s["defects"] and "implementation defect" in s["defects"][0]
 
 
 def test_an_oracle_beaten_by_another_deviation_is_caught():
-    """The truth claimed optimal under round robin: the self-test's enumeration beats it at m = 5;
-    past it (an oracle that lies only from m = 9), the cross-check's search does."""
-    for m in (6, 12):  # at m = 6 enumeration proves every pair itself; at m = 12 only the search is left
-        s = dsic_audit(TruthfulOracleRoundRobin(), "uniform", 2, m, profiles=40, seed=5).summary
-        assert s["violations"] > 0 and s["proof"]["oracle"] == 0 and "failed its self-test" in s["oracle_self_test"]
-        assert s["exact"] == (m == 6) and s["proof"]["exhaustive"] == (80 if m == 6 else 0)
-    late = dsic_audit(TruthfulOracleRoundRobin(from_items=9), "uniform", 2, 12, profiles=40, seed=5,
-                      cross_check=80).summary
-    assert late["oracle_self_test"].startswith("oracle self-tested") and not late["exact"] and late["violations"] > 0
-    assert any("above the proven optimum" in d for d in late["defects"])
+    """The truth claimed optimal under round robin: at m = 6 enumeration proves every pair itself and
+    contradicts the claim; at m = 12 the search, which runs on every claimed pair, does."""
+    s = dsic_audit(TruthfulOracleRoundRobin(), "uniform", 2, 6, profiles=40, seed=5).summary
+    assert s["exact"] and s["proof"]["exhaustive"] == 80 and s["violations"] > 0 and s["proof"]["oracle"] == 0
+    assert any("enumeration of every ranking finds" in d for d in s["defects"])
+    late = dsic_audit(TruthfulOracleRoundRobin(), "uniform", 2, 12, profiles=40, seed=5).summary
+    assert not late["exact"] and late["violations"] > 0 and late["proof"]["oracle"] == 0
+    assert any("the rule's own oracle claims" in d for d in late["defects"])
 
 
 def test_round_robin_with_three_agents_every_pair_proven_by_the_solver():
@@ -175,7 +183,9 @@ def test_an_entry_point_registers_a_mechanism_by_name(tmp_path, monkeypatch):
     assert mechanisms.spec_name(mech) == "everything-to-one"
     assert "everything-to-one" in [i.name for i in mechanisms.available()]
     s = dsic_audit("everything-to-one", "uniform", 2, 20, profiles=10, seed=11).summary
-    assert s["exact"] and s["proof"]["oracle"] == 20
+    assert not s["exact"] and s["proof"]["claimed"] == 20 and s["violations"] == 0  # a plug-in's oracle: a claim
+    small = dsic_audit("everything-to-one", "uniform", 2, 6, profiles=10, seed=11).summary
+    assert small["exact"] and small["proof"]["exhaustive"] == 20  # ordinal by construction: enumeration proves
 
 
 def test_the_readme_example_is_the_shipped_file_and_its_commands_run(tmp_path, monkeypatch, capsys, examples_on_path):
@@ -218,12 +228,15 @@ def test_one_definition_of_a_gain_that_counts_at_every_scale(scale):
 
 @pytest.mark.parametrize("m", [6, 50])
 def test_a_rule_that_reads_the_shape_of_the_bids_is_caught_at_every_m(m):
-    """Flatness-dependent quotas keep every report's order. The ordinal check's nearly flat and
-    extremely spread transforms see that the declaration fails, and the shape probes find the lie
-    (a large constant added to the truth) at m = 50 as enumeration does at m = 6."""
+    """Flatness-dependent quotas keep every report's order. Declared ordinal, the guard's nearly
+    flat transform shows the rule reads magnitudes and the audit refuses it; declared cardinal, the
+    shape probes find the lie (a large constant added to the truth) at m = 50 as the subset search
+    does at m = 6."""
     from planted import FlatnessQuota
 
-    a = dsic_audit(FlatnessQuota([0.5, 0.5]), "uniform", 2, m, profiles=40, seed=7)
+    with pytest.raises(MechanismError, match="declared ordinal but reads magnitudes"):
+        dsic_audit(FlatnessQuota([0.5, 0.5]), "uniform", 2, m, profiles=40, seed=7)
+    a = dsic_audit(FlatnessQuotaCardinal([0.5, 0.5]), "uniform", 2, m, profiles=40, seed=7)
     s = a.summary
-    assert "FAILED" in s["properties"]["ordinal"] and not s["exact"]
+    assert s["properties"]["ordinal"] == "not declared" and not s["exact"]
     assert s["violations"] > 0 and replay(a.witness)["confirmed"]

@@ -39,13 +39,17 @@ def test_a_mutant_loads_privately_and_changes_one_line(mutants):
 
 
 def test_ground_truth_tells_the_kinds_apart(mutants):
-    import abm.mechanisms.picking as original
+    """A tie-only flaw lives in a cardinal rule (picking's size at the cut): an ordinal rule is shown
+    strict rankings only, so Pick-r's own code can no longer hold one."""
+    import abm.mechanisms.menus as original
+    import abm.mechanisms.picking as pick_original
 
     rng = np.random.default_rng(0)
-    pick_r = G._BY_LABEL["pick-r"]
-    ties = next(m for m in mutants if m.module.endswith("picking") and m.line == 90 and "Sub_BitAnd" in m.operator)
-    assert G.ground_truth(pick_r, G.load(ties)[0], original, rng)[0] == "manipulable only with ties"
-    assert G.ground_truth(pick_r, original, original, rng)[0] == "equivalent"
+    picking = G._BY_LABEL["picking"]
+    ties = next(m for m in mutants if m.module.endswith("menus") and m.line == 117 and "Sub_BitAnd" in m.operator
+                and m.occurrence == 4)
+    assert G.ground_truth(picking, G.load(ties)[0], original, rng)[0] == "manipulable only with ties"
+    assert G.ground_truth(G._BY_LABEL["pick-r"], pick_original, pick_original, rng)[0] == "equivalent"
 
 
 def test_a_sample_is_judged_and_audited_with_no_false_proof():

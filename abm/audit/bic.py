@@ -28,10 +28,11 @@ from abm import mechanisms as M
 from abm.metrics import t_test, t_upper
 from abm.spec import whole
 from strategies.interim import candidate_reports, interim_utilities
-from abm.errors import TfdError
+from abm.errors import MechanismError, TfdError
 from abm.mechanisms.base import allocation
 from abm.metrics import rate
 from abm.priors import parse_prior
+from abm.audit.parameters import check_audit_parameters
 from abm.audit.properties import check_ordinal
 
 __all__ = ["BicAudit", "HEADLINE", "above", "bic_audit", "candidate_reports", "interim_utilities",
@@ -127,6 +128,9 @@ def bic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 8, t
     ``types`` own-value draws per agent; ``samples`` draws of the others for each type, used
     twice (a selection set and a fresh evaluation set for the per-type best response).
     """
+    check_audit_parameters(types=types, samples=samples, n_agents=n_agents, n_items=n_items, seed=seed,
+                           confidence=confidence)
+    whole(p_t_draws, "p_t_draws (draws for the win probabilities by rank)")
     prior = parse_prior(prior)
     if type(prior).__name__ == "GaussianCopulaPrior":
         raise TfdError("the BIC audit draws the others independently of the agent: it needs independent "
@@ -145,7 +149,11 @@ def bic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 8, t
     seq = np.random.SeedSequence(seed)
     rng_types, rng_select, rng_eval, rng_strat, rng_pt, rng_check = (np.random.default_rng(s) for s in seq.spawn(6))
     n, m = n_agents, n_items
-    ordinal = check_ordinal(mechanism, prior.sample(rng_check, n, m, batch=12), rng_check).holds
+    check = check_ordinal(mechanism, prior.sample(rng_check, n, m, batch=12), rng_check)
+    if check.declared and not check.holds:
+        raise MechanismError(check.detail)
+    # declared ordinal and run through the testbed's allocate: the rule sees rankings only
+    ordinal = check.declared and type(mechanism).allocate is M.Mechanism.allocate
     left_out = []
     if ordinal:  # a report that keeps the ranking cannot change an ordinal outcome: nothing to test
         left_out = [repr(s) for s in strats if s.classifier.get("keeps_ranking")]

@@ -5,20 +5,23 @@ of each deviation, and the gain (best deviation minus truth). The report reads l
 OpenSpiel's ``nash_conv`` (per-agent gains and their total) plus a confidence statement:
 an exact binomial upper bound on the violation rate.
 
-``exact`` is earned per (profile, agent) pair, never read off the mechanism's claim. A
-pair is proven when the largest utility any report can earn is known:
+``exact`` is earned per (profile, agent) pair, never read off the mechanism's claim, and
+only from sources the testbed stands behind (:mod:`abm.audit.trust`):
 
-* ``exhaustive`` -- the mechanism declares ``"ordinal"``, the declaration held on the
-  audited object (:mod:`abm.audit.properties`), and all m! strict rankings were tried;
-* ``oracle`` -- the mechanism's structural best response (:meth:`Mechanism.best_response`,
-  bound to the rule ``allocate`` runs), whose report, run through ``allocate``, earns
-  exactly the structural optimum;
-* ``solver`` -- the same, with the optimum certified by an integer-programming solver.
+* ``exhaustive`` -- the rule is declared ordinal and runs through the testbed's ``allocate``,
+  so it sees rankings only, and all m! strict rankings were tried;
+* ``oracle`` -- a catalogue oracle on the exact code it was verified against, whose report,
+  run through ``allocate``, earns exactly the structural optimum;
+* ``solver`` -- the same, with the optimum certified by an integer-programming solver within a
+  deterministic work limit (the same verdict on any machine).
 
-The other deviations (strategies, probes, enumeration, local search) run where no proof
-stands, and as a cross-check on a random sample of proven pairs (``cross_check``): one that
-earns more than a proven optimum, or an oracle report that misses its own optimum, is an
-implementation defect, reported, and leaves the pair unproven.
+An oracle that a user's rule ships is a ``claimed`` pair, never a proof: its report is tried,
+and the full search runs on every pair it claims. A class that overrides ``allocate`` gets no
+proof at all. The other deviations (strategies, probes with extreme reports, enumeration,
+local search) run where no proof stands, and as a cross-check on a random sample of proven
+pairs (``cross_check``): one that earns more than a proven or claimed optimum, or an oracle
+report that misses its own optimum, is an implementation defect, reported, and leaves the pair
+unproven.
 """
 
 from __future__ import annotations
@@ -31,15 +34,18 @@ import pandas as pd
 import strategies as strategy_registry
 from abm import mechanisms as M
 from abm.audit import witness as W
-from abm.audit.oracle_check import self_test as oracle_self_test
-from abm.audit.properties import check_ordinal
+from abm.audit.parameters import check_audit_parameters
+from abm.audit.properties import check_batching, check_ordinal
 from abm.audit.search import exhaustive_reports, high_bid, local_search, probe_reports, utility_of_reports
-from abm.errors import TfdError
-from abm.mechanisms.base import (allocation, batched_oracle_agrees, check_batching, check_bids, check_owner,
-                                 oracle_binding)
+from abm.audit.trust import basis as proof_basis
+from abm.errors import MechanismError, TfdError
+from abm.mechanisms.base import allocation, check_bids, check_owner
 from abm.metrics import GAIN_TOL, gain_scale, utilities
 from abm.priors import parse_prior
-from abm.spec import whole
+
+#: what each proof source is called in ``summary["proof"]``; ``claimed`` and ``none`` prove nothing
+PROOF_KINDS = ("exhaustive", "oracle", "solver", "claimed", "none")
+PROVEN = ("exhaustive", "oracle", "solver")
 
 __all__ = ["DsicAudit", "dsic_audit", "default_strategies", "upper_bound", "trade_statistics"]
 
@@ -116,14 +122,14 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
     drawn at random they run even where a proof stands, and any deviation there that beats the
     proof is a defect (``cross_checked`` counts the proven pairs so checked).
     """
+    check_audit_parameters(profiles=profiles, n_agents=n_agents, n_items=n_items, budget=budget, seed=seed,
+                           exhaustive_max_items=exhaustive_max_items, confidence=confidence, tol=tol,
+                           cross_check=cross_check)
     prior = parse_prior(prior)
     if isinstance(mechanism, str):
         mechanism = M.get(mechanism, prior=prior)
-    for label, v in (("profiles", profiles), ("agents", n_agents), ("items", n_items)):
-        whole(v, f"number of {label}")
-    if budget < 0:
-        raise TfdError(f"budget must be nonnegative, got {budget}")
-    whole(cross_check, "cross-check (a number of pairs)", minimum=0)
+    if not isinstance(mechanism, M.Mechanism):
+        raise TfdError(f"mechanism must be a registered name or a Mechanism, got {type(mechanism).__name__}")
     mechanism.check_agents(n_agents)
     prior.check_agents(n_agents)
     seq = np.random.SeedSequence(seed)
@@ -131,39 +137,38 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
                     (np.random.default_rng(s) for s in seq.spawn(5))))
     K, n, m = int(profiles), int(n_agents), int(n_items)
     strats = default_strategies(mechanism, m) if strategies == "default" else [strategy_registry.get(s) for s in strategies]
-    bound, binding_note = oracle_binding(mechanism)
-    self_tested = "no oracle to self-test"
-    if bound:
-        bound, self_tested = oracle_self_test(mechanism, prior, n, m, rngs["self-test"], tol=tol)
-        if not bound:
-            binding_note = self_tested
+    basis = proof_basis(mechanism)
 
-    state = _AuditState(K, n, tol, f"none ({binding_note})")
+    state = _AuditState(K, n, tol, f"none ({basis.note})")
     check_set = _cross_check_set(K, n, cross_check, rngs["checks"])
     blocks = _slices(K, _chunk(n, m))
     ordinal = None
     trade_parts = []
     for sl in blocks:
         values = prior.sample(rngs["values"], n, m, batch=sl.stop - sl.start)
-        if ordinal is None:  # checked once, on the first block, before any proof relies on it
+        if ordinal is None:  # checked once, on the first block, before any work relies on it
             check_batching(mechanism, values)
             ordinal = check_ordinal(mechanism, values, rngs["checks"])
-            # all m! rankings prove for a verified ordinal rule; 2^m subset reports only search
-            enumerate_rankings = m <= exhaustive_max_items and ordinal.holds
-            subset_search = m <= min(exhaustive_max_items, 16) and not ordinal.holds
-        owner = _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, budget,
+            if ordinal.declared and not ordinal.holds:
+                raise MechanismError(ordinal.detail)
+            # all m! rankings prove for a rule that sees rankings only; 2^m subset reports only search
+            ordinal_fact = basis.enumeration and ordinal.holds
+            enumerate_rankings = m <= exhaustive_max_items and ordinal_fact
+            subset_search = m <= min(exhaustive_max_items, 16) and not ordinal_fact
+        owner = _audit_block(mechanism, prior, values, sl, state, strats, basis.oracle, ordinal_fact, budget,
                              (enumerate_rankings, subset_search), rngs, progress, len(blocks), check_set)
         trades = trade_statistics(mechanism, values, owner)
         if trades:
             trade_parts.append((sl.stop - sl.start, trades))
 
-    _cross_check(mechanism, prior, state, strats, ordinal, budget, (enumerate_rankings, subset_search), rngs, progress)
+    _cross_check(mechanism, prior, state, strats, ordinal_fact, budget, (enumerate_rankings, subset_search), rngs,
+                 progress)
     frame = pd.concat(state.rows, ignore_index=True) if state.rows else pd.DataFrame()
     best_gain, truth_u, proof, best_source = state.best_gain, state.truth_u, state.proof, state.best_source
     gains = np.maximum(best_gain, 0.0)
     violated = state.violated
     n_viol, pairs = int(violated.sum()), K * n
-    proven_pairs = int((proof != "none").sum())
+    proven_pairs = int(np.isin(proof, PROVEN).sum())
     relative = gains / np.where(truth_u > 0, truth_u, np.nan)
     summary = {
         "mechanism": mechanism.name, "mechanism_params": mechanism.params, "claim": mechanism.info.claim,
@@ -176,10 +181,11 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
         "violation_rate_upper": upper_bound(n_viol, pairs, confidence), "confidence": confidence,
         "evaluations": state.evaluations, "budget": budget,
         "exact": proven_pairs == pairs, "proven_pairs": proven_pairs, "proven_fraction": proven_pairs / pairs,
-        "proof": {k: int((proof == k).sum()) for k in ("exhaustive", "oracle", "solver", "none")},
+        "proof": {k: int((proof == k).sum()) for k in PROOF_KINDS},
+        "proof_note": basis.note,
         "cross_checked": int(state.cross_checked.sum()), "searched_pairs": int(state.searched.sum()),
         "properties": {"ordinal": ordinal.describe()},
-        "oracle": state.oracle_method, "oracle_self_test": self_tested,
+        "oracle": state.oracle_method,
         "defects": state.defects[:10], "defect_count": len(state.defects),
         "search": ("exhaustive" if enumerate_rankings else "subset search" if subset_search
                    else "local search" if budget > 0 else "none"),
@@ -212,6 +218,7 @@ class _AuditState:
         self.best_u = np.full((K, n), -np.inf)
         self.best_source = np.full((K, n), "", dtype=object)
         self.optimum = np.full((K, n), np.nan)  # proven largest utility, where known
+        self.claimed = np.full((K, n), np.nan)  # the largest utility a rule's own oracle claims, unproven
         self.proof = np.full((K, n), "none", dtype=object)
         self.searched = np.zeros((K, n), dtype=bool)  # the deviations beyond a proof were tried here
         self.cross_checked = np.zeros((K, n), dtype=bool)  # a proven pair the search also tried, in agreement
@@ -253,6 +260,11 @@ class _AuditState:
     def unprove(self, rows, i):
         self.prove(rows, i, np.nan, "none")
 
+    def claim(self, rows, i, value):
+        """A rule's own oracle claims ``value`` is the optimum: recorded, never a proof."""
+        self.claimed[rows, i] = value
+        self.proof[rows, i] = "claimed"
+
     def defect(self, message: str):
         self.defects.append(message)
 
@@ -265,43 +277,49 @@ def _cross_check_set(K: int, n: int, count: int, rng) -> np.ndarray:
     return mask.reshape(K, n)
 
 
-def _audit_block(mechanism, prior, values, sl, state, strats, bound, ordinal, budget, mode, rngs, progress,
+def _audit_block(mechanism, prior, values, sl, state, strats, oracle, ordinal, budget, mode, rngs, progress,
                  n_blocks, check_set) -> np.ndarray:
     """Audit one block of profiles ``values (B, n, m)`` (rows ``sl`` of the whole audit); returns the
-    truthful allocation. ``mode``: (enumerate all rankings, search all subset reports).
+    truthful allocation. ``oracle``: "verified", "claimed" or "none" (:func:`abm.audit.trust.basis`);
+    ``mode``: (enumerate all rankings, search all subset reports).
 
-    Proofs come first (the oracle, bound to the rule); every other deviation runs only where no
-    proof stands, and on the pairs of ``check_set``, where it cross-checks the proof: once every
-    pair is proven the search cannot change the verdict, so spending it everywhere buys nothing.
+    A verified oracle proves first; every other deviation runs only where no proof stands, and
+    on the pairs of ``check_set``, where it cross-checks the proof: once every pair is proven the
+    search cannot change the verdict, so spending it everywhere buys nothing. A claimed oracle's
+    report is one more deviation, and the search runs on every pair it claims.
     """
     B, n, m = values.shape
     tol = state.tol
     truthful_owner = allocation(mechanism, values)
     state.truth_u[sl] = utilities(values, truthful_owner)
     state.scale[sl] = gain_scale(values)
-    enumerate_rankings, subset_search = mode
     rows_all = np.arange(sl.start, sl.stop)
 
     evaluate = _evaluator(mechanism)
 
     oracles = [None] * n
-    if bound:
-        oracles = (mechanism.best_responses(values, values) if batched_oracle_agrees(mechanism)
-                   else [mechanism.best_response(values[:, i, :], values, i) for i in range(n)])
+    if oracle != "none":
+        oracles = mechanism.best_responses(values, values)
 
     for i in range(n):
         proven = np.zeros(B, dtype=bool)
         br, oracles[i] = oracles[i], None  # its reports are freed once checked
         if br is not None:
-            state.oracle_method = br.method
+            state.oracle_method = br.method if oracle == "verified" else f"claimed by the rule: {br.method}"
             u = evaluate(values, state.truth_u[sl, i], i, br.reports)
             attained = np.abs(u - br.value) <= tol * state.scale[sl, i]  # NaN (no solution) fails too
             for k in np.nonzero(br.proven & ~attained)[0][:3]:  # an optimum claimed but not earned
                 state.defect(f"implementation defect: agent {i}'s {br.kind} report in profile {sl.start + int(k)} "
                              f"earns {u[k]:.12g} through allocate, not the structural optimum {br.value[k]:.12g}")
-            proven = br.proven & attained
-            state.record(rows_all, values, i, br.kind, br.reports, u, np.ones(B, dtype=np.int64), proven)
-            state.prove(rows_all[proven], i, br.value[proven], br.kind)
+            ok = br.proven & attained
+            if oracle == "verified":
+                proven = ok
+                state.record(rows_all, values, i, br.kind, br.reports, u, np.ones(B, dtype=np.int64), proven)
+                state.prove(rows_all[proven], i, br.value[proven], br.kind)
+            else:
+                state.record(rows_all, values, i, "claimed-oracle", br.reports, u, np.ones(B, dtype=np.int64),
+                             np.zeros(B, dtype=bool))
+                state.claim(rows_all[ok], i, br.value[ok])
         where = np.nonzero(~proven)[0]
         if where.size:
             _search_pairs(mechanism, prior, values if where.size == B else values[where], rows_all[where], i, state,
@@ -320,7 +338,7 @@ def _evaluator(mechanism):
     swapped in and put back. The block was checked by allocate already, so a swapped-in row is
     checked alone, unless the mechanism redefines allocate itself (then it is called as it is)."""
     if type(mechanism).allocate is M.Mechanism.allocate:
-        run = lambda b: check_owner(mechanism, mechanism._allocate(b), b.shape)  # noqa: E731
+        run = lambda b: check_owner(mechanism, mechanism._run(b), b.shape)  # noqa: E731
     else:
         run = lambda b: allocation(mechanism, b)  # noqa: E731
 
@@ -378,7 +396,7 @@ def _search_pairs(mechanism, prior, block, rows, i, state, strats, ordinal, budg
         u, reports = _best_in_family(mechanism, block, i, probes)
         state.record(rows, block, i, "probes", reports, u, np.full(B, probes.shape[1]), no)
     if enumerate_rankings or subset_search:
-        family = exhaustive_reports(ordinal.holds, m, high_bid(mechanism, block))
+        family = exhaustive_reports(ordinal, m, high_bid(mechanism, block))
         u, reports = _best_in_family(mechanism, block, i, family)
         name = "exhaustive" if enumerate_rankings else "subset-search"
         state.record(rows, block, i, name, reports, u, np.full(B, family.shape[0]), np.full(B, enumerate_rankings))
@@ -391,10 +409,15 @@ def _search_pairs(mechanism, prior, block, rows, i, state, strats, ordinal, budg
                              f"{int(rows[k])}, the oracle's optimum is {optimum[k]:.12g}")
             state.unprove(rows[clash], i)
             state.prove(rows[~known], i, u[~known], "exhaustive")
+            claimed = state.claimed[rows, i]
+            wrong = ~np.isnan(claimed) & (np.abs(u - claimed) > tol * scale)
+            for k in np.nonzero(wrong)[0][:3]:
+                state.defect(f"the rule's own oracle claims {claimed[k]:.12g} for agent {i} in profile "
+                             f"{int(rows[k])}; enumeration of every ranking finds {u[k]:.12g}")
     if budget > 0 and not enumerate_rankings:
         if progress is not None:
             progress(0)
-        u, reports, spent = local_search(mechanism, v_i, block, i, budget, rngs["search"], ordinal=ordinal.holds)
+        u, reports, spent = local_search(mechanism, v_i, block, i, budget, rngs["search"], ordinal=ordinal)
         state.record(rows, block, i, "local-search", reports, u, np.full(B, spent), no)
     # Cross-check: nothing tried may beat a proven optimum.
     optimum, best_u = state.optimum[rows, i], state.best_u[rows, i]
@@ -403,7 +426,13 @@ def _search_pairs(mechanism, prior, block, rows, i, state, strats, ordinal, budg
         state.defect(f"implementation defect: {state.best_source[rows[k], i]} earns {best_u[k]:.12g} for "
                      f"agent {i} in profile {int(rows[k])}, above the proven optimum {optimum[k]:.12g}")
     state.unprove(rows[beaten], i)
-    state.cross_checked[rows, i] = was_proven & (state.proof[rows, i] != "none")
+    claimed = state.claimed[rows, i]
+    refuted = (state.proof[rows, i] == "claimed") & (best_u > claimed + tol * scale)
+    for k in np.nonzero(refuted)[0][:3]:
+        state.defect(f"the rule's own oracle claims {claimed[k]:.12g} is the most agent {i} can earn in profile "
+                     f"{int(rows[k])}; {state.best_source[rows[k], i]} earns {best_u[k]:.12g}")
+    state.unprove(rows[refuted], i)
+    state.cross_checked[rows, i] = was_proven & np.isin(state.proof[rows, i], PROVEN)
 
 
 def _best_in_family(mechanism, values, agent, family):

@@ -1,14 +1,14 @@
 """Searching an agent's reports for a profitable deviation (the others' bids fixed).
 
-* Exhaustive, for small m: an ordinal mechanism's outcome depends only on the reported
-  ranking, so all m! rankings cover every outcome (the audit relies on that only after
-  :mod:`abm.audit.properties` has checked the declaration). For cardinal mechanisms the
+* Exhaustive, for small m: an ordinal mechanism is shown the reported rankings only
+  (:class:`abm.mechanisms.Rankings`), so all m! rankings cover every outcome. For cardinal mechanisms the
   2^m reports "high on a subset S, zero elsewhere" are a strong search, not a proof: they
   reach every outcome only of rules that compare bids or bundle sums with thresholds.
 * Local search, otherwise: from the truth and random restarts, swap and insert moves on
   the ranking (ordinal) or flips of an item between high and zero plus multiplicative
-  perturbations (cardinal). Each round proposes one move per profile and evaluates all
-  profiles in one batched ``allocate`` call.
+  perturbations, shape moves and extreme moves (cardinal: one item far above the top, tied
+  with the others' bid, or tiny). Each round proposes one move per profile and evaluates all
+  profiles in one batched ``allocate`` call. The probes include extreme reports at every m.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import numpy as np
 
 from abm.metrics import utility_of_reports
 
-__all__ = ["utility_of_reports", "exhaustive_reports", "exhaustive_best", "local_search", "high_bid", "probe_reports"]
+__all__ = ["utility_of_reports", "exhaustive_reports", "exhaustive_best", "local_search", "high_bid", "probe_reports",
+           "report_grid"]
 
 
 def high_bid(mechanism, bids: np.ndarray) -> float:
@@ -42,6 +43,17 @@ def exhaustive_reports(ordinal: bool, m: int, high: float) -> np.ndarray:
         return m - positions
     subsets = ((np.arange(2**m)[:, None] >> np.arange(m)) & 1).astype(float)
     return subsets * high
+
+
+def report_grid(m: int, top: np.ndarray) -> np.ndarray:
+    """Every strict ranking (bids m - position) and every report over the levels
+    {0, top/2, top, 3 top}: ``top (P,)`` -> ``(P, m! + 4^m, m)``. The ranking reports reach
+    every outcome of an ordinal rule; the level reports every outcome of a rule that compares
+    bids or bundle sums with each other or with thresholds at those levels."""
+    rankings = m - np.array(list(itertools.permutations(range(m))), dtype=float)
+    levels = np.array([0.0, 0.5, 1.0, 3.0])[np.array(list(itertools.product(range(4), repeat=m)))]
+    top = np.asarray(top, dtype=float)[:, None, None]
+    return np.concatenate([np.broadcast_to(rankings, (top.shape[0],) + rankings.shape), levels[None] * top], axis=1)
 
 
 def exhaustive_best(mechanism, values: np.ndarray, bids: np.ndarray, agent: int, reports: np.ndarray):
@@ -85,7 +97,41 @@ def probe_reports(values: np.ndarray, others: np.ndarray, high: float) -> np.nda
         out.append(np.where(rival_pos < (m + 1) // 2, high, 0.0))  # contested items
         out.append(np.where(rival_pos >= m // 2, high, 0.0))  # items the others care least about
         out.append(np.where(rival_pos < (m + 1) // 2, values * 10.0, values))
+    else:
+        rival = np.zeros_like(values)
+        rival_pos = position
+    out += extreme_reports(values, rival, position, rival_pos)
     return np.stack(out, axis=1)
+
+
+#: how far past the top bid an extreme report goes: a rule that reads a magnitude only past some
+#: threshold (a bid a million times the others', say) is invisible to reports near the truth
+EXTREME_FACTORS = (1e6, 1e12)
+
+
+def extreme_reports(values: np.ndarray, rival: np.ndarray, position: np.ndarray, rival_pos: np.ndarray) -> list:
+    """Reports where rare flaws hide, ``values (P, m)`` -> a list of ``(P, m)``: one or half of the
+    items (the agent's favourites, or the others' favourites) raised to 10^6 and 10^12 times the top
+    bid in sight, the truth scaled to tiny positive bids, zeros on all but the agent's or the others'
+    favourite item, and exact ties with the others' highest bid (everywhere, and on the agent's
+    favourite half only)."""
+    P, m = values.shape
+    top = np.maximum(np.maximum(values.max(axis=-1, keepdims=True), rival.max(axis=-1, keepdims=True)),
+                     np.finfo(float).tiny)
+    out = []
+    for factor in EXTREME_FACTORS:
+        huge = factor * top
+        out.append(np.where(position < 1, huge, values))
+        out.append(np.where(rival_pos < 1, huge, values))
+        out.append(np.where(position < max(1, m // 2), huge, values))
+        out.append(np.where(rival_pos < (m + 1) // 2, huge, values))
+    out.append(values * 1e-300)
+    out.append(np.where(values > 0, 5e-324, 0.0))  # the smallest positive double on every valued item
+    out.append(np.where(position < 1, top, 0.0))
+    out.append(np.where(rival_pos < 1, top, 0.0))
+    out.append(rival.copy())
+    out.append(np.where(position < (m + 1) // 2, rival, values))
+    return out
 
 
 def shape_moves(reports: np.ndarray) -> list[np.ndarray]:
@@ -130,12 +176,14 @@ def local_search(mechanism, values: np.ndarray, bids: np.ndarray, agent: int, bu
     """Budgeted hill climbing for every profile at once.
 
     ``values (P, m)`` the agent's true values, ``bids (P, n, m)`` the profile's bids.
-    ``ordinal``: search rankings (default: when the mechanism declares it) or else
+    ``ordinal``: search rankings (default: when the rule is shown rankings only) or else
     cardinal reports. Returns the best utility (P,), the best report (P, m) and the
     evaluations per profile.
     """
-    if ordinal is None:
-        ordinal = "ordinal" in mechanism.properties
+    if ordinal is None:  # ordinal as a fact: declared, and run through the testbed's allocate
+        from abm.mechanisms.base import Mechanism
+
+        ordinal = bool(mechanism.info.ordinal) and type(mechanism).allocate is Mechanism.allocate
     P, m = values.shape
     rounds_per_start = max(1, budget // (restarts + 1))
     best_u = np.full(P, -math.inf)
@@ -163,7 +211,17 @@ def local_search(mechanism, values: np.ndarray, bids: np.ndarray, agent: int, bu
                 kind = rng.random(P)
                 jitter = kind < 0.3  # sometimes a multiplicative perturbation instead
                 cand[jitter] = cur_b[jitter] * np.exp(0.5 * rng.standard_normal((int(jitter.sum()), m)))
-                reshape = kind > 0.85  # or the same order in another shape (flatter, more spread)
+                reshape = (kind > 0.85) & (kind <= 0.93)  # or the same order in another shape (flatter, more spread)
+                extreme = kind > 0.93  # or one item set where rare flaws hide (far above the top, tied, tiny)
+                if extreme.any():
+                    rows_x = np.nonzero(extreme)[0]
+                    j = rng.integers(0, m, rows_x.size)
+                    rival = np.delete(bids[rows_x], agent, axis=1).max(axis=1) if bids.shape[1] > 1 else \
+                        np.zeros((rows_x.size, m))
+                    top = np.maximum(np.maximum(cur_b[rows_x].max(axis=-1), rival.max(axis=-1)), np.finfo(float).tiny)
+                    choice = np.stack([EXTREME_FACTORS[0] * top, EXTREME_FACTORS[1] * top, rival[np.arange(rows_x.size), j],
+                                       np.full(rows_x.size, 1e-300)])
+                    cand[rows_x, j] = choice[rng.integers(0, 4, rows_x.size), np.arange(rows_x.size)]
                 if reshape.any():
                     moves = np.stack(shape_moves(cur_b[reshape]))  # (moves, rows, m)
                     pick = rng.integers(0, moves.shape[0], int(reshape.sum()))

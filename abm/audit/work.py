@@ -23,10 +23,10 @@ def _structural_oracle(mechanism, n_agents: int, n_items: int) -> bool:
     far more than an allocation, so it is estimated like a search)."""
     import numpy as np
 
+    from abm.audit.trust import basis
     from abm.errors import TfdError
-    from abm.mechanisms.base import oracle_binding
 
-    if not oracle_binding(mechanism)[0]:
+    if basis(mechanism).oracle != "verified":
         return False
     m = min(n_items, 6)
     values = np.random.default_rng(0).random((1, n_agents, m))

@@ -123,7 +123,10 @@ def run_dsic(args) -> int:
              f"  violations {s['violations']} of {s['pairs']} (profile, agent) pairs: rate {s['violation_rate']:.4f}, "
              f"{100 * s['confidence']:g}% upper bound {s['violation_rate_upper']:.4f}",
              f"  proven pairs {s['proven_pairs']} of {s['pairs']} ({s['proven_fraction']:.1%}): "
-             + ", ".join(f"{k} {v}" for k, v in s["proof"].items() if v) + f"; exact: {s['exact']}",
+             + (", ".join(f"{k} {v}" for k, v in s["proof"].items() if v and k not in ("claimed", "none")) or "none")
+             + (f"; claimed by the rule's own oracle, not proven: {s['proof']['claimed']}" if s["proof"]["claimed"]
+                else "") + f"; exact: {s['exact']}",
+             f"  proof sources: {s['proof_note']}",
              f"  oracle: {s['oracle']}; ordinal: {s['properties']['ordinal']}",
              f"  search: {s['search']} on {s['searched_pairs']} of {s['pairs']} pairs (every unproven pair, and "
              f"{s['cross_checked']} proven pairs as a cross-check of the proof); evaluations {s['evaluations']:,}"]

@@ -66,9 +66,6 @@ class _Table(Mechanism):
     def restrict(self, keep):
         return None
 
-    def small_instance(self, m):
-        return None
-
 
 class OrdinalTable(_Table):
     """A deterministic ordinal mechanism given by its owners on every ranking profile."""

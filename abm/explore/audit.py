@@ -67,7 +67,7 @@ def run_audit(kind: str, mechanism, prior, n_agents: int, n_items: int, seed: in
         result = dsic_audit(mechanism, prior, n_agents, n_items, profiles=DSIC_PROFILES, budget=DSIC_BUDGET,
                             seed=seed, progress=progress)
         s = result.summary
-        proof = ", ".join(f"{k} {v}" for k, v in s["proof"].items() if v and k != "none")
+        proof = ", ".join(f"{k} {v}" for k, v in s["proof"].items() if v and k not in ("claimed", "none"))
         if s["violations"]:
             w = result.shrunk or result.witness
             replayed = replay(w)  # the verdict stands on the recomputed gain, not on the search's number
@@ -81,11 +81,14 @@ def run_audit(kind: str, mechanism, prior, n_agents: int, n_items: int, seed: in
                              f"proven for every pair ({proof})")
         else:
             view = AuditView("DSIC", f"no profitable deviation found in {s['pairs']} (profile, agent) pairs",
-                             f"not proven: {s['proof']['none']} of {s['pairs']} pairs were only searched"
+                             f"not proven: {s['pairs'] - s['proven_pairs']} of {s['pairs']} pairs were only searched"
+                             + (f" ({s['proof']['claimed']} of them claimed by the rule's own oracle, which proves "
+                                "nothing)" if s["proof"]["claimed"] else "")
                              + (f" ({proof} proven)" if proof else ""))
         per_agent = ", ".join(f"agent {i + 1} {g:.3g}" for i, g in enumerate(s["per_agent_mean_gain"]))
         view.details = [f"mean best gain per profile: {per_agent}",
                         f"largest gain {s['max_gain']:.4g}; search: {s['search']}; oracle: {s['oracle']}",
+                        f"proof sources: {s['proof_note']}",
                         f"{s['profiles']} profiles of {n_agents} agents x {n_items} items, seed {seed}"]
     else:
         result = bic_audit(mechanism, prior, n_agents, n_items, types=BIC_TYPES, samples=BIC_SAMPLES, seed=seed,

@@ -28,7 +28,8 @@ from importlib import metadata
 
 from abm.errors import MechanismError, did_you_mean
 from abm.mechanisms.base import (REGISTRY, BestResponse, Claim, Example, Mechanism, MechanismInfo, Param, check_bids,
-                                 oracle_binding, register)
+                                 register)
+from abm.mechanisms.rankings import Rankings
 from abm.mechanisms.baselines import RoundRobin, WelfareMax
 from abm.mechanisms.menus import Component, Composition, Exchange, Picking, random_composition
 from abm.mechanisms.presets import (PickContiguous, PickCorrelated, PickEqualQuota, PickOptimal, PickTheorem37,
@@ -38,7 +39,7 @@ from abm.mechanisms.ranking import Ranking, ranks
 from abm.mechanisms.weighted import WeightedRanking
 
 __all__ = [
-    "BestResponse", "Claim", "Example", "Mechanism", "MechanismInfo", "Param", "check_bids", "oracle_binding", "get", "available",
+    "BestResponse", "Claim", "Example", "Mechanism", "MechanismInfo", "Param", "Rankings", "check_bids", "get", "available",
     "register", "get_class", "from_spec", "spec_name", "ENTRY_POINT_GROUP",
     "PickR", "SerialDictatorship", "QTS", "Ranking", "WelfareMax", "RoundRobin", "WeightedRanking",
     "Picking", "Exchange", "Composition", "Component", "random_composition",

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from abm.errors import MechanismError
+from abm.mechanisms.rankings import Rankings
 
-__all__ = ["BestResponse", "Claim", "Example", "Mechanism", "MechanismInfo", "Param", "batched_oracle_agrees",
-           "check_bids", "check_batching", "check_owner", "allocation", "exact_sign", "oracle_binding", "rebuilt",
-           "register", "REGISTRY"]
+__all__ = ["BestResponse", "Claim", "Example", "Mechanism", "MechanismInfo", "Param", "Rankings", "check_bids",
+           "check_owner", "allocation", "exact_sign", "rebuilt", "register", "REGISTRY"]
 
 
 class Claim:
@@ -156,8 +156,8 @@ def check_bids(bids, n_agents: int | None = None) -> np.ndarray:
 
 def rebuilt(mechanism, family: type, *args, **kwargs):
     """The same rule on other parameters, of the same class: a copy of ``mechanism`` re-initialised by
-    ``family``'s constructor (a subclass keeps its own methods, so a witness shrunk, or an oracle
-    self-tested, on fewer items is still about the rule that was audited)."""
+    ``family``'s constructor (a subclass keeps its own methods, so a witness shrunk on fewer items is
+    still about the rule that was audited)."""
     import copy
 
     new = copy.copy(mechanism)
@@ -226,27 +226,6 @@ def check_owner(mechanism, owner, bids_shape: tuple) -> np.ndarray:
     return o.astype(np.int64, copy=False)
 
 
-def check_batching(mechanism, bids, profiles: int = 3) -> None:
-    """Refuse a rule whose allocation of a profile depends on the other profiles of its batch.
-
-    The first ``profiles`` of ``bids (B, n, m)`` and copies of them coarsened to three levels
-    (ties and zeros) are allocated together and one at a time; every row must come out the same.
-    The batch axis is how the testbed runs many instances at once, not part of any mechanism: a
-    rule that reads across it (a shortcut taken for the whole batch, say, when no row has ties)
-    is no mechanism, and nothing audited on it holds."""
-    bids = np.asarray(bids, dtype=float)[:profiles]
-    top = np.maximum(bids.max(axis=(-2, -1), keepdims=True), np.finfo(float).tiny)
-    mixed = np.concatenate([bids, np.round(bids / top * 2) / 2 * top])
-    together = allocation(mechanism, mixed)
-    for k in range(mixed.shape[0]):
-        alone = allocation(mechanism, mixed[k])
-        if not np.array_equal(alone, together[k]):
-            j = int(np.argmax(alone != together[k]))
-            raise MechanismError(f"{_rule_name(mechanism)} allocates item {j} of a profile to agent {int(alone[j])} "
-                                 f"alone but to agent {int(together[k][j])} in a batch: a rule must allocate each "
-                                 "profile from that profile's bids only")
-
-
 def allocation(mechanism, bids) -> np.ndarray:
     """``mechanism.allocate(bids)``, its output checked (:func:`check_owner`). The audits, the model
     and the metrics receive allocations through here, so a mechanism that redefines ``allocate``
@@ -258,15 +237,18 @@ def allocation(mechanism, bids) -> np.ndarray:
 
 
 class Mechanism:
-    """Base class. Subclasses set ``info`` and implement ``_allocate(bids) -> owner``.
+    """Base class. Subclasses set ``info`` and implement ``_allocate(bids) -> owner`` (or, when
+    ``info.ordinal``, ``_allocate_ranked(rankings) -> owner``); :meth:`allocate` is the testbed's.
 
     A mechanism also answers the audit's questions about itself (OpenSpiel's way: the
     game knows its rules, the algorithm stays generic):
 
-    * :attr:`properties` -- what it declares (``"ordinal"``); the audit checks a
-      declaration on the object before any proof relies on it;
+    * :attr:`properties` -- what it declares (``"ordinal"``: made true by :meth:`allocate`,
+      which shows the rule rankings only);
     * :meth:`best_response` -- an agent's best report and its value from the structure,
-      or None (then the audit enumerates at small m and searches beyond);
+      or None (then the audit enumerates at small m and searches beyond). Only the
+      catalogue's oracles, on the code they were verified against, prove anything
+      (:mod:`abm.audit.trust`); any other is a claim the audit cross-checks;
     * :meth:`restrict` -- the same rule on a subset of the items (to shrink witnesses);
     * :meth:`exchange_parts` -- its exchange components (trade statistics and stances).
     """
@@ -284,7 +266,8 @@ class Mechanism:
     @property
     def properties(self) -> frozenset:
         """Declared structural properties. ``"ordinal"``: the outcome depends on each agent's
-        report only through its ranking (decreasing bid, lowest item index first on ties)."""
+        report only through its ranking (decreasing bid, lowest item index first on ties), which
+        :meth:`allocate` makes true by handing the rule nothing else."""
         return frozenset({"ordinal"}) if self.info.ordinal else frozenset()
 
     def best_response(self, values: np.ndarray, bids: np.ndarray, agent: int) -> BestResponse | None:
@@ -301,13 +284,6 @@ class Mechanism:
         """Every agent's :meth:`best_response` at once: ``values (P, n, m)`` true values. Override
         when agents can share work (Pick-r replays its pickers once for all of them)."""
         return [self.best_response(values[:, i, :], bids, i) for i in range(bids.shape[-2])]
-
-    def small_instance(self, m: int) -> Mechanism | None:
-        """The same rule, of the same class, on ``m`` items, for the audit's oracle self-test
-        (:mod:`abm.audit.oracle_check`): by default :meth:`restrict` to the first m items. Rules
-        whose parameters cannot shrink that way (a menu of sizes above m) scale them instead;
-        None when there is no such instance."""
-        return self.restrict(np.arange(m))
 
     def restrict(self, keep: np.ndarray) -> Mechanism | None:
         """This rule on the items ``keep`` (old indices, in order), or None if it cannot say.
@@ -355,10 +331,31 @@ class Mechanism:
         return {"name": spec_name(self), **self.params}
 
     def allocate(self, bids) -> np.ndarray:
-        """Allocate every item: ``bids (..., n, m) -> owner (..., m)`` (agent indices, int64)."""
+        """Allocate every item: ``bids (..., n, m) -> owner (..., m)`` (agent indices, int64).
+
+        The testbed owns this method: the bids are checked, a rule declared ordinal is handed
+        each agent's canonical strict ranking (:class:`Rankings`) and never the bids, and what
+        the rule returns is checked. A class that overrides ``allocate`` bypasses all three, and
+        the audits prove nothing about it."""
         b = check_bids(bids)
         self.check_agents(b.shape[-2])
-        return check_owner(self, self._allocate(b), b.shape)
+        return check_owner(self, self._run(b), b.shape)
+
+    def _run(self, bids: np.ndarray) -> np.ndarray:
+        """The rule on checked bids: a rule declared ordinal on their rankings only."""
+        if self.info.ordinal:
+            return self._allocate_ranked(Rankings(bids)) if reads_rankings(self) else self._allocate(Rankings(bids).bids())
+        return self._allocate(bids)
+
+    def _allocate_ranked(self, ranked: Rankings) -> np.ndarray:
+        """An ordinal rule on rankings only (``info.ordinal``). Rules that rank internally or need
+        only an agent's top k of what is left implement this instead of :meth:`_allocate`, so no
+        ranking is computed twice; by default the rule runs on the canonical bids."""
+        return self._allocate(ranked.bids())
+
+    def submechanisms(self) -> list:
+        """The mechanisms this one runs as parts (a composition's components); [] for a plain rule."""
+        return []
 
     def check_agents(self, n_agents: int) -> None:
         """Raise :class:`MechanismError` if the mechanism cannot serve ``n_agents``."""
@@ -375,52 +372,19 @@ def _definer(cls: type, attribute: str) -> type:
     return next(c for c in cls.__mro__ if attribute in c.__dict__)
 
 
-#: Methods that do not take part in deciding an allocation: a subclass may redefine them and keep
-#: the oracle it inherits (constructors, descriptions, witness shrinking, trade statistics, the
-#: check of n, and the declared properties, which the audit checks on the object before use).
-NOT_THE_RULE = frozenset({"__init__", "__repr__", "__str__", "__eq__", "__hash__", "__getstate__", "__setstate__",
-                          "__init_subclass__", "__class_getitem__", "params", "spec", "notes", "name", "restrict", "small_instance",
-                          "exchange_parts", "check_agents", "properties", "best_responses", "prediction",
-                          "instance_labels"})
+_READS_RANKINGS: dict = {}
 
 
-def _is_method(value) -> bool:
-    return callable(value) or isinstance(value, (staticmethod, classmethod, property))
-
-
-def oracle_binding(mechanism: Mechanism) -> tuple[bool, str]:
-    """Whether ``mechanism.best_response`` describes the rule its ``allocate`` runs.
-
-    An oracle is written for the class that defines it, and proves something only about the
-    rule that class's methods run. A subclass that redefines any method below that class
-    (``allocate``, ``_allocate``, or a helper they call, such as ``Picking.chosen`` or
-    ``Exchange.trades``) runs another rule, of which the inherited oracle knows nothing; so
-    does an object whose methods were replaced on the instance. Exempt are the methods in
-    :data:`NOT_THE_RULE`, and those the oracle's class lists in ``oracle_parameters``: methods
-    that only map (n, m) to the rule's parameters (Pick-r's shares), for every value of which
-    the oracle is proven. A subclass that defines its own ``best_response`` vouches for it.
-    Returns (bound, reason); a mechanism without an oracle is (False, "no structural oracle").
-    """
+def reads_rankings(mechanism) -> bool:
+    """Whether an ordinal rule's entry point is its own ``_allocate_ranked``: defined at or below
+    the class that defines ``_allocate`` (a subclass that redefines ``_allocate`` alone runs its
+    ``_allocate``, on the canonical bids), and ``_allocate`` not replaced on the object."""
+    if "_allocate" in vars(mechanism):
+        return False
     cls = type(mechanism)
-    oracle = _definer(cls, "best_response")
-    if oracle is Mechanism:
-        return False, "no structural oracle"
-    exempt = NOT_THE_RULE | frozenset(getattr(oracle, "oracle_parameters", ()))
-    for below in cls.__mro__[: cls.__mro__.index(oracle)]:
-        changed = sorted(k for k, v in vars(below).items()
-                         if k not in exempt and _is_method(v) and not (k.startswith("__") and k.endswith("__")))
-        if changed:
-            return False, (f"{below.__name__} redefines {', '.join(changed)} below {oracle.__name__}, whose "
-                           f"best_response it inherits; that oracle describes another rule")
-    patched = sorted(k for k, v in vars(mechanism).items() if callable(v) and hasattr(cls, k) and k not in exempt)
-    if patched:
-        return False, f"this {cls.__name__} object has {', '.join(patched)} replaced; its oracle describes another rule"
-    return True, f"{oracle.__name__}.best_response"
-
-
-def batched_oracle_agrees(mechanism: Mechanism) -> bool:
-    """Whether :meth:`Mechanism.best_responses` may stand for ``best_response``: it is the default
-    loop, or defined at or below the class that defines ``best_response``."""
-    cls = type(mechanism)
-    batched = _definer(cls, "best_responses")
-    return batched is Mechanism or issubclass(batched, _definer(cls, "best_response"))
+    known = _READS_RANKINGS.get(cls)
+    if known is None:
+        ranked = _definer(cls, "_allocate_ranked")
+        known = ranked is not Mechanism and issubclass(ranked, _definer(cls, "_allocate"))
+        _READS_RANKINGS[cls] = known
+    return known

@@ -76,19 +76,22 @@ class RoundRobin(Mechanism):
     #: from this many instances on, picks are vectorized across instances
     VECTORIZE_FROM = 16
 
-    def _allocate(self, bids):
-        n, m = bids.shape[-2:]
-        prefs = preference_order(bids).reshape(-1, n, m)  # decreasing bids, lowest index first on ties
+    def _allocate_ranked(self, ranked):
+        n, m = ranked.shape[-2:]
+        prefs = ranked.order().reshape(-1, n, m)  # decreasing bids, lowest index first on ties
         if prefs.shape[0] >= self.VECTORIZE_FROM:
             owner = _round_robin_batch(prefs)
         else:
             owner = np.empty((prefs.shape[0], m), dtype=np.int64)
             for k in range(prefs.shape[0]):
                 owner[k] = _round_robin(prefs[k].tolist(), n, m)
-        return owner.reshape(bids.shape[:-2] + (m,))
+        return owner.reshape(ranked.shape[:-2] + (m,))
 
-    #: seconds HiGHS may spend on one (profile, agent) pair with three or more agents
-    solver_time_limit = 10.0
+    #: branch-and-bound nodes HiGHS may explore for one (profile, agent) pair with three or more
+    #: agents: a deterministic limit, so a pair is proven or not on every machine alike
+    solver_node_limit = 20_000
+    #: seconds one pair may take before the job is stopped (a guard, never part of a verdict)
+    solver_time_guard = 600.0
     #: above this many items the program (about m^2 binaries) is not attempted: the pairs stay unproven
     solver_max_items = 40
 
@@ -96,7 +99,7 @@ class RoundRobin(Mechanism):
         """Two agents (Bouveret and Lang): the manipulator secures a set iff its j-th item in the
         other's order can still be taken in time, unit jobs with deadlines. Three or more
         (NP-complete, Aziz et al. 2017): an exact integer program per profile, proven
-        optimal by HiGHS within :attr:`solver_time_limit` (:mod:`abm.mechanisms.round_robin_milp`)."""
+        optimal by HiGHS within :attr:`solver_node_limit` nodes (:mod:`abm.mechanisms.round_robin_milp`)."""
         P, n, m = bids.shape
         if n == 1:
             return deadline_best_response(values, np.full((P, m), m, dtype=np.int64), "structural: the only agent")
@@ -114,7 +117,7 @@ class RoundRobin(Mechanism):
                                 "unproven", kind="solver")
         from abm.mechanisms.round_robin_milp import round_robin_best_response
 
-        return round_robin_best_response(values, bids, agent, self.solver_time_limit)
+        return round_robin_best_response(values, bids, agent, self.solver_node_limit, self.solver_time_guard)
 
     def restrict(self, keep):
         return self

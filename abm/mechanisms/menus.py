@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from abm.errors import MechanismError
-from abm.mechanisms.base import (BestResponse, Claim, Example, Mechanism, MechanismInfo, Param, exact_sign,
-                                 oracle_binding, rebuilt, register)
+from abm.mechanisms.base import (BestResponse, Claim, Example, Mechanism, MechanismInfo, Param, exact_sign, rebuilt,
+                                 register)
 from abm.mechanisms.picking import select_top, top_t
 from abm.mechanisms.ranking import ranks
 
@@ -145,15 +145,6 @@ class Picking(Mechanism):
             reports = chosen.astype(float)  # 1 on the chosen bundle: only its size attains the top
         return BestResponse(reports, np.where(chosen, values, 0.0).sum(axis=-1), np.ones(P, dtype=bool),
                             "structural: the picker's best admissible bundle by true value")
-
-    def small_instance(self, m):
-        """A menu of sizes above m is scaled to m: the sizes keep their order and stay distinct
-        where m allows (sizes 10, 25 on 5 items become 2, 4), so a multi-size menu stays one."""
-        if self.bundles is not None or self.sizes.max() <= m:
-            return self.restrict(np.arange(m))
-        top = int(self.sizes.max())
-        scaled = sorted({max(1 if k else 0, min(m - 1, round(int(k) * (m - 1) / top))) for k in self.sizes})
-        return rebuilt(self, Picking, self.picker, sizes=scaled)
 
     def restrict(self, keep):
         keep = [int(j) for j in keep]
@@ -310,8 +301,11 @@ class Composition(Mechanism):
         owner = np.empty(bids.shape[:-2] + (self.n_items,), dtype=np.int64)
         for c in self.components:  # one vectorized call per component
             idx = np.asarray(c.items)
-            owner[..., idx] = c.mechanism._allocate(bids[..., idx])
+            owner[..., idx] = c.mechanism._run(bids[..., idx])
         return owner
+
+    def submechanisms(self) -> list:
+        return [c.mechanism for c in self.components]
 
     def exchanges(self) -> list[Component]:
         return [c for c in self.components if c.mechanism.exchange_parts(len(c.items))]
@@ -330,8 +324,6 @@ class Composition(Mechanism):
         reports = np.empty((P, m))
         value = np.zeros(P)
         proven = np.ones(P, dtype=bool)
-        if not all(oracle_binding(c.mechanism)[0] for c in self.components):
-            return None  # a part whose oracle does not describe its rule: no structural answer
         for c in self.components:
             idx = np.asarray(c.items)
             part = c.mechanism.best_response(values[:, idx], bids[:, :, idx], agent)
@@ -341,21 +333,6 @@ class Composition(Mechanism):
             value += part.value
             proven &= part.proven
         return BestResponse(reports, value, proven, "structural: the best choice in each component, part by part")
-
-    def small_instance(self, m):
-        """Every component kept (up to m of them), each on its share of the m items, as its own
-        small instance: a small composition runs the code paths of every part."""
-        parts = self.components[:m]
-        sizes = [m // len(parts) + (k < m % len(parts)) for k in range(len(parts))]
-        comps, start = [], 0
-        for c, size in zip(parts, sizes):
-            width = min(size, len(c.items))
-            inner = c.mechanism.small_instance(width)
-            if inner is None:
-                return None
-            comps.append(Component(tuple(range(start, start + width)), inner))
-            start += width
-        return rebuilt(self, Composition, comps) if start == m else None
 
     def restrict(self, keep):
         new = {int(j): k for k, j in enumerate(keep)}

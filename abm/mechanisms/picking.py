@@ -14,6 +14,7 @@ import numpy as np
 
 from abm.errors import MechanismError
 from abm.mechanisms.base import BestResponse, Claim, Example, Mechanism, MechanismInfo, Param, register
+from abm.mechanisms.rankings import Rankings
 from abm.shares import as_vector as _as_vector
 from abm.shares import quotas, r_from_s, resolve_r, s_from_r, simplest_fraction
 
@@ -187,10 +188,6 @@ class PickR(Mechanism):
         example=Example({"r": [0.2, 0.5, 0.3]}, agents=3, items=6),
     )
 
-    #: the shares as a function of n: the rule and its oracle both read them through quotas(),
-    #: and the oracle is proven for every share vector (oracle_binding)
-    oracle_parameters = ("shares", "r")
-
     def __init__(self, r: Sequence[float] | float | str | None = None):
         self._exact = None if r is None else _as_fractions(r, "r")
         self._r = None if r is None else np.array([float(f) for f in self._exact])
@@ -241,9 +238,14 @@ class PickR(Mechanism):
         return pick_r_labels(bids, owner, self.quotas(*bids.shape))
 
     def _allocate(self, bids):
-        n, m = bids.shape[-2:]
+        return PickR._allocate_ranked(self, Rankings(bids))
+
+    def _allocate_ranked(self, ranked):
+        """Each agent in turn takes the top t_i of its ranking among what is left: a partition per
+        agent, never a sort (the rule needs nothing else of the rankings)."""
+        n, m = ranked.shape[-2:]
         t = self.quotas(n, m)
-        shape = bids.shape[:-2] + (m,)
+        shape = ranked.shape[:-2] + (m,)
         # Buffers are reused across agents; owners are int8 codes while picking (an eighth of
         # int64's memory traffic), updated by arithmetic, which is cheaper than a masked store.
         small = n < 128
@@ -255,7 +257,7 @@ class PickR(Mechanism):
             k = int(t[i])
             if k == 0:
                 continue
-            chosen = top_remaining(bids[..., i, :], taken, k, masked, scratch)
+            chosen = ranked.top_remaining(i, taken, k, masked, scratch)
             if small:
                 owner -= chosen.view(np.int8) * np.int8(n - 1 - i)
             else:

@@ -26,10 +26,6 @@ class _Preset(Mechanism):
     """A Pick-r whose r is a function of (prior, n, m)."""
 
     needs_m = False
-    #: the shares as a function of (n, m): the rule and its oracle both read them through
-    #: quotas(), and the oracle is proven for every share vector (oracle_binding)
-    oracle_parameters = ("_r", "r")
-
     def __init__(self, prior=None):
         from abm.priors import parse_prior
 
@@ -60,9 +56,9 @@ class _Preset(Mechanism):
         if self.prior is not None:
             self.prior.check_agents(n_agents)
 
-    def _allocate(self, bids):
-        n, m = bids.shape[-2:]
-        return PickR(self.r(n, m))._allocate(bids)
+    def _allocate_ranked(self, ranked):
+        n, m = ranked.shape[-2:]
+        return PickR(self.r(n, m))._allocate_ranked(ranked)
 
     def best_response(self, values, bids, agent):
         n, m = bids.shape[-2:]
@@ -202,10 +198,10 @@ class PickCorrelated(Mechanism):
             raise MechanismError(f"appendix B's rule is for two agents, got {n_agents}")
         self.prior.check_agents(n_agents)
 
-    def _allocate(self, bids):
+    def _allocate_ranked(self, ranked):
         picker = self.rule.picker
         order = [picker, 1 - picker]  # the picker goes first
-        owner = PickR([self.rule.share, 1 - self.rule.share])._allocate(bids[..., order, :])
+        owner = PickR([self.rule.share, 1 - self.rule.share])._allocate_ranked(ranked.agents(order))
         return np.asarray(order)[owner]
 
     def best_response(self, values, bids, agent):
@@ -265,10 +261,10 @@ class PickContiguous(Mechanism):
             self._rules[n_agents] = contiguous(self.prior, n_agents)
         return self._rules[n_agents]
 
-    def _allocate(self, bids):
-        rule = self.rule(bids.shape[-2])
+    def _allocate_ranked(self, ranked):
+        rule = self.rule(ranked.shape[-2])
         order = list(rule.order)
-        owner = PickR(rule.shares)._allocate(bids[..., order, :])
+        owner = PickR(rule.shares)._allocate_ranked(ranked.agents(order))
         return np.asarray(order)[owner]
 
     def best_response(self, values, bids, agent):

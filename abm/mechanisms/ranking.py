@@ -122,13 +122,13 @@ class Ranking(Mechanism):
         label, caption = super().instance_labels(bids, owner)
         return label, caption + ": Ranking gives it to whoever ranks it first"
 
-    def _allocate(self, bids):
+    def _allocate_ranked(self, ranked):
         # one agent's ranks at a time (each agent's ranking depends on its own row only), so the
         # temporaries are (..., m), never the (..., n, m) rank table: memory at large n m
-        best = ranks(bids[..., 0:1, :])[..., 0, :]
+        best = ranked.agent_position(0)
         owner = np.zeros(best.shape, dtype=np.int64)
-        for i in range(1, bids.shape[-2]):  # strict <: the lowest agent index keeps ties
-            rank_i = ranks(bids[..., i:i + 1, :])[..., 0, :]
+        for i in range(1, ranked.shape[-2]):  # strict <: the lowest agent index keeps ties
+            rank_i = ranked.agent_position(i)
             better = rank_i < best
             owner[better] = i
             np.minimum(best, rank_i, out=best)

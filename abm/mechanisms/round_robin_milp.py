@@ -18,9 +18,14 @@ picks first, in turn order (induction over the turns), so the optimum is the bes
 response's value. The LP relaxation is solved first: when its optimum is integral it is
 already a proof (no integer point can beat the relaxation), which happens in about 40%
 of random profiles at m = 20. Otherwise HiGHS's branch and cut runs with a zero relative
-gap (through ``highspy``: HiGHS 1.15 solves these in about 60% of the time of the build
-bundled with scipy, and its output can be silenced); a profile whose solve stops at the time limit is returned
-unproven, with the best sequence found.
+gap (through ``highspy``: faster than the build bundled with scipy, and its output can be
+silenced).
+
+The verdict must not depend on the machine: the solver's work is bounded by a node limit
+(deterministic: HiGHS explores the same tree on any machine, busy or idle), and a pair whose
+solve reaches it is returned unproven, with the best sequence found, everywhere alike. A wall
+clock limit remains only as a guard for the job: a solve that reaches it stops the audit
+with :class:`SolverTimeGuard` instead of turning into a verdict.
 """
 
 from __future__ import annotations
@@ -32,10 +37,20 @@ import sys
 import numpy as np
 import scipy.sparse as sp
 
+from abm.errors import TfdError
 from abm.mechanisms.base import BestResponse
 from abm.mechanisms.ranking import preference_order, ranks
 
-__all__ = ["round_robin_best_response", "solve_one"]
+__all__ = ["SolverTimeGuard", "round_robin_best_response", "solve_one"]
+
+
+#: how far below the solver's bound a returned sequence may be worth and still be proven optimal,
+#: relative to the agent's total value: the audit's own gain tolerance (abm.metrics.GAIN_TOL)
+PROOF_SLACK = 1e-9
+
+
+class SolverTimeGuard(TfdError):
+    """A solve ran past the job's wall-clock guard: the job stops (no verdict rests on time)."""
 
 
 def _model(position: np.ndarray, n: int, agent: int):
@@ -97,22 +112,28 @@ def _picks(x: np.ndarray, T: int, m: int, mine: np.ndarray) -> list[int]:
     return [int(np.argmax(x[t])) for t in range(T) if mine[t]]
 
 
-def solve_one(values: np.ndarray, position: np.ndarray, agent: int, time_limit: float):
-    """(picks in turn order, proven, how) for one profile: ``values (m,)``, ``position (n, m)``."""
+def solve_one(values: np.ndarray, position: np.ndarray, agent: int, node_limit: int, time_guard: float):
+    """(picks in turn order, proven, how) for one profile: ``values (m,)``, ``position (n, m)``.
+    ``node_limit`` bounds the branch and bound (a pair that reaches it is unproven on any machine);
+    ``time_guard`` seconds stop the job (:class:`SolverTimeGuard`)."""
     import highspy
 
     n, m = position.shape
     if agent >= m:
         return [], True, "no turn"
     A, lo, hi, T, mine = _model(position, n, agent)
-    cost = -(mine[:, None] * values[None, :]).ravel()  # HiGHS minimizes
+    # The solver's tolerances are absolute, so it sees the values in units of the largest one: the
+    # optimal picks do not depend on the scale of the values, and neither may the proof.
+    unit = max(float(np.max(values, initial=0.0)), np.finfo(float).tiny)
+    cost = -(mine[:, None] * (values / unit)[None, :]).ravel()  # HiGHS minimizes
 
     def solver(integer: bool):
         with _native_stdout_silenced():
             h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("mip_rel_gap", 0.0)
-        h.setOptionValue("time_limit", float(time_limit))
+        h.setOptionValue("mip_max_nodes", int(node_limit))
+        h.setOptionValue("time_limit", float(time_guard))
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = T * m, A.shape[0]
         lp.col_cost_ = cost
@@ -125,15 +146,31 @@ def solve_one(values: np.ndarray, position: np.ndarray, agent: int, time_limit: 
             lp.integrality_ = [highspy.HighsVarType.kInteger] * (T * m)
         h.passModel(lp)
         h.run()
+        guard(h)
         return h
 
-    def worth(x) -> float:  # the manipulator's value of the sequence the solver returned, computed here
+    def guard(h):
+        if h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
+            raise SolverTimeGuard(f"the round-robin solver ran past its {time_guard:g} s guard on one profile "
+                                  f"(m = {m}, {n} agents): the job is stopped, not judged; audit fewer items")
+
+    def worth(x) -> float:  # the manipulator's value of the sequence the solver returned, computed here (in units)
         return float(-(cost * np.rint(x)).sum())
+
+    # The solver's bound is exact only up to its feasibility tolerance; the audit counts a gain only
+    # above GAIN_TOL times the agent's total value, so a returned point within that much of the bound
+    # is optimal for every verdict the audit can give, at any scale of the values.
+    slack = PROOF_SLACK * max(float(values.sum()), np.finfo(float).tiny) / unit
+
+    def feasible(x) -> bool:  # the rounded point satisfies every constraint, checked here, exactly
+        r = A @ np.rint(x)
+        return bool(np.all(r >= lo) and np.all(r <= hi))
 
     h = solver(integer=False)  # the LP relaxation first
     if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
         x = np.asarray(h.getSolution().col_value)
-        if np.all(np.abs(x - np.rint(x)) <= 1e-9) and worth(x) >= -h.getInfo().objective_function_value - 1e-9:
+        if (np.all(np.abs(x - np.rint(x)) <= 1e-6) and feasible(x)
+                and worth(x) >= -h.getInfo().objective_function_value - slack):
             return _picks(x, T, m, mine), True, "LP relaxation integral"
     # Branch and cut, warm from the LP. A pair is proven only when the sequence returned is worth
     # the bound the solver proved, as computed here: HiGHS 1.16, re-run as a MIP on the object that
@@ -141,6 +178,7 @@ def solve_one(values: np.ndarray, position: np.ndarray, agent: int, time_limit: 
     # such a mismatch the MIP is solved again on a fresh model.
     h.changeColsIntegrality(T * m, np.arange(T * m, dtype=np.int32), np.full(T * m, highspy.HighsVarType.kInteger))
     h.run()
+    guard(h)
 
     def outcome(h):  # (columns or None, proven, the solver says optimal)
         optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
@@ -148,17 +186,17 @@ def solve_one(values: np.ndarray, position: np.ndarray, agent: int, time_limit: 
         if not sol.value_valid:
             return None, False, optimal
         x = np.asarray(sol.col_value)
-        return x, optimal and worth(x) >= -h.getInfo().mip_dual_bound - 1e-9, optimal
+        return x, optimal and feasible(x) and worth(x) >= -h.getInfo().mip_dual_bound - slack, optimal
 
     x, proven, optimal = outcome(h)
     if optimal and not proven:  # the stale columns: solve again on a fresh model
         x, proven, optimal = outcome(solver(integer=True))
     if x is None:
-        return None, False, "no solution within the time limit"
-    return _picks(x, T, m, mine), proven, "branch and cut"
+        return None, False, "no solution within the node limit"
+    return _picks(x, T, m, mine), proven, "branch and cut" if proven else "branch and cut, stopped at the node limit"
 
 
-def round_robin_best_response(values, bids, agent: int, time_limit: float) -> BestResponse:
+def round_robin_best_response(values, bids, agent: int, node_limit: int, time_guard: float) -> BestResponse:
     """Per profile: solve the program, then report the solver's picks first, in turn order."""
     values = np.asarray(values, dtype=float)
     P, n, m = bids.shape
@@ -167,7 +205,7 @@ def round_robin_best_response(values, bids, agent: int, time_limit: float) -> Be
     value = np.zeros(P)
     proven = np.zeros(P, dtype=bool)
     for p in range(P):
-        picks, ok, _ = solve_one(values[p], position[p], agent, time_limit)
+        picks, ok, _ = solve_one(values[p], position[p], agent, node_limit, time_guard)
         if picks is None:  # no feasible point within the limit: fall back to the truth, unproven
             reports[p], proven[p] = values[p], False
             value[p] = np.nan
@@ -181,4 +219,4 @@ def round_robin_best_response(values, bids, agent: int, time_limit: float) -> Be
         value[p] = np.where(chosen, values[p], 0.0).sum()
         proven[p] = ok
     return BestResponse(reports, value, proven, "solver: integer program over pick sequences, "
-                        "HiGHS (highspy) with zero gap", kind="solver")
+                        f"HiGHS (highspy) with zero gap within {node_limit:,} nodes", kind="solver")

@@ -86,10 +86,10 @@ class WeightedRanking(Mechanism):
                                           for i in range(n_agents)])
         return self._tables[key]
 
-    def _allocate(self, bids):
-        n, m = bids.shape[-2:]
+    def _allocate_ranked(self, ranked):
+        n, m = ranked.shape[-2:]
         table = self.virtual_values(n, m)
-        rank = ranks(bids)
+        rank = ranked.position()
         virtual = np.take_along_axis(np.broadcast_to(table, rank.shape), rank.astype(np.int64), axis=-1)
         return np.argmax(virtual, axis=-2).astype(np.int64)
 

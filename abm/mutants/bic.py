@@ -10,6 +10,7 @@ import numpy as np
 
 from abm.mechanisms import Ranking, WeightedRanking
 from abm.mechanisms.ranking import ranks
+from abm.mutants.dsic import cardinal
 
 NON_IDENTICAL = "uniform; beta(a=2, b=5); truncexpon(b=3)"
 
@@ -44,6 +45,7 @@ class RankParityWeights(WeightedRanking):
         return table
 
 
+@cardinal
 class CardinalBids(WeightedRanking):
     """Weighted Ranking that scales the bids themselves by the weights (the rank step skipped):
     exaggerating wins items."""

@@ -3,12 +3,16 @@ that makes some lie pay. Each docstring names the bug; ``tests/test_mutants.py``
 each one manipulable by full enumeration at small m, so a mutant the audit misses is
 the audit's failure, not the zoo's.
 
-Every mutant redefines ``_allocate``, so the oracle it inherits is unbound
-(:func:`abm.mechanisms.base.oracle_binding`) and the audit must find the lie by search.
+Every mutant redefines ``_allocate``, so the code its inherited oracle runs beside is not the
+code any oracle was verified against (:mod:`abm.audit.trust`): the oracle is a claim, and the
+audit must find the lie by search. A mutant that reads magnitudes (totals, zeros, ties, bid
+differences) is declared cardinal (:func:`cardinal`): an ordinal rule is shown rankings only, so
+declared ordinal it could not read them, and the audit would refuse it as reading magnitudes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -16,6 +20,12 @@ import numpy as np
 from abm.mechanisms import Composition, Exchange, Mechanism, Picking, PickCorrelated, PickR, SerialDictatorship
 from abm.mechanisms.menus import Component
 from abm.mechanisms.ranking import ranks
+
+
+def cardinal(cls):
+    """Class decorator: the mutant reads magnitudes, so it declares ``ordinal=False``."""
+    cls.info = dataclasses.replace(cls.info, ordinal=False)
+    return cls
 
 
 def _flat(allocate):
@@ -48,6 +58,7 @@ def _pick_r_in_order(pick_r: PickR, bids: np.ndarray, order_key: np.ndarray) -> 
     return owner
 
 
+@cardinal
 class OrderByTotalBid(PickR):
     """Pick-r whose picking order sorts agents by reported total value ("who wants more picks
     first"): exaggerating every bid moves an agent to the front."""
@@ -56,6 +67,7 @@ class OrderByTotalBid(PickR):
         return _pick_r_in_order(self, bids, bids.sum(axis=-1))
 
 
+@cardinal
 class OrderByMaxBid(PickR):
     """Pick-r whose first picker is the agent with the single highest bid: one exaggerated bid
     buys the first pick."""
@@ -64,6 +76,7 @@ class OrderByMaxBid(PickR):
         return _pick_r_in_order(self, bids, bids.max(axis=-1))
 
 
+@cardinal
 class QuotaByClaimedValue(PickR):
     """Two-agent Pick-r whose first quota is proportional to agent 0's share of the reported
     total ("fair share by stated need"): agent 0 exaggerates for a bigger quota."""
@@ -76,6 +89,7 @@ class QuotaByClaimedValue(PickR):
         return np.where(_top_k_by_rank(bids[..., 0, :], t0), 0, 1)
 
 
+@cardinal
 class CutTiesAllIn(PickR):
     """Pick-r whose selection keeps every item tied with the t_i-th bid (``>= kth`` without
     counting the surplus): reporting ties at the cut takes extra items."""
@@ -96,6 +110,7 @@ class CutTiesAllIn(PickR):
         return owner
 
 
+@cardinal
 class ZeroBonus(PickR):
     """Pick-r that gives agent 0 one more item (the lowest-index one it does not hold) when it
     reports 0 on most items (a "modest bidder" rule): a flaw only some reports trigger."""
@@ -113,6 +128,7 @@ class ZeroBonus(PickR):
         return owner
 
 
+@cardinal
 class NearTopGreedy(PickR):
     """Two-agent Pick-r where agent 0 takes at least every item it bids within 10% of its top bid
     ("never split near-favourites"): flattening the report takes more items."""
@@ -124,6 +140,7 @@ class NearTopGreedy(PickR):
         return np.where(_top_k_by_rank(bids[..., 0, :], np.maximum(t0, near)), 0, 1)
 
 
+@cardinal
 class EfficiencyTweak(PickR):
     """Two-agent Pick-r where agent 0 picks by its bid minus agent 1's ("leave the other what it
     loves"): agent 1 exaggerates on its favourites to keep them."""
@@ -142,11 +159,12 @@ class ProtectTop(PickR):
         m = bids.shape[-1]
         t0 = self.quotas(2, m)[0]
         reserved = np.argmax(bids[..., 1, :], axis=-1)
-        masked = bids[..., 0, :].copy()
-        np.put_along_axis(masked, reserved[..., None], -1.0, axis=-1)
-        return np.where(_top_k_by_rank(masked, t0), 0, 1)
+        score = (m - ranks(bids[..., 0, :])).astype(float)  # agent 0's ranking, the reserved item last
+        np.put_along_axis(score, reserved[..., None], 0.0, axis=-1)
+        return np.where(_top_k_by_rank(score, t0), 0, 1)
 
 
+@cardinal
 class DictatorByTotalBid(SerialDictatorship):
     """Serial dictatorship whose dictator is the agent reporting the larger total: exaggerate."""
 
@@ -154,6 +172,7 @@ class DictatorByTotalBid(SerialDictatorship):
         return np.broadcast_to(np.argmax(bids.sum(axis=-1), axis=-1)[..., None], bids.shape[:-2] + bids.shape[-1:]).copy()
 
 
+@cardinal
 class DictatorOutbid(SerialDictatorship):
     """Serial dictatorship where the dictator takes only items it bids at least as high as the
     other agent (an "efficiency" fix): the dictator exaggerates to take everything."""
@@ -349,6 +368,7 @@ class OrderByFirstComponent(Composition):
         return owner
 
 
+@cardinal
 class PickerByReport(PickCorrelated):
     """Appendix B's rule with the first picker chosen by the larger reported total instead of the
     prior's tau: exaggerate to pick first."""

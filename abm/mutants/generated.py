@@ -200,8 +200,9 @@ def ground_truth(rule: Rule, mutated, original, rng, profiles: int = 24) -> tupl
     draws), then on the same profiles rounded to quarter levels (ties and zeros, which a
     continuous prior never draws). Raises for a broken mutant, including one whose allocation
     of a profile depends on the other profiles of its batch (no mechanism at all)."""
-    from abm.audit.oracle_check import report_grid
-    from abm.mechanisms.base import allocation, check_batching
+    from abm.audit.search import report_grid
+    from abm.audit.properties import check_batching
+    from abm.mechanisms.base import allocation
     from abm.metrics import gain_counts, utilities
     from abm.priors import parse_prior
 
@@ -312,7 +313,7 @@ def run_mutant(mutant: Mutant | dict, n_items: int = 50, profiles: int = 200, se
                     caught = bool(gain_counts(gain_of(mech, values, w.agent, np.asarray(w.misreport))[0],
                                               values[w.agent]))
                 row["audit"] = (f"{s['violations']} of {s['pairs']} pairs violated; proven {s['proven_pairs']}; "
-                                f"{s['oracle_self_test']}")
+                                f"{s['proof_note']}")
                 if caught:
                     row["outcome"] = "caught"
                 else:  # is there a lie at this size at all? a referee with far more search says
