@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from abm import mechanisms
-from abm.audit.catalogue import verify_oracle
+from abm.audit.catalogue import profiles, verify_oracle
 from abm.audit.properties import canonical_ranking, check_batching, check_ordinal
 from abm.audit.trust import basis
 from abm.mechanisms.base import PARAM_KINDS
@@ -40,12 +40,7 @@ def _example(name):
     return mechanisms.get(name, **ex.params), ex.agents, ex.items
 
 
-def _bids(rng, n: int, m: int, batch: int) -> np.ndarray:
-    """Profiles with ties and zeros (a third coarse, a third rounded, a third continuous)."""
-    out = rng.random((batch, n, m))
-    out[0::3] = rng.integers(0, 3, (len(out[0::3]), n, m))
-    out[1::3] = np.round(out[1::3], 1)
-    return out
+_bids = profiles  # profiles with ties and zeros, as the oracles are verified on
 
 
 def test_the_registry_is_not_empty_and_every_entry_is_a_mechanism():

@@ -29,7 +29,7 @@ from abm.metrics import t_test, t_upper
 from abm.spec import whole
 from strategies.interim import candidate_reports, interim_utilities
 from abm.errors import MechanismError, TfdError
-from abm.mechanisms.base import allocation
+from abm.mechanisms.base import allocation, shown_rankings_only
 from abm.metrics import rate
 from abm.priors import parse_prior
 from abm.audit.parameters import check_audit_parameters
@@ -152,8 +152,7 @@ def bic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 8, t
     check = check_ordinal(mechanism, prior.sample(rng_check, n, m, batch=12), rng_check)
     if check.declared and not check.holds:
         raise MechanismError(check.detail)
-    # declared ordinal and run through the testbed's allocate: the rule sees rankings only
-    ordinal = check.declared and type(mechanism).allocate is M.Mechanism.allocate
+    ordinal = shown_rankings_only(mechanism)
     left_out = []
     if ordinal:  # a report that keeps the ranking cannot change an ordinal outcome: nothing to test
         left_out = [repr(s) for s in strats if s.classifier.get("keeps_ranking")]

@@ -133,8 +133,7 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
     mechanism.check_agents(n_agents)
     prior.check_agents(n_agents)
     seq = np.random.SeedSequence(seed)
-    rngs = dict(zip(("values", "strategies", "search", "checks", "self-test"),
-                    (np.random.default_rng(s) for s in seq.spawn(5))))
+    rngs = dict(zip(("values", "strategies", "search", "checks"), (np.random.default_rng(s) for s in seq.spawn(4))))
     K, n, m = int(profiles), int(n_agents), int(n_items)
     strats = default_strategies(mechanism, m) if strategies == "default" else [strategy_registry.get(s) for s in strategies]
     basis = proof_basis(mechanism)

@@ -180,10 +180,10 @@ def local_search(mechanism, values: np.ndarray, bids: np.ndarray, agent: int, bu
     cardinal reports. Returns the best utility (P,), the best report (P, m) and the
     evaluations per profile.
     """
-    if ordinal is None:  # ordinal as a fact: declared, and run through the testbed's allocate
-        from abm.mechanisms.base import Mechanism
+    if ordinal is None:
+        from abm.mechanisms.base import shown_rankings_only
 
-        ordinal = bool(mechanism.info.ordinal) and type(mechanism).allocate is Mechanism.allocate
+        ordinal = shown_rankings_only(mechanism)
     P, m = values.shape
     rounds_per_start = max(1, budget // (restarts + 1))
     best_u = np.full(P, -math.inf)

@@ -36,7 +36,7 @@ import types
 from dataclasses import dataclass
 from pathlib import Path
 
-from abm.mechanisms.base import Mechanism
+from abm.mechanisms.base import Mechanism, shown_rankings_only
 
 __all__ = ["Basis", "VERIFIED", "basis", "fingerprint", "verified_path"]
 
@@ -221,7 +221,7 @@ def basis(mechanism) -> Basis:
     if cls.allocate is not Mechanism.allocate or "allocate" in vars(mechanism):
         return Basis(False, "none", f"no proof of any kind: {cls.__name__} overrides allocate, so the testbed's "
                                     "checks and its ordinal transform do not run there")
-    enumeration = bool(mechanism.info.ordinal)
+    enumeration = shown_rankings_only(mechanism)
     if _definer_is_base(cls, "best_response"):
         return Basis(enumeration, "none", "no structural oracle")
     ok, why = _verified(mechanism)

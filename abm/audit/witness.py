@@ -208,6 +208,7 @@ def _best_misreport(mech, values, agent, misreport):
     Whatever is proposed, the gain is recomputed through ``allocate`` (:func:`gain_of`).
     """
     from abm.audit.search import exhaustive_best, exhaustive_reports, high_bid
+    from abm.mechanisms.base import shown_rankings_only
 
     g = gain_of(mech, values, agent, misreport)[0]
     if gain_counts(g, values[agent]):
@@ -216,7 +217,7 @@ def _best_misreport(mech, values, agent, misreport):
     if br is not None:
         return br.reports[0], gain_of(mech, values, agent, br.reports[0])[0]
     if values.shape[1] <= 7:
-        reports = exhaustive_reports("ordinal" in mech.properties, values.shape[1], high_bid(mech, values))
+        reports = exhaustive_reports(shown_rankings_only(mech), values.shape[1], high_bid(mech, values))
         _, rep, _ = exhaustive_best(mech, values[agent], values, agent, reports)
         return rep, gain_of(mech, values, agent, rep)[0]
     return misreport, g

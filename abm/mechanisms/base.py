@@ -19,7 +19,7 @@ from abm.errors import MechanismError
 from abm.mechanisms.rankings import Rankings
 
 __all__ = ["BestResponse", "Claim", "Example", "Mechanism", "MechanismInfo", "Param", "Rankings", "check_bids",
-           "check_owner", "allocation", "exact_sign", "rebuilt", "register", "REGISTRY"]
+           "check_owner", "allocation", "exact_sign", "rebuilt", "register", "shown_rankings_only", "REGISTRY"]
 
 
 class Claim:
@@ -366,6 +366,13 @@ class Mechanism:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{self.name}({args})"
+
+
+def shown_rankings_only(mechanism) -> bool:
+    """Whether ``mechanism`` is ordinal as a fact: declared ordinal and run through the testbed's
+    ``allocate``, which hands the rule rankings only (a class that overrides ``allocate`` is not)."""
+    return bool(mechanism.info.ordinal) and type(mechanism).allocate is Mechanism.allocate \
+        and "allocate" not in vars(mechanism)
 
 
 def _definer(cls: type, attribute: str) -> type:
