@@ -107,7 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parser = build_parser()
     _name_subcommands(parser)
-    args = parser.parse_args(_attach_negative_values(args_in))
+    try:  # a refused option has printed its one line; --help its page
+        args = parser.parse_args(_attach_negative_values(args_in))
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 2
     if getattr(args, "run", None) is None:  # bare `tfd`: say what there is to do
         names = ", ".join(parser._subparsers._group_actions[0].choices)
         return _fail(f"choose a command: {names} (tfd --help, or tfd COMMAND --help)")

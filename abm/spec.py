@@ -16,9 +16,10 @@ The grammar::
 Examples: ``beta(a=2, b=5)``, ``uniform; truncexpon(b=3)``, ``scale(factor=3)``,
 ``noisy(strategy=scale(factor=3), p=0.2)``, ``mixed(strategies=[truthful, shade], probabilities=[0.3, 0.7])``.
 
-Mechanism parameters are ``KEY=VALUE`` pairs whose VALUE is read by the kind the mechanism
-declares (:class:`abm.mechanisms.Param`): a number, comma-separated numbers, true/false, text.
-Whole numbers are checked by one function, :func:`whole`.
+A mechanism is one expression of the same grammar, ``pick-r(r=[0.3, 0.7])``, which may also hold
+exact fractions, quoted text and an import path as its name (:func:`parse_mechanism`); its values
+are read by the kinds the mechanism declares (:mod:`abm.mechanisms.grammar`). Whole numbers are
+checked by one function, :func:`whole`.
 """
 
 from __future__ import annotations
@@ -31,12 +32,13 @@ import numpy as np
 
 from abm.errors import TfdError
 
-__all__ = ["Call", "MAX_DEPTH", "MAX_SPEC_LENGTH", "parse", "parse_one", "split_top_level", "assignment",
-           "read_value", "real", "whole", "whole_text"]
+__all__ = ["Call", "MAX_DEPTH", "MAX_SPEC_LENGTH", "parse", "parse_one", "parse_mechanism", "split_top_level", "real", "whole", "whole_text"]
 
 _TOKEN = re.compile(
     r"""\s*(?:
-        (?P<number>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?inf\b)
+        (?P<fraction>[+-]?\d+/\d+)
+      | (?P<path>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*)
+      | (?P<number>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?inf\b)
       | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)
       | (?P<string>'[^'\n]*'|"[^"\n]*")
       | (?P<punct>[()\[\],;=])
@@ -75,8 +77,11 @@ def _fmt(value) -> str:
 
 
 class _Parser:
-    def __init__(self, text: str, what: str, error: type, whole_numbers: bool):
+    def __init__(self, text: str, what: str, error: type, whole_numbers: bool, mechanism: bool = False):
         self.text, self.what, self.error, self.whole_numbers = text, what, error, whole_numbers
+        # a mechanism's text may also hold exact fractions (shares), quoted text (a parameter that is
+        # text) and an import path as its name (package.module:ClassName)
+        self.mechanism = mechanism
         self.tokens = self._tokenize(text)
         self.i = 0
         self.depth = 0
@@ -139,6 +144,20 @@ class _Parser:
         if kind == "number":
             self.i += 1
             return self._number(value)
+        if kind == "fraction" and self.mechanism:
+            from fractions import Fraction
+
+            self.i += 1
+            try:
+                return Fraction(value)
+            except ZeroDivisionError:
+                raise self.error(f"{self.what} {self.text!r}: {value} divides by zero (at position {at})") from None
+        if kind == "string" and self.mechanism and self.depth > 1:
+            self.i += 1
+            return value[1:-1]
+        if kind == "path" and self.mechanism and self.depth == 1:
+            self.i += 1
+            return self.call(value)
         if kind == "punct" and value == "[":
             self.i += 1
             items = []
@@ -152,6 +171,11 @@ class _Parser:
         if kind == "name":
             self.i += 1
             return self.call(value)
+        if self.mechanism:
+            self.fail("a name, a number, a fraction like 1/3, a list or 'quoted text'")
+        if kind in ("fraction", "path"):
+            self.fail("a name, a number or a list (fractions like 1/3 and import paths like package.module:Class "
+                      "are accepted only in a mechanism's text)")
         self.fail("a name, a number or a list (quoted text is accepted only as file='...')")
 
     def call(self, name: str) -> Call:
@@ -211,6 +235,20 @@ def parse_one(text: str, *, what: str = "spec", error: type = TfdError, example:
     return exprs[0]
 
 
+def parse_mechanism(text: str, *, error: type = TfdError) -> Call:
+    """A mechanism with its parameters, ``pick-r(r=[0.3, 0.7])``, as one :class:`Call`: the grammar of
+    priors and strategies, with exact fractions (``r=[1/3, 2/3]``), quoted text for a parameter
+    that is text (``designed(path='lab/n3m4.json')``) and an import path as the name
+    (``my_rules:Threshold(threshold=0.7)``). :func:`abm.mechanisms.parse` reads the values by the
+    kinds the mechanism declares."""
+    example = "'pick-r' or 'pick-r(r=[0.3, 0.7])'"
+    text = _checked(text, "mechanism", error, example)
+    exprs = _Parser(text, "mechanism", error, True, mechanism=True).specs()
+    if len(exprs) != 1 or not isinstance(exprs[0], Call):
+        raise error(f"mechanism {text!r}: expected one name with optional parameters, e.g. {example}")
+    return exprs[0]
+
+
 def split_top_level(text: str) -> list[str]:
     """Split at commas outside parentheses and brackets:
     'scale(factor=3),truthful' -> ['scale(factor=3)', 'truthful']."""
@@ -224,76 +262,6 @@ def split_top_level(text: str) -> list[str]:
         else:
             cur += ch
     return [s.strip() for s in out + [cur] if s.strip()]
-
-
-def _named(key: str) -> str:
-    """How a message names a parameter: "parameter r " from KEY=VALUE text; nothing for a flag,
-    which argparse names itself ("argument --r: ...")."""
-    return f"parameter {key} " if key else ""
-
-
-def _numbers(key: str, value: str, error: type):
-    try:
-        numbers = [float(t) for t in value.split(",")]
-    except ValueError:
-        return None
-    if not all(math.isfinite(v) for v in numbers):
-        raise error(f"{_named(key)}must be finite, got {value!r}")
-    return [int(v) if v.is_integer() and not re.search(r"[.eE]", t) else v for v, t in zip(numbers, value.split(","))]
-
-
-def read_value(kind: str, key: str, value: str, error: type = TfdError):
-    """A mechanism parameter's text read as its declared ``kind`` (:data:`abm.mechanisms.base.PARAM_KINDS`):
-    ``vector`` comma-separated numbers, ``int``, ``float``, ``bool`` true/false, ``text`` as is."""
-    text = str(value).strip()
-    if kind == "text":
-        return text
-    if kind == "bool":
-        if text.lower() not in ("true", "false"):
-            raise error(f"{_named(key)}is true or false, got {text!r}")
-        return text.lower() == "true"
-    if kind == "object":
-        raise error(f"{_named(key)}is given from Python only, not as text")
-    if kind == "shares":  # kept as written, each token a number or a fraction: the rule reads it exactly
-        from fractions import Fraction
-
-        try:
-            for t in text.split(","):
-                float(Fraction(t.strip()))  # refuses nan, inf, 1/0 and numbers past float's range
-            return text
-        except (ValueError, ZeroDivisionError, OverflowError):
-            raise error(f"{_named(key)}takes finite comma-separated numbers or fractions, e.g. 0.29,0.71 or 1/3,2/3, "
-                        f"got {text!r}") from None
-    numbers = _numbers(key, text, error)
-    if numbers is None or not numbers:
-        raise error(f"{_named(key)}takes {'comma-separated numbers, e.g. 0.29,0.71' if kind == 'vector' else 'a number'}"
-                    f", got {text!r}")
-    if kind == "vector":
-        return numbers
-    if len(numbers) != 1:
-        raise error(f"{_named(key)}takes one number, got {text!r}")
-    if kind == "int":
-        if not isinstance(numbers[0], int):
-            raise error(f"{_named(key)}takes a whole number, got {text!r}")
-        return numbers[0]
-    return float(numbers[0])
-
-
-def assignment(text: str, error: type = TfdError, kinds: dict | None = None) -> tuple[str, object]:
-    """``KEY=VALUE``. VALUE is read by ``kinds[KEY]`` when the mechanism declares the key; else as a
-    number, comma-separated numbers (a vector), true/false, or kept as text."""
-    key, eq, value = str(text).partition("=")
-    key, value = key.strip(), value.strip()
-    if not eq or not key.isidentifier():
-        raise error(f"expected KEY=VALUE with KEY a parameter name, got {text!r}")
-    if kinds and key in kinds:
-        return key, read_value(kinds[key], key, value, error)
-    if value.lower() in ("true", "false"):
-        return key, value.lower() == "true"
-    numbers = _numbers(key, value, error)
-    if numbers is None:
-        return key, value
-    return key, numbers if "," in value else numbers[0]
 
 
 def whole(value, what: str, minimum: int = 1, maximum: int | None = None, error: type = TfdError) -> int:

@@ -30,7 +30,7 @@ from abm import mechanisms
 from abm.audit import dsic_audit
 
 PRIOR, N, M, PROFILES, SEED = "beta(a=2, b=5)", 5, 10_000, 1000, 31
-COMMAND = ["audit", "dsic", "--mechanism", "pick-r", "--r", "0.2,0.2,0.2,0.2,0.2", "--agents", str(N), "--items",
+COMMAND = ["audit", "dsic", "--mechanism", "pick-r(r=[0.2, 0.2, 0.2, 0.2, 0.2])", "--agents", str(N), "--items",
            str(M), "--prior", PRIOR, "--profiles", str(PROFILES), "--seed", str(SEED), "--json"]
 
 

@@ -160,7 +160,7 @@ def test_cli_bic_json_keys_and_plot(tmp_path, capsys):
     (["audit", "dsic", "--mechanism", "ranking", "--strategies", "liar"], "unknown strategy"),
     (["audit", "bic", "--mechanism", "ranking", "--prior", "copula(uniform, rho=0.3)"], "independent agents"),
     (["audit", "replay", "/nonexistent/w.json"], "no file at"),
-    (["audit", "dsic", "--mechanism", "exchange", "--agents", "3", "--endowment", "0"], "two-agent"),
+    (["audit", "dsic", "--mechanism", "exchange", "--agents", "3"], "two-agent"),
 ])
 def test_cli_audit_errors(capsys, args, message):
     with pytest.raises(SystemExit) as exc:

@@ -135,7 +135,7 @@ def test_bring_your_own_mechanism_from_python_without_an_oracle(examples_on_path
 
 def test_bring_your_own_mechanism_from_the_cli(tmp_path, capsys, examples_on_path):
     out = tmp_path / "mine"
-    assert main(["audit", "dsic", "--mechanism", "my_mechanism:Threshold", "--param", "threshold=0.7",
+    assert main(["audit", "dsic", "--mechanism", "my_mechanism:Threshold(threshold=0.7)",
                  "--items", "6", "--profiles", "20", "--json", "--no-progress", "--out", str(out)]) == 0
     s = json.loads(capsys.readouterr().out)
     assert s["mechanism"] == "Threshold" and s["mechanism_params"] == {"threshold": 0.7} and not s["exact"]
@@ -147,7 +147,8 @@ def test_bring_your_own_mechanism_from_the_cli(tmp_path, capsys, examples_on_pat
 @pytest.mark.parametrize("target, message", [
     ("no_such_module_xyz:Thing", "cannot import module"),
     ("planted:np", "not a subclass"),
-    ("not a path:X", "not an import path"),
+    ("not a path:X", "expected ';' or end of input"),
+    ("abm.mechanisms:get", "not a subclass"),
 ])
 def test_bad_import_paths_are_one_line_errors(capsys, target, message):
     assert main(["audit", "dsic", "--mechanism", target, "--no-progress"]) == 2

@@ -23,8 +23,9 @@ BAD_INPUTS = [
     ({"prior": "beta(a=2"}, "expected ')'"),
     ({"prior": "__import__('os')"}, "prior"),
     ({"mechanism": "pik-r"}, "did you mean 'pick-r'"),
-    ({"params": "r=2,3"}, "sum to 1"),
-    ({"params": "r"}, "KEY=VALUE"),
+    ({"params": "r=[2, 3]"}, "sum to 1"),
+    ({"params": "r=2,3"}, "expected keyword argument"),
+    ({"params": "r"}, "give parameters by name"),
     ({"params": "bonus=1"}, "does not take bonus"),
     ({"seed": "x"}, "seed must be a nonnegative integer"),
     ({"seed": "²"}, "seed must be a nonnegative integer"),  # isdigit() says yes, int() says no
@@ -51,8 +52,10 @@ def test_bad_input_is_a_one_line_message_not_an_exception(kwargs, expected):
 
 
 def test_parameters_are_parsed_like_the_command_line():
-    assert parse_params("r=0.3,0.7") == {"r": [0.3, 0.7]}
-    assert parse_params(" r=1/3,2/3 ; ") == {"r": "1/3,2/3"}
+    from fractions import Fraction
+
+    assert parse_params("r=[0.3, 0.7]") == {"r": [0.3, 0.7]}
+    assert parse_params(" r=[1/3, 2/3] ") == {"r": [Fraction(1, 3), Fraction(2, 3)]}
     assert parse_params("") == {}
 
 

@@ -117,25 +117,33 @@ def test_prior_grammar_fuzz(sandbox, capsys, parts):
 
 # -- 2. mechanism parameters -------------------------------------------------------------
 MECHS = [
-    (["--mechanism", "pick-r", "--r", "-0.2,1.2"], ""),
-    (["--mechanism", "pick-r", "--r=-0.2,1.2"], ""),
-    (["--mechanism", "pick-r", "--r", "nan,nan"], "finite"),
-    (["--mechanism", "pick-r", "--r", "1e400,0"], "finite"),
-    (["--mechanism", "pick-r", "--r", "0.5,0.6"], ""),
-    (["--mechanism", "pick-r", "--r", "0.1,0.2,0.3,0.4"], ""),
-    (["--mechanism", "pick-r", "--r", "a,b"], ""),
-    (["--mechanism", "exchange", "--endowment", "1.5"], "integers"),
-    (["--mechanism", "exchange", "--endowment", "-1"], ""),
-    (["--mechanism", "exchange", "--endowment", "5000"], ""),
-    (["--mechanism", "exchange", "--endowment", "x"], ""),
-    (["--mechanism", "picking", "--sizes", "11"], ""),
-    (["--mechanism", "picking", "--picker", "2"], ""),
-    (["--mechanism", "picking", "--sizes", "-3"], ""),
-    (["--mechanism", "qt-s", "--s", "2,1"], ""),
-    (["--mechanism", "weighted-ranking", "--weights", "-1,1"], ""),
-    (["--mechanism", "pick-equal-quota", "--eps", "5"], ""),
-    (["--mechanism", "pick-correlated", "--eps", "-1"], ""),
+    (["--mechanism", "pick-r(r=[-0.2, 1.2])"], ""),
+    (["--mechanism", "pick-r(r=[nan, nan])"], ""),
+    (["--mechanism", "pick-r(r=[1e400, 0])"], "finite"),
+    (["--mechanism", "pick-r(r=[inf, 0])"], "finite"),
+    (["--mechanism", "pick-r(r=[0.5, 0.6])"], ""),
+    (["--mechanism", "pick-r(r=[0.1, 0.2, 0.3, 0.4])"], ""),
+    (["--mechanism", "pick-r(r=[a, b])"], ""),
+    (["--mechanism", "pick-r(r=[1/0, 1])"], "divides by zero"),
+    (["--mechanism", "pick-r(r=[0.3, 0.7]"], "expected"),
+    (["--mechanism", "pick-r(r=[0.3, 0.7], r=[0.5])"], "given twice"),
+    (["--mechanism", "pick-r(0.3)"], "by name"),
+    (["--mechanism", "pick-r(r=scale(factor=2))"], "list of numbers"),
+    (["--mechanism", "exchange(endowment=[1.5])"], "integers"),
+    (["--mechanism", "exchange(endowment=[-1])"], ""),
+    (["--mechanism", "exchange(endowment=[5000])"], ""),
+    (["--mechanism", "exchange(endowment=x)"], ""),
+    (["--mechanism", "picking(sizes=[11])"], ""),
+    (["--mechanism", "picking(picker=2)"], ""),
+    (["--mechanism", "picking(picker=1.5)"], "whole number"),
+    (["--mechanism", "picking(sizes=[-3])"], ""),
+    (["--mechanism", "qt-s(s=[2, 1])"], ""),
+    (["--mechanism", "weighted-ranking(weights=[-1, 1])"], ""),
+    (["--mechanism", "pick-equal-quota(eps=5)"], ""),
+    (["--mechanism", "pick-correlated(eps=-1)"], ""),
+    (["--mechanism", "pick-correlated(eps=true)"], "takes a number"),
     (["--mechanism", "nosuch"], "unknown mechanism"),
+    (["--mechanism", "nosuch(r=[1])"], "unknown mechanism"),
     (["--mechanism", "pick-r", "--agents", "0"], ""),
     (["--mechanism", "round-robin", "--strategies", "liar"], "unknown strategy"),
     (["--mechanism", "round-robin", "--strategies", "truthful,truthful,truthful"], ""),
@@ -150,9 +158,10 @@ def test_mechanism_parameters(sandbox, capsys, args, expect):
 
 
 AUDIT_PARAMS = [
-    ["--mechanism", "pick-r", "--param", "r=abc"],
-    ["--mechanism", "pick-r", "--param", "nosuch=1"],
-    ["--mechanism", "pick-r", "--param", "=1"],
+    ["--mechanism", "pick-r(r=abc)"],
+    ["--mechanism", "pick-r(nosuch=1)"],
+    ["--mechanism", "pick-r(=1)"],
+    ["--mechanism", "pick-r", "--r", "0.3,0.7"],
     ["--mechanism", "nosuchmodule_xyz:Thing"],
     ["--mechanism", "abm.metrics:welfare"],
     ["--mechanism", "pick-r", "--strategies", "liar"],
@@ -172,8 +181,8 @@ def test_pick_r_shares_fuzz(sandbox, capsys, r):
         abs(total - 1) < 1e-9 or (len(r) == 1 and 0 <= r[0] <= 1))
     if valid:
         return  # a valid share vector is not a fuzz case
-    text = ",".join(repr(float(x)) for x in r)
-    run_case(sandbox, capsys, ["simulate", "--mechanism", "pick-r", "--r", text, "--agents", "2", "--items", "6",
+    text = ", ".join(repr(float(x)) for x in r)
+    run_case(sandbox, capsys, ["simulate", "--mechanism", f"pick-r(r=[{text}])", "--agents", "2", "--items", "6",
                                "--instances", "2", "--no-progress"])
 
 
@@ -213,7 +222,8 @@ def test_sizes(sandbox, capsys, argv):
 EXPLORE = [
     ["--items", "500"], ["--agents", "9"], ["--agents", "0"], ["--seed", "-3"], ["--port", "70000"],
     ["--port", "http"], ["--host", "nonsense"], ["--host", "10.255.255.1"], ["--prior", "beta(a=2"],
-    ["--mechanism", "rankin"], ["--params", "r"], ["--params", "r=2,3"], ["--strategies", "hedge,foo"],
+    ["--mechanism", "rankin"], ["--mechanism", "pick-r(r)"], ["--mechanism", "pick-r(r=[2, 3])"],
+    ["--params", "r=[0.3, 0.7]"], ["--strategies", "hedge,foo"],
 ]
 
 
@@ -435,7 +445,7 @@ def test_explorer_prior_grammar_fuzz(parts):
 
 
 PAGE_PARAMS = st.lists(st.sampled_from(["r=", "s=", "picker=", "sizes=", "eps=", "0.3", ",", "0.7", "-1", "nan",
-                                        "1e999", "x", "=", " ", ";", "2", "1/3"]), min_size=1, max_size=6)
+                                        "1e999", "x", "=", " ", ";", "2", "1/3", "[", "]"]), min_size=1, max_size=6)
 
 
 @FUZZ

@@ -43,12 +43,12 @@ def test_bad_parameters_are_refused(params, message):
 
 def test_the_command_line_and_the_explorer_take_it_from_its_declaration(capsys):
     assert main(["mechanisms"]) == 0
-    assert "--bundle (vector): two-bundle-picking: the items of bundle A" in capsys.readouterr().out
-    assert main(["simulate", "--mechanism", "two-bundle-picking", "--bundle", "0,2,4", "--items", "6",
+    assert "bundle (vector): two-bundle-picking: the items of bundle A" in capsys.readouterr().out
+    assert main(["simulate", "--mechanism", "two-bundle-picking(bundle=[0, 2, 4])", "--items", "6",
                  "--instances", "50", "--no-progress", "--json"]) == 0
     assert '"welfare_ratio"' in capsys.readouterr().out
-    assert parse_params("bundle=3 picker=1", "two-bundle-picking") == {"bundle": [3], "picker": 1}
-    page = Explorer(mechanism="two-bundle-picking", params="bundle=0,1,2", n_items=6)
+    assert parse_params("bundle=[3], picker=1", "two-bundle-picking") == {"bundle": [3], "picker": 1}
+    page = Explorer(mechanism="two-bundle-picking", params="bundle=[0, 1, 2]", n_items=6)
     assert page.error is None and page.internal is None
     page.step()
     assert page.instance()["caption"].iloc[0]

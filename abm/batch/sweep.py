@@ -9,12 +9,11 @@ agents = [2, 3]
 items = [100, 1000]
 priors = ["uniform", "beta(a=2, b=5)"]
 strategies = ["truthful"]          # each entry: one strategy for all agents, or a list per agent
-[[mechanisms]]
-name = "pick-r"
-r = [0.3]
-[[mechanisms]]
-name = "ranking"
+mechanisms = ["pick-r(r=[0.3, 0.7])", "ranking"]
 ```
+
+A mechanism is written as everywhere else, ``pick-r(r=[0.3, 0.7])``. A table entry (``name =
+"pick-r"`` with its parameters as fields) also reads, and there a list of vectors sweeps them.
 
 Runs are the Cartesian product, in a fixed order, so a run's position (its ``run``
 number) and hence its seed do not depend on how or where it is executed.
@@ -62,6 +61,30 @@ def _ints(value, name, minimum=1) -> list[int]:
     for v in values:
         whole(v, f"sweep field '{name}'", minimum=minimum, error=SweepError)
     return list(values)
+
+
+def _from_text(text: str, k: int) -> dict:
+    """A mechanism entry written in the one grammar, ``"pick-r(r=[0.3, 0.7])"``, as the table entry
+    it stands for (exact fractions kept as "a/b" text, which the mechanisms read exactly)."""
+    from fractions import Fraction
+
+    from abm.mechanisms import grammar
+
+    try:
+        name, params = grammar.read(text)
+    except TfdError as exc:
+        raise SweepError(f"sweep field 'mechanisms[{k}]': {str(exc).splitlines()[0]}") from None
+
+    def plain(v):
+        if isinstance(v, Fraction):
+            return f"{v.numerator}/{v.denominator}" if v.denominator != 1 else v.numerator
+        return [plain(x) for x in v] if isinstance(v, list) else v
+
+    entry = {"name": name, **{key: plain(v) for key, v in params.items()}}
+    for key, v in entry.items():  # a vector in the text is one value, not a sweep of numbers
+        if isinstance(v, list):
+            entry[key] = [v]
+    return entry
 
 
 def _scalar(v) -> bool:
@@ -145,7 +168,7 @@ class Sweep:
             expanded = []
             for k, m in enumerate(mechs):
                 if isinstance(m, str):
-                    m = {"name": m}
+                    m = _from_text(m, k)
                 elif not (isinstance(m, dict) and isinstance(m.get("name"), str)):
                     raise SweepError(f"sweep field 'mechanisms[{k}]' needs a 'name' (e.g. name = \"pick-r\")")
                 expanded += _expand(m, k)

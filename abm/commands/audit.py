@@ -7,7 +7,7 @@ import sys
 
 from abm.errors import TfdError
 
-from abm.commands.common import (add_mechanism_flags, emit, in_file, mechanism_flags, nonnegative_int, out_dir,
+from abm.commands.common import (MECHANISM_HELP, emit, in_file, mechanism, nonnegative_int, out_dir,
                                  positive_int, progress, seed, split_top_level, unit_interval)
 
 
@@ -16,9 +16,7 @@ def add(sub) -> None:
     asub = audit.add_subparsers(dest="audit_command", required=True, parser_class=type(audit))
 
     def common(p):
-        p.add_argument("--mechanism", required=True,
-                       help="mechanism name (see `tfd mechanisms`), or package.module:ClassName for your own")
-        add_mechanism_flags(p)
+        p.add_argument("--mechanism", type=mechanism, required=True, help=MECHANISM_HELP)
         p.add_argument("--agents", type=positive_int, default=2)
         p.add_argument("--items", type=positive_int, default=6)
         p.add_argument("--prior", default="uniform")
@@ -78,8 +76,7 @@ def _mechanism(args):
     from abm.priors import parse_prior
 
     prior = parse_prior(args.prior)
-    params = mechanism_flags(args)
-    return mechanisms.get(args.mechanism, prior=prior, **params), prior
+    return mechanisms.parse(args.mechanism, prior=prior), prior
 
 
 def _strategies(args):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from abm.commands.common import emit, in_file, out_dir, positive_float, positive_int, progress, seed
+from abm.commands.common import emit, mechanism, in_file, out_dir, positive_float, positive_int, progress, seed
 
 
 def _int_list(text: str) -> list[int]:
@@ -23,7 +23,8 @@ def add(sub) -> None:
     bsub = batch.add_subparsers(dest="batch_command", required=True, parser_class=type(batch))
     r = bsub.add_parser("run", help="run a sweep (from a TOML/YAML file and/or the options below)")
     r.add_argument("sweep", nargs="?", type=in_file, help="sweep file (.toml, .yaml); options given here override its fields")
-    r.add_argument("--mechanism", action="append", help="mechanism name (repeat for several)")
+    r.add_argument("--mechanism", action="append", type=mechanism,
+                   help="a mechanism, e.g. 'pick-r(r=[0.3, 0.7])' (repeat for several)")
     r.add_argument("--prior", action="append", help="prior spec (repeat for several)")
     r.add_argument("--agents", type=_int_list, help="agent counts, e.g. 2,3")
     r.add_argument("--items", type=_int_list, help="item counts, e.g. 100,1000")
@@ -53,7 +54,7 @@ def run_batch(args) -> int:
     from abm.batch import Sweep, load_sweep, run_sweep
 
     data = load_sweep(args.sweep).to_dict() if args.sweep else Sweep().to_dict()
-    overrides = {"mechanisms": [{"name": m} for m in args.mechanism] if args.mechanism else None,
+    overrides = {"mechanisms": list(args.mechanism) if args.mechanism else None,
                  "priors": args.prior, "agents": args.agents, "items": args.items,
                  "strategies": [s.split(",") if "," in s else s for s in args.strategies] if args.strategies else None,
                  "instances": args.instances, "replications": args.replications, "seed": args.seed}

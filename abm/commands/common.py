@@ -40,18 +40,6 @@ def vector(text: str) -> list[float]:
     return values
 
 
-def parameter(text: str) -> tuple[str, object]:
-    """``KEY=VALUE`` for a mechanism parameter (:func:`abm.spec.assignment`): parsed, never evaluated."""
-    from abm import spec
-
-    try:
-        return spec.assignment(text, error=argparse.ArgumentTypeError)
-    except argparse.ArgumentTypeError:
-        raise
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def add_instance_flags(p, items: int) -> None:
     """--agents, --items, --prior, --seed: the instances of a command that plays rounds
     (learn, evolve, tournament)."""
@@ -175,51 +163,23 @@ def fmt(v) -> str:
     return "(" + ", ".join(f"{x:.6g}" for x in v.ravel()) + ")"
 
 
-def _flag_type(kind: str):
-    from abm import spec
+def mechanism(text: str) -> str:
+    """An argparse type for ``--mechanism``: a mechanism in the one grammar, ``pick-r(r=[0.3, 0.7])``
+    (:mod:`abm.mechanisms.grammar`), read and checked against its declaration before any work
+    starts. The text is kept; commands build the mechanism from it with the prior."""
+    from abm.errors import TfdError
+    from abm.mechanisms import grammar
 
-    def read(text: str):
-        return spec.read_value(kind, "", text, error=argparse.ArgumentTypeError)
-
-    read.__name__ = kind  # argparse names the type in its message
-    return read
-
-
-def mechanism_parameters() -> dict:
-    """Every parameter the registered mechanisms declare (:class:`abm.mechanisms.Param`), as
-    ``name -> (kind, help)``; a name several mechanisms share gets each one's help, joined. The
-    command line's mechanism flags are made from this, so a new mechanism brings its own."""
-    from abm import mechanisms
-
-    table: dict[str, tuple[str, list[str]]] = {}
-    for cls in mechanisms.REGISTRY.values():
-        for name, param in cls.info.parameters.items():
-            if param.kind == "object":
-                continue  # Python only
-            kind, helps = table.setdefault(name, (param.kind, []))
-            if kind != param.kind:  # one flag, one reading: a clash is a bug in a mechanism's declaration
-                raise TypeError(f"mechanism parameter --{name} is declared as {kind} and as {param.kind}")
-            text = param.help if ":" in param.help.split(" ")[0] else f"{cls.info.name}: {param.help}"
-            if param.default is not None:
-                text += f" (default {param.default})"
-            if text not in helps:
-                helps.append(text)
-    return {name: (kind, "; ".join(helps)) for name, (kind, helps) in sorted(table.items())}
+    try:
+        grammar.read(text)
+    except TfdError as exc:
+        raise argparse.ArgumentTypeError(str(exc).splitlines()[0]) from None
+    return text
 
 
-def add_mechanism_flags(parser) -> None:
-    for name, (kind, text) in mechanism_parameters().items():
-        parser.add_argument(f"--{name}", type=_flag_type(kind), help=text.replace("%", "%%"))
-    parser.add_argument("--param", action="append", type=parameter, default=[], metavar="KEY=VALUE",
-                        help="any other parameter of the mechanism, e.g. --param path=lab for a designed "
-                             "mechanism (abm.design:Designed) or --param bonus=2 for your own (repeatable)")
-
-
-def mechanism_flags(args) -> dict:
-    """The mechanism parameters given on the command line (None: not given), --param ones included."""
-    out = {k: getattr(args, k) for k in mechanism_parameters() if getattr(args, k, None) is not None}
-    out.update(dict(getattr(args, "param", None) or []))
-    return out
+MECHANISM_HELP = ("a mechanism with its parameters, e.g. pick-r, 'pick-r(r=[0.3, 0.7])', "
+                  "'picking(picker=0, sizes=[3, 5])' or 'package.module:ClassName(threshold=0.7)' for your own "
+                  "(tfd mechanisms lists them)")
 
 
 def progress(args, total: int, desc: str, unit: str):

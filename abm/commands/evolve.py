@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from abm.commands.common import (add_instance_flags, add_output_flags, emit, nonnegative, out_dir, positive_int,
-                                 progress, split_top_level, unit_interval, write_results)
+from abm.commands.common import (MECHANISM_HELP, add_instance_flags, add_output_flags, emit, mechanism, nonnegative,
+                                 out_dir, positive_int, progress, split_top_level, unit_interval, write_results)
 
 
 def add(sub) -> None:
     p = sub.add_parser("evolve", help="population dynamics: a Moran process over strategies, with mutation",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--mechanism", default="welfare-max", help="mechanism name (see `tfd mechanisms`)")
+    p.add_argument("--mechanism", type=mechanism, default="welfare-max", help=MECHANISM_HELP)
     p.add_argument("--menu", default="truthful,scale(factor=3),swap-ranks",
                    help="comma-separated strategies the population may play (see `tfd strategies`)")
     p.add_argument("--population", type=positive_int, default=30, help="individuals (more than --agents)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from abm.commands.common import positive_int, seed
+from abm.commands.common import MECHANISM_HELP, mechanism, positive_int, seed
 
 
 def _port(text: str) -> int:
@@ -25,8 +25,7 @@ def add(sub) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 for any free port)")
     p.add_argument("--no-open", action="store_true", help="do not open a browser window")
-    p.add_argument("--mechanism", default="pick-r", help="starting mechanism (default pick-r)")
-    p.add_argument("--params", default="", help="starting mechanism parameters, e.g. 'r=0.3,0.7' (default none)")
+    p.add_argument("--mechanism", type=mechanism, default="pick-r", help="starting " + MECHANISM_HELP)
     p.add_argument("--prior", default="uniform", help="starting prior (default uniform)")
     p.add_argument("--agents", type=positive_int, default=2, help="starting number of agents (default 2)")
     p.add_argument("--items", type=positive_int, default=20, help="starting number of items (default 20)")
@@ -38,9 +37,10 @@ def add(sub) -> None:
 def run_explore(args) -> int:
     from abm.errors import TfdError
 
-    from abm.explore.session import Explorer
+    from abm.explore.session import Explorer, split_mechanism
 
-    settings = {"mechanism": args.mechanism, "params": args.params, "prior": args.prior, "n_agents": args.agents,
+    name, params = split_mechanism(args.mechanism)
+    settings = {"mechanism": name, "params": params, "prior": args.prior, "n_agents": args.agents,
                 "n_items": args.items, "strategies": args.strategies, "seed": str(args.seed)}
     probe = Explorer(**settings)  # the page would show the same message; say it here, before serving
     if probe.error:

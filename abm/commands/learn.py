@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from abm.commands.common import (add_instance_flags, add_output_flags, emit, nonnegative_int, out_dir, positive_int,
-                                 progress, unit_interval, write_results)
+from abm.commands.common import (MECHANISM_HELP, add_instance_flags, add_output_flags, emit, mechanism,
+                                 nonnegative_int, out_dir, positive_int, progress, unit_interval, write_results)
 from abm.learning_suite import LEARNERS
 
 
 def add(sub) -> None:
     p = sub.add_parser("learn", help="repeated play: what learning agents come to report under a mechanism",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--mechanism", default="round-robin", help="mechanism name (see `tfd mechanisms`)")
+    p.add_argument("--mechanism", type=mechanism, default="round-robin", help=MECHANISM_HELP)
     p.add_argument("--learner", default="hedge",
                    help="agent 0's learner: hedge, exp3, shading-curve, deadline-schedule, item-policy (the general "
                         "learner, which sees the others' reports), item-policy-sealed, or with parameters, "

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 
-from abm.commands.common import (add_mechanism_flags, mechanism_flags, out_file, positive_int, progress, seed,
-                                 split_top_level, unit_interval)
+from abm.commands.common import (MECHANISM_HELP, mechanism, out_file, positive_int, progress, seed, split_top_level,
+                                 unit_interval)
 
 
 def add(sub) -> None:
     sim = sub.add_parser("simulate", help="simulate a mechanism on random instances through the Mesa model")
-    sim.add_argument("--mechanism", default="pick-r", help="mechanism name (see `tfd mechanisms`); default pick-r")
-    add_mechanism_flags(sim)
+    sim.add_argument("--mechanism", type=mechanism, default="pick-r", help=MECHANISM_HELP)
     sim.add_argument("--agents", type=positive_int, default=2, help="number of agents n (default 2)")
     sim.add_argument("--items", type=positive_int, default=1000, help="number of items m (default 1000)")
     sim.add_argument("--prior", default="uniform",
@@ -40,6 +39,8 @@ def run_mechanisms(args) -> int:
 
     from abm.jsonable import to_jsonable
 
+    from abm.mechanisms import grammar
+
     infos = mechanisms.available()
     if args.json:
         print(json.dumps(to_jsonable([dataclasses.asdict(i) for i in infos]), indent=2))
@@ -49,15 +50,18 @@ def run_mechanisms(args) -> int:
         print(f"{info.name}\n  {info.summary}\n  claim: {info.claim}; {kind}"
               f"{'; needs the prior' if info.needs_prior else ''}\n  paper: {info.reference}")
         for name, param in info.parameters.items():
-            flag = f"{name} (Python only)" if param.kind == "object" else f"--{name} ({param.kind})"
-            print(f"  {flag}: {param.help}")
+            where = " (Python only)" if param.kind == "object" else f" ({param.kind})"
+            print(f"  {name}{where}: {param.help}")
+        example = {k: v for k, v in info.example.params.items() if info.parameters.get(k, None) is not None
+                   and info.parameters[k].kind != "object" and isinstance(v, (int, float, list))}
+        if example:
+            print(f"  e.g. --mechanism '{grammar.text_of(info.name, example)}'")
     return 0
 
 
 def run_simulate(args) -> int:
     from abm.simulate import RowWriter, simulate
 
-    params = mechanism_flags(args)
     strategies = split_top_level(args.strategies)
     if len(strategies) == 1:
         strategies = strategies[0]
@@ -70,7 +74,7 @@ def run_simulate(args) -> int:
         with progress(args, args.instances, "simulate", "inst") as bar:
             model = simulate(mechanism=args.mechanism, prior=args.prior, n_agents=args.agents, n_items=args.items,
                              instances=args.instances, seed=args.seed, strategies=strategies,
-                             mechanism_params=params, instances_per_step=args.batch, progress=bar.update,
+                             instances_per_step=args.batch, progress=bar.update,
                              keep_rows=False, sink=writer.write if writer else None)
     except BaseException:
         if writer is not None:

@@ -13,7 +13,7 @@ def add(sub) -> None:
     p = sub.add_parser("tournament", help="every strategy and learner against each mechanism (a results table)",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--mechanisms", default="pick-r,serial-dictatorship,ranking,round-robin,welfare-max",
-                   help="comma-separated mechanism names")
+                   help="comma-separated mechanisms in the one grammar, e.g. 'pick-r(r=[0.3, 0.7]),ranking'")
     p.add_argument("--players", help="comma-separated strategies or learners (default: every registered one but "
                                      "interim-best-response, which is slow)")
     p.add_argument("--rounds", type=positive_int, default=200)

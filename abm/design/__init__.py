@@ -27,7 +27,7 @@ __all__ = ["Lab", "design", "design_work", "discretize", "explain", "hard_levels
 
 class Designed(Mechanism):
     """``Designed(path)``: the mechanism a lab folder holds, by import path, for the CLI and the
-    explorer (``--mechanism abm.design:Designed --param path=lab``). Builds the table the folder holds
+    explorer (``--mechanism 'abm.design:Designed(path=lab)'``). Builds the table the folder holds
     (:class:`~abm.design.table.OrdinalTable` or :class:`~abm.design.table.LevelTable`)."""
 
     info = MechanismInfo(name="designed", summary="the deterministic mechanism a tfd design folder holds",

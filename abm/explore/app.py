@@ -53,7 +53,7 @@ def model_params(settings: dict) -> dict:
     return {
         "mechanism": {"type": "Select", "value": settings["mechanism"], "values": names, "label": "mechanism"},
         "params": {"type": "InputText", "value": settings["params"],
-                   "label": "mechanism parameters, e.g. r=0.3,0.7 (the run card lists what the mechanism takes)"},
+                   "label": "mechanism parameters, e.g. r=[0.3, 0.7] (the run card lists what the mechanism takes)"},
         "prior": {"type": "InputText", "value": settings["prior"],
                   "label": "prior, e.g. beta(a=2, b=5), or one per agent: uniform; beta(a=1, b=3)"},
         "n_agents": {"type": "SliderInt", "value": settings["n_agents"], "min": 1, "max": MAX_AGENTS, "step": 1,

@@ -34,26 +34,24 @@ GAIN_COLUMNS = ["step", "instances", "agent", "strategy", "mean_gain", "gain_low
 
 
 def parse_params(text: str, mechanism: str | None = None) -> dict:
-    """Mechanism parameters as ``KEY=VALUE`` pairs separated by spaces or semicolons
-    (``r=0.3,0.7``), read by the testbed's one grammar (:func:`abm.spec.assignment`): a key that
-    ``mechanism`` declares is read as its declared kind, any other as the command line's ``--param``."""
-    from abm import spec
-    from abm.errors import MechanismError
+    """The page's parameter field, the inside of the mechanism's parentheses in the one grammar
+    (``r=[0.3, 0.7]`` for ``pick-r(r=[0.3, 0.7])``, :mod:`abm.mechanisms.grammar`), read by the
+    kinds ``mechanism`` declares."""
+    from abm.mechanisms import grammar
 
-    kinds = {}
-    if mechanism:
-        try:
-            kinds = {k: p.kind for k, p in M.get_class(mechanism).info.parameters.items()}
-        except MechanismError:
-            pass  # an unknown name is reported when the mechanism is built, in its own words
-    out = {}
-    for part in str(text or "").replace(";", " ").split():
-        try:
-            key, value = spec.assignment(part, error=MechanismError, kinds=kinds)
-        except MechanismError as exc:
-            raise MechanismError(f"mechanism parameters: {exc}; e.g. r=0.3,0.7") from None
-        out[key] = value
-    return out
+    text = str(text or "").strip()
+    if not text:
+        return {}
+    return grammar.read(f"{mechanism or 'pick-r'}({text})")[1]
+
+
+def split_mechanism(text: str) -> tuple[str, str]:
+    """``"pick-r(r=[0.3, 0.7])"`` as the page's two fields, ``("pick-r", "r=[0.3, 0.7]")``."""
+    text = str(text).strip()
+    name, paren, rest = text.partition("(")
+    if not paren or not rest.rstrip().endswith(")"):
+        return text, ""
+    return name.strip(), rest.rstrip()[:-1].strip()
 
 
 def parameter_help(info) -> str:

@@ -1,19 +1,23 @@
 """Allocation mechanisms as pure batched functions, and their registry.
 
 >>> from abm import mechanisms
->>> mech = mechanisms.get("pick-r", r=[0.3, 0.7])
+>>> mech = mechanisms.parse("pick-r(r=[0.3, 0.7])")   # the text every command reads
+>>> mech = mechanisms.get("pick-r", r=[0.3, 0.7])     # the same, from Python
 >>> owner = mech.allocate(bids)          # bids (..., n, m) -> owner (..., m)
+>>> mechanisms.text(mech)
+'pick-r(r=[0.3, 0.7])'
 
 ``available()`` lists every registered mechanism's :class:`MechanismInfo`.
 
 A mechanism is one module in this package: a :class:`Mechanism` subclass decorated with
 :func:`register`, whose :class:`MechanismInfo` declares its parameters (:class:`Param`) and an
 :class:`Example`. Every module here is imported when the package is, so registering is all it
-takes to appear in ``tfd mechanisms``, the command line's flags, the explorer and the contract
-tests; ``CONTRIBUTING.md`` says what else a mechanism may answer.
+takes to appear in ``tfd mechanisms``, every command's ``--mechanism``, the explorer and the
+contract tests; ``CONTRIBUTING.md`` says what else a mechanism may answer.
 
 Bring your own mechanism: any :class:`Mechanism` subclass can be audited from Python;
-``get("package.module:ClassName", ...)`` imports one by path (the CLI's ``--mechanism``),
+``get("package.module:ClassName", ...)`` imports one by path (the CLI's
+``--mechanism 'package.module:ClassName(threshold=0.7)'``),
 and a separate package can register mechanisms by name under the entry-point group
 ``tfd.mechanisms`` (``name = "package.module:ClassName"``).
 """
@@ -40,7 +44,7 @@ from abm.mechanisms.weighted import WeightedRanking
 
 __all__ = [
     "BestResponse", "Claim", "Example", "Mechanism", "MechanismInfo", "Param", "Rankings", "check_bids", "get", "available",
-    "register", "get_class", "from_spec", "spec_name", "ENTRY_POINT_GROUP",
+    "register", "get_class", "from_spec", "spec_name", "parse", "text", "ENTRY_POINT_GROUP",
     "PickR", "SerialDictatorship", "QTS", "Ranking", "WelfareMax", "RoundRobin", "WeightedRanking",
     "Picking", "Exchange", "Composition", "Component", "random_composition",
     "PickOptimal", "PickTheorem37", "PickEqualQuota", "PickUniversal", "PickCorrelated", "PickContiguous",
@@ -132,9 +136,21 @@ def get_class(name: str) -> type[Mechanism]:
 def get(name: str, **params) -> Mechanism:
     """Build the mechanism registered as ``name`` with ``params``.
 
-    Parameters a mechanism does not take are refused by name; ``prior`` is passed only
-    to mechanisms that use it (QT-s), so callers may always supply it.
+    ``name`` may carry its parameters in the one grammar, ``get("pick-r(r=[0.3, 0.7])")``
+    (:func:`parse`); a parameter given both ways is refused. Parameters a mechanism does not
+    take are refused by name; ``prior`` is passed only to mechanisms that use it (QT-s), so
+    callers may always supply it.
     """
+    if not isinstance(name, str):
+        raise MechanismError(f"a mechanism is named by text, e.g. 'pick-r(r=[0.3, 0.7])', got {type(name).__name__}")
+    if "(" in name:
+        from abm.mechanisms import grammar
+
+        name, written = grammar.read(name)
+        twice = sorted(set(written) & {k for k, v in params.items() if v is not None})
+        if twice:
+            raise MechanismError(f"{name}: parameter {twice[0]} is given twice (in the text and as an argument)")
+        params = {**params, **written}
     key, cls = _resolve(name)
     accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
     if "prior" not in accepted:
@@ -150,6 +166,22 @@ def get(name: str, **params) -> Mechanism:
         raise
     except (TypeError, ValueError) as exc:
         raise MechanismError(f"{key}: bad parameters {params!r}: {exc}") from None
+
+
+def parse(text: str, **extra) -> Mechanism:
+    """The mechanism a text names, ``parse("pick-r(r=[0.3, 0.7])")``: the form of every command's
+    ``--mechanism``, the tournament's list, sweep files and the explorer (:mod:`abm.mechanisms.grammar`).
+    ``extra``: what the caller supplies besides the text (``prior=`` for QT-s)."""
+    return get(text, **extra)
+
+
+def text(mechanism: Mechanism) -> str:
+    """The text :func:`parse` rebuilds ``mechanism`` from: ``pick-r(r=[0.3, 0.7])``."""
+    from abm.mechanisms import grammar
+
+    spec = mechanism.spec()
+    kinds = {k: p.kind for k, p in type(mechanism).info.parameters.items()}
+    return grammar.text_of(spec.pop("name"), spec, kinds)
 
 
 def from_spec(spec: dict) -> Mechanism:

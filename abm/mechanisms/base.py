@@ -65,7 +65,7 @@ class Example:
 @dataclass(frozen=True)
 class MechanismInfo:
     """What a mechanism says about itself: shown by ``tfd mechanisms``, read by the audits, and the
-    one source of its command-line flags, the explorer's parameter parsing and its contract tests.
+    one source of how its text (``pick-r(r=[0.3, 0.7])``) is read everywhere, and of its contract tests.
 
     ``parameters`` maps a name to a :class:`Param` (a plain string is read as a text parameter
     with that help, so plug-ins written before :class:`Param` keep working)."""
@@ -91,7 +91,7 @@ REGISTRY: dict[str, type] = {}
 def register(cls: type) -> type:
     """Class decorator: add a :class:`Mechanism` subclass to the registry under ``cls.info.name``.
 
-    This is all a new mechanism needs to appear in ``tfd mechanisms``, the command line's flags,
+    This is all a new mechanism needs to appear in ``tfd mechanisms``, every command's ``--mechanism``,
     the explorer and the contract tests (``tests/test_mechanism_contract.py``)."""
     name = cls.info.name
     if not name:

@@ -49,7 +49,7 @@ class Picking(Mechanism):
         ordinal=False,
         reference="Section 3.1 (picking mechanisms); Amanatidis et al. 2017",
         parameters={"picker": Param("int", "picking: the agent who picks (0 or 1)", 0),
-                    "sizes": Param("vector", "picking: the menu's bundle sizes, e.g. 3 or 2,5"),
+                    "sizes": Param("vector", "picking: the menu's bundle sizes, e.g. [3] or [2, 5]"),
                     "bundles": Param("object", "explicit menu: bundles of item indices (Python API)")},
         example=Example({"picker": 1, "sizes": [1, 4]}, agents=2, items=6),
     )
@@ -170,7 +170,7 @@ class Exchange(Mechanism):
         claim=Claim.DSIC,
         ordinal=False,
         reference="Section 3.1 (exchange mechanisms); Amanatidis et al. 2017",
-        parameters={"endowment": Param("vector", "exchange: agent 1's endowment S, e.g. 0,2,5 (the rest is T)")},
+        parameters={"endowment": Param("vector", "exchange: agent 1's endowment S, e.g. [0, 2, 5] (the rest is T)")},
         example=Example({"endowment": [0, 2, 3]}, agents=2, items=6),
     )
 
@@ -179,7 +179,7 @@ class Exchange(Mechanism):
             try:
                 endowment = [float(t) for t in endowment.split(",") if t.strip()]
             except ValueError:
-                raise MechanismError(f"endowment must list item indices, e.g. 0,2,5; got {endowment!r}") from None
+                raise MechanismError(f"endowment must list item indices, e.g. [0, 2, 5]; got {endowment!r}") from None
         items = np.atleast_1d(np.asarray(endowment, dtype=float))
         bad = [x for x in items.tolist() if not (math.isfinite(x) and x.is_integer() and x >= 0)]
         if bad:

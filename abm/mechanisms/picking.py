@@ -184,7 +184,7 @@ class PickR(Mechanism):
         ordinal=True,
         reference="Definition 3.4; Proposition 3.3, Theorem 3.7, Corollary 3.9, Theorem 3.10",
         parameters={"r": Param("shares", "shares r_1..r_n (or r_1..r_{n-1}), nonnegative, summing to 1, "
-                                         "e.g. 0.29,0.71 or 1/3,2/3, read exactly as written; default: equal shares")},
+                                         "e.g. [0.29, 0.71] or [1/3, 2/3], read exactly as written; default: equal shares")},
         example=Example({"r": [0.2, 0.5, 0.3]}, agents=3, items=6),
     )
 
@@ -311,7 +311,7 @@ class QTS(Mechanism):
         ordinal=False,
         reference="Definition 3.5; Lemma 3.6; Proposition 3.8",
         parameters={
-            "s": Param("vector", "thresholds s_1..s_n in [0, 1] with s_n = 1 (or s_1..s_{n-1}), e.g. 0.29,1"),
+            "s": Param("vector", "thresholds s_1..s_n in [0, 1] with s_n = 1 (or s_1..s_{n-1}), e.g. [0.29, 1]"),
             "r": Param("shares", "alternatively Pick-r shares, mapped to s by Lemma 3.6"),
         },
         needs_prior=True,

@@ -31,7 +31,7 @@ class TwoBundlePicking(Mechanism):
         claim=Claim.DSIC,
         ordinal=False,
         reference="Section 3.1 (picking mechanisms with the menu {A, M \\ A}); Amanatidis et al. 2017",
-        parameters={"bundle": Param("vector", "two-bundle-picking: the items of bundle A, e.g. 0,2,4 (the menu is "
+        parameters={"bundle": Param("vector", "two-bundle-picking: the items of bundle A, e.g. [0, 2, 4] (the menu is "
                                               "A and the rest)"),
                     "picker": Param("int", "picking: the agent who picks (0 or 1)", 0)},
         example=Example({"bundle": [0, 2, 3], "picker": 1}, agents=2, items=6),
