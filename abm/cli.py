@@ -1,8 +1,11 @@
 """The ``tfd`` command: argument parsing and error reporting only.
 
 Subcommands live in :mod:`abm.commands`. Bad input (a :class:`~abm.errors.TfdError`)
-prints one line, ``tfd: error: ...``, on stderr and exits with status 2; any other
-exception is a bug, reported in one line with the path of its saved traceback, exit 70.
+prints one line, ``tfd: error: ...``, on stderr and exits with status 2; a file that cannot
+be written or read (an ``OSError``: no space, no permission, a folder in the way) prints one
+line naming the path and the reason and exits with status 74 (:mod:`abm.files`); any other
+exception is a bug, reported in one line with the path of its saved traceback, exit 70. A
+command that fails leaves no ``--out`` folder it created.
 """
 
 from __future__ import annotations
@@ -114,10 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "run", None) is None:  # bare `tfd`: say what there is to do
         names = ", ".join(parser._subparsers._group_actions[0].choices)
         return _fail(f"choose a command: {names} (tfd --help, or tfd COMMAND --help)")
+    from abm import files
     from abm.errors import EXIT_INTERNAL, TfdError, internal_error
 
     try:
-        return args.run(args)
+        with files.removed_on_failure(getattr(args, "out", None), keep_on_interrupt=args.command == "batch"):
+            return args.run(args)
     except TfdError as exc:  # bad input, read and refused where it was read
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return _fail(text)
@@ -125,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # the environment's fault: the disk, a permission, a path
+        _fail(files.describe(exc))
+        return files.EXIT_IO
     except Exception as exc:  # anything else is a bug: one line here, the traceback in a file
         line, _ = internal_error(exc, f"tfd {' '.join(args_in)}")
         print(f"tfd: {line}", file=sys.stderr)

@@ -33,14 +33,15 @@ def to_jsonable(obj):
 def write_results(out, frames: dict, summary: dict, plot=None) -> dict:
     """Write ``frames`` (name -> DataFrame) as Parquet, ``summary.json`` and ``plot(path)`` (a
     PNG) into folder ``out``; returns the summary with where it was written."""
-    import json
     from pathlib import Path
+
+    from abm import files
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
-        frame.to_parquet(out / f"{name}.parquet", index=False)
-    (out / "summary.json").write_text(json.dumps(to_jsonable(summary), indent=2))
+        files.write_frame(frame, out / f"{name}.parquet")
+    files.write_json(out / "summary.json", to_jsonable(summary))
     if plot is not None:
         plot(out)
     return {**summary, "written": str(out)}

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from abm import files
 
 __all__ = ["Case", "cases", "run_case", "run_suite", "LEARNERS", "QUICK", "FULL"]
 
@@ -280,5 +281,5 @@ def plot(frame: pd.DataFrame, path) -> None:
     ax.legend(fontsize=7, loc="lower left")
     ax.grid(alpha=0.3, axis="x")
     fig.tight_layout()
-    fig.savefig(path, dpi=110, bbox_inches="tight")  # the generated mutants' labels are long: keep them whole
+    files.save_figure(fig, path, dpi=110, bbox_inches="tight")  # the generated mutants' labels are long: keep them whole
     plt.close(fig)

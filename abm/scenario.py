@@ -14,7 +14,6 @@ reached by the theory's own margin are marked inconclusive with the reason, not 
 
 from __future__ import annotations
 
-import json
 import math
 import time
 import zlib
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from abm import files
 from abm import __version__
 from abm.errors import TfdError
 
@@ -182,8 +182,8 @@ class Context:
         frame["scenario"] = self.name
         frame["seed"] = self.seed
         frame["mode"] = self.mode
-        frame.to_parquet(self.out / f"{name}.parquet", index=False)
-        frame.to_csv(self.out / f"{name}.csv", index=False)
+        files.write_frame(frame, self.out / f"{name}.parquet")
+        files.write_frame(frame, self.out / f"{name}.csv")
         self.tables.append(f"{name}.parquet")
 
     @contextmanager
@@ -206,7 +206,7 @@ class Context:
             else:
                 ax.legend(fontsize=8)
         fig.tight_layout()
-        fig.savefig(self.out / f"{name}.png", dpi=110)
+        files.save_figure(fig, self.out / f"{name}.png", dpi=110)
         plt.close(fig)
         self.figures.append(f"{name}.png")
 
@@ -214,5 +214,5 @@ class Context:
         summary = {"scenario": self.name, "title": self.title, "mode": self.mode, "seed": self.seed,
                    "version": __version__, "seconds": round(time.perf_counter() - self._started, 2),
                    "claims": [asdict(c) for c in self.claims], "figures": self.figures, "tables": self.tables}
-        (self.out / "summary.json").write_text(json.dumps(summary, indent=2))
+        files.write_json(self.out / "summary.json", summary)
         return summary

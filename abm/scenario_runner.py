@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import html
 import importlib
-import json
 import pkgutil
 from pathlib import Path
 
+from abm import files
 from abm.errors import TfdError, did_you_mean
 from abm.scenario import Context
 
@@ -36,7 +36,7 @@ def run_scenario(name: str, out, mode: str = "default", seed: int = 0, progress=
     mod.run(ctx)
     summary = ctx.finish()
     summary["description"] = mod.DESCRIPTION
-    (Path(out) / "summary.json").write_text(json.dumps(summary, indent=2))
+    files.write_json(Path(out) / "summary.json", summary)
     return summary
 
 
@@ -89,7 +89,7 @@ def write_report(out, results: list[dict]) -> tuple[Path, Path]:
         md.append("")
         md += [f"![{f}]({r['scenario']}/{f})" for f in r["figures"]]
         md.append("\nData: " + ", ".join(f"`{r['scenario']}/{t}`" for t in r["tables"]) + f" ({r['seconds']} s)")
-    (out / "report.md").write_text("\n".join(md) + "\n")
+    files.write_text(out / "report.md", "\n".join(md) + "\n")
 
     h = ["<!doctype html><html><head><meta charset='utf-8'><title>tfd reproduction report</title>",
          "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
@@ -117,5 +117,5 @@ def write_report(out, results: list[dict]) -> tuple[Path, Path]:
         h.append("</table>")
         h += [f"<img src='{r['scenario']}/{f}' alt='{html.escape(f)}'>" for f in r["figures"]]
     h.append("</body></html>")
-    (out / "report.html").write_text("\n".join(h))
+    files.write_text(out / "report.html", "\n".join(h))
     return out / "report.md", out / "report.html"

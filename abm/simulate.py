@@ -47,6 +47,12 @@ class RowWriter:
         self.rows = 0
 
     def write(self, columns: dict) -> None:
+        from abm.files import naming
+
+        with naming(self.path):
+            self._write(columns)
+
+    def _write(self, columns: dict) -> None:
         frame = pd.DataFrame(columns)
         for k, v in self.constants.items():
             frame[k] = v
@@ -70,6 +76,12 @@ class RowWriter:
         self.rows += len(frame)
 
     def close(self) -> Path:
+        from abm.files import naming
+
+        with naming(self.path):
+            return self._close()
+
+    def _close(self) -> Path:
         if self._csv is not None:
             self._csv.close()
         if self._writer is not None:

@@ -24,7 +24,6 @@ checked by one function, :func:`whole`.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 

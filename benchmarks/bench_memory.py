@@ -39,9 +39,9 @@ def main() -> None:
               f"{'met' if rss <= 2.5 * matrix else 'MISSED'}), {took:.1f} s")
     print("tfd simulate --out (streaming), n = 2, m = 10:")
     with tempfile.TemporaryDirectory() as tmp:
-        small, _ = peak(["simulate", "--items", "10", "--instances", "10000", "--batch", "10000", "--out", f"{tmp}/a.parquet"])
-        large, took = peak(["simulate", "--items", "10", "--instances", "800000", "--batch", "10000",
-                             "--out", f"{tmp}/b.parquet"])
+        small, _ = peak(["simulate", "--items", "10", "--instances", "10000", "--instances-per-step", "10000", "--out", f"{tmp}/a"])
+        large, took = peak(["simulate", "--items", "10", "--instances", "800000", "--instances-per-step", "10000",
+                             "--out", f"{tmp}/b"])
     print(f"  10,000 instances: peak {small / 2**20:.0f} MiB; 800,000 instances: peak {large / 2**20:.0f} MiB "
           f"({took:.1f} s); growth {100 * (large / small - 1):.1f}% (target <= 10%: "
           f"{'met' if large <= 1.1 * small else 'MISSED'})")

@@ -46,10 +46,12 @@ def test_same_seed_same_output(capsys):
 
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
 def test_out_writes_one_row_per_instance_and_agent_with_parameters(capsys, tmp_path, suffix):
-    path = tmp_path / f"rows.{suffix}"
+    path = tmp_path / "sim" / f"rows.{suffix}"
     code, _, _ = run(capsys, "simulate", "--mechanism", "qt-s(r=[0.3, 0.3, 0.4])", "--agents", "3",
-                     "--items", "20", "--instances", "15", "--seed", "2", "--out", str(path), "--no-progress")
+                     "--items", "20", "--instances", "15", "--seed", "2", "--out", str(path.parent), "--csv",
+                     "--no-progress")
     assert code == 0
+    assert json.loads((path.parent / "summary.json").read_text())["instances"] == 15
     frame = pd.read_csv(path) if suffix == "csv" else pd.read_parquet(path)
     assert len(frame) == 15 * 3
     for col in ("instance", "agent", "utility", "gain", "welfare", "optimal_welfare", "ef", "ef1", "prop",
@@ -87,7 +89,7 @@ BAD = [
     (["--prior", "__import__('os')"], "quoted text is accepted only as file="),
     (["--mechanism", "ranking(r=[0.5])"], "ranking does not take r"),
     (["--strategies", "liar"], "unknown strategy"),
-    (["--out", "rows.txt"], ".csv or .parquet"),
+    (["--out", "README.md"], "is a file; expected a folder"),
     (["--seed", "-1"], "seed"),
     (["--confidence", "2"], "confidence"),
 ]

@@ -312,7 +312,7 @@ def test_learn_out_with_a_continuous_learner_plots_without_warnings(tmp_path):
 
 def test_learn_reports_what_the_family_expresses_and_the_share_of_the_best_response(capsys):
     assert main(["learn", "--learner", "item-policy", "--mechanism", "welfare-max", "--rounds", "40",
-                 "--instances-per-round", "32", "--items", "6", "--no-progress", "--json"]) == 0
+                 "--instances-per-step", "32", "--items", "6", "--no-progress", "--json"]) == 0
     L = json.loads(capsys.readouterr().out)["learners"]["0"]
     assert "not items told apart by their index" in L["expresses"]
     assert L["best_response"]["available"] and L["best_response"]["share"] >= 0.99

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from abm import files
 from abm import __version__
 from abm.jsonable import to_jsonable
 from abm.errors import TfdError
@@ -29,7 +29,7 @@ def plot_p_t(p_t, path: Path, title: str) -> Path:
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    files.save_figure(fig, path, dpi=120)
     plt.close(fig)
     return path
 
@@ -45,19 +45,19 @@ def write_audit(result, out, kind: str) -> dict[str, str]:
     for k, v in result.summary.items():
         if k in ("mechanism", "prior", "n_agents", "n_items", "seed"):
             frame[k] = v
-    frame.to_parquet(out / f"{kind}.parquet", index=False)
-    frame.to_csv(out / f"{kind}.csv", index=False)
+    files.write_frame(frame, out / f"{kind}.parquet")
+    files.write_frame(frame, out / f"{kind}.csv")
     written["frame"] = str(out / f"{kind}.parquet")
-    (out / "summary.json").write_text(json.dumps(to_jsonable({"version": __version__, **result.summary}), indent=2))
+    files.write_json(out / "summary.json", to_jsonable({"version": __version__, **result.summary}))
     written["summary"] = str(out / "summary.json")
     if getattr(result, "witness", None) is not None:
-        (out / "witness.json").write_text(result.witness.to_json())
+        files.write_text(out / "witness.json", result.witness.to_json())
         written["witness"] = str(out / "witness.json")
     if getattr(result, "shrunk", None) is not None:
-        (out / "witness-shrunk.json").write_text(result.shrunk.to_json())
+        files.write_text(out / "witness-shrunk.json", result.shrunk.to_json())
         written["shrunk_witness"] = str(out / "witness-shrunk.json")
     if getattr(result, "p_t", None) is not None:
-        result.p_t.to_csv(out / "p_t.csv", index=False)
+        files.write_frame(result.p_t, out / "p_t.csv")
         plot_p_t(result.p_t, out / "p_t.png", f"{result.summary['mechanism']}: win probability by reported rank")
         written["p_t_plot"] = str(out / "p_t.png")
     return written

@@ -71,9 +71,9 @@ def make(mechanism, values, agent, misreport, prior="", note="") -> Witness:
 
 
 def save(witness: Witness, path) -> Path:
-    path = Path(path)
-    path.write_text(witness.to_json())
-    return path
+    from abm import files
+
+    return files.write_text(path, witness.to_json())
 
 
 #: Witness files larger than this are refused before parsing (a witness of 10^6 values is ~20 MB).
@@ -161,22 +161,9 @@ def validate_witness(data) -> Witness:
 
 def load(path) -> Witness:
     """Read and validate a witness file (:func:`validate_witness`)."""
-    path = Path(path)
-    try:
-        if path.stat().st_size > MAX_WITNESS_BYTES:
-            raise TfdError(f"{str(path)!r} is larger than {MAX_WITNESS_BYTES >> 20} MB; not a witness file")
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise TfdError(f"no witness file at {str(path)!r}") from None
-    except IsADirectoryError:
-        raise TfdError(f"{str(path)!r} is a folder; give a witness .json file") from None
-    except UnicodeDecodeError:
-        raise TfdError(f"{str(path)!r} is not a witness file: not UTF-8 text") from None
-    except RecursionError:
-        raise TfdError(f"{str(path)!r} is not a witness file: its JSON nests too deep") from None
-    except json.JSONDecodeError as exc:
-        raise TfdError(f"{str(path)!r} is not a witness file: {exc}") from None
-    return validate_witness(data)
+    from abm import readers
+
+    return validate_witness(readers.json_file(path, "witness file", TfdError, MAX_WITNESS_BYTES))
 
 
 def replay(witness: Witness, tol: float = GAIN_TOL) -> dict:

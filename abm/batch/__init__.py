@@ -30,7 +30,12 @@ def _stop_hook():
     if not text:
         return lambda written: None
     count, _, how = text.partition(":")
-    k = int(count)
+    from abm.spec import whole_text
+
+    # read as every integer from outside is, so a typo is a one-line refusal, not a crash
+    k = whole_text(count, f"environment variable {STOP_AFTER_VARIABLE} (K or K:pause)", 1, error=SweepError)
+    if how not in ("", "pause"):
+        raise SweepError(f"environment variable {STOP_AFTER_VARIABLE} is K or K:pause, got {text!r}")
 
     def hook(written: int) -> None:
         if written != k:
@@ -89,7 +94,6 @@ def run_sweep(sweep: Sweep, out, executor: str = "serial", workers: int = 2, sch
 
 def inspect(folder) -> dict:
     """Summarize a result folder: runs done of the total, rows, and the parameter values covered."""
-    import json
     from pathlib import Path
 
     import pyarrow.dataset as ds
@@ -98,10 +102,9 @@ def inspect(folder) -> dict:
     meta_path = folder / "metadata.json"
     if not meta_path.is_file():
         raise SweepError(f"{str(folder)!r} is not a batch result folder (no metadata.json)")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
-        raise SweepError(f"{str(meta_path)!r} is unreadable; it is not a tfd batch metadata file") from None
+    from abm import readers
+
+    meta = readers.json_file(meta_path, "tfd batch metadata file", SweepError)
     if not isinstance(meta, dict):
         raise SweepError(f"{str(meta_path)!r} is not a JSON object, so it is not a tfd batch metadata file")
     parts, damaged = verified_parts(folder)
@@ -109,8 +112,19 @@ def inspect(folder) -> dict:
            "created": meta.get("created"), "runs_total": meta.get("runs"), "parts": len(parts), "damaged": damaged}
     if not parts:
         return {**out, "runs_done": 0, "rows": 0, "covered": {}}
-    table = ds.dataset([str(p) for p in parts], format="parquet").to_table(
-        columns=["run", "mechanism", "prior", "n_agents", "n_items", "strategies"])
+    import pyarrow as pa
+
+    columns = ["run", "mechanism", "prior", "n_agents", "n_items", "strategies"]
+    try:
+        table = ds.dataset([str(p) for p in parts], format="parquet").to_table(columns=columns)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SweepError(f"{str(folder)!r}: the manifest vouches for parts that are not the testbed's result "
+                         f"tables ({first[:160]}); it is not a tfd batch result folder") from None
     frame = table.to_pandas()
     covered = {c: sorted(frame[c].unique().tolist()) for c in ("mechanism", "prior", "n_agents", "n_items", "strategies")}
-    return {**out, "runs_done": int(frame["run"].nunique()), "rows": int(len(frame)), "covered": covered}
+    done, total = int(frame["run"].nunique()), meta.get("runs")
+    if not (isinstance(total, int) and not isinstance(total, bool) and 0 <= done <= total):
+        raise SweepError(f"{str(folder)!r}: its metadata says {total!r} runs but its parts hold {done}; the folder "
+                         "was edited or mixed with another sweep's, so it is not counted")
+    return {**out, "runs_done": done, "rows": int(len(frame)), "covered": covered}

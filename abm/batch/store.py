@@ -13,15 +13,15 @@ sweep, the base seed, the chunk size and the time. Load everything with
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import time
 from pathlib import Path
 
 import pandas as pd
 
+from abm import files
 from abm import __version__
 from abm.batch.sweep import Sweep, SweepError
+from abm.errors import TfdError
 
 __all__ = ["ResultStore", "verified_parts"]
 
@@ -36,12 +36,14 @@ def _sha256(path: Path) -> str:
 
 def _read_manifest(folder: Path) -> dict:
     path = folder / "manifest.json"
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
+    from abm import readers
+
+    if not path.exists():
         return {}
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
-        return {}  # unreadable: nothing is verified, every chunk runs again
+    try:
+        data = readers.json_file(path, "batch manifest")
+    except TfdError:
+        return {}  # unreadable, a pipe, too deep, a key twice: nothing is verified, every chunk runs again
     return data if isinstance(data, dict) else {}
 
 
@@ -136,10 +138,12 @@ class ResultStore:
 
     def _check(self, meta_path: Path) -> None:
         if meta_path.exists():
+            from abm import readers
+
             try:
-                meta = json.loads(meta_path.read_text())
-            except (OSError, json.JSONDecodeError, UnicodeDecodeError):
-                raise SweepError(f"{str(meta_path)!r} is unreadable; this folder cannot be resumed") from None
+                meta = readers.json_file(meta_path, "batch metadata file", SweepError)
+            except SweepError as exc:
+                raise SweepError(f"{exc}; this folder cannot be resumed") from None
             if not isinstance(meta, dict):
                 raise SweepError(f"{str(meta_path)!r} is not a JSON object, so it is not a tfd batch metadata file; "
                                  "this folder cannot be resumed")
@@ -180,9 +184,7 @@ class ResultStore:
 
     @staticmethod
     def _write_json(path: Path, data: dict) -> None:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(data, indent=2))
-        os.replace(tmp, path)
+        files.write_json(path, data)
 
     @staticmethod
     def part_name(first: int, last: int) -> str:
@@ -196,14 +198,9 @@ class ResultStore:
 
     def write(self, first: int, last: int, frame: pd.DataFrame) -> None:
         name = self.part_name(first, last)
-        tmp = self.parts / f".{name}.parquet.{os.getpid()}.tmp"  # never shared between processes
-        frame.to_parquet(tmp, index=False)
         if self.csv:
-            ctmp = self.csv / f".{name}.csv.{os.getpid()}.tmp"
-            frame.to_csv(ctmp, index=False)
-            os.replace(ctmp, self.csv / f"{name}.csv")
-        final = self.parts / f"{name}.parquet"
-        os.replace(tmp, final)
+            files.write_frame(frame, self.csv / f"{name}.csv")
+        final = files.write_frame(frame, self.parts / f"{name}.parquet")  # temporary names hold the pid
         # last: the manifest entry marks the chunk done (a crash before it re-runs the chunk)
         manifest = getattr(self, "_manifest", None)
         if manifest is None:

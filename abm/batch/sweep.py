@@ -265,7 +265,9 @@ def _yaml(text: str):
                                  "write the values out")
             return super().compose_node(parent, index)
 
-    return yaml.load(text, Loader=NoAliases)  # noqa: S506 - a SafeLoader subclass
+    from abm.readers import refuse_duplicate_keys
+
+    return yaml.load(text, Loader=refuse_duplicate_keys(NoAliases, SweepError))  # noqa: S506 - a SafeLoader subclass
 
 
 def load_sweep(path) -> Sweep:

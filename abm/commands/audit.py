@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from abm import files
 from abm.errors import TfdError
 
 from abm.commands.common import (MECHANISM_HELP, emit, in_file, mechanism, nonnegative_int, out_dir,
@@ -159,14 +160,13 @@ def _learned(args, s) -> list[str]:
     L["witness_gain"] = None if w is None else w.gain
     L["shrunk_size"] = None if shrunk is None else [shrunk.n_agents, shrunk.n_items]
     if args.out:
-        import json
         from pathlib import Path
 
         from abm.jsonable import to_jsonable
 
         folder = Path(args.out)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "learner.json").write_text(json.dumps(to_jsonable(L), indent=2))
+        files.write_json(folder / "learner.json", to_jsonable(L))
         if w is not None:
             save(w, folder / "learned_witness.json")
         if shrunk is not None:
@@ -212,7 +212,6 @@ def run_replay(args) -> int:
 
 
 def run_mutants(args) -> int:
-    import json
     from pathlib import Path
 
     from abm import mutants
@@ -233,9 +232,9 @@ def run_mutants(args) -> int:
 
     frame, s = mutants.run_zoo(args.items, args.profiles, args.seed, args.workers, args.only, progress)
     if args.out:
-        frame.to_csv(out / "mutants.csv", index=False)
-        frame.to_parquet(out / "mutants.parquet", index=False)
-        (out / "summary.json").write_text(json.dumps(s, indent=2))
+        files.write_frame(frame, out / "mutants.csv")
+        files.write_frame(frame, out / "mutants.parquet")
+        files.write_json(out / "summary.json", s)
         s = {**s, "written": str(out)}
     pct = lambda x: "n/a" if x is None else f"{x:.0%}"  # noqa: E731
     lines = [f"mutant zoo: {len(frame)} entries, m = {args.items}, {args.profiles} profiles, seed {args.seed}",
@@ -248,7 +247,6 @@ def run_mutants(args) -> int:
 
 
 def _run_generated(args) -> int:
-    import json
     from pathlib import Path
 
     from abm.mutants.generated import run_generated
@@ -267,9 +265,9 @@ def _run_generated(args) -> int:
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(out / "generated.csv", index=False)
-        frame.to_parquet(out / "generated.parquet", index=False)
-        (out / "generated-summary.json").write_text(json.dumps(s, indent=2))
+        files.write_frame(frame, out / "generated.csv")
+        files.write_frame(frame, out / "generated.parquet")
+        files.write_json(out / "generated-summary.json", s)
         s = {**s, "written": str(out)}
     pct = "n/a" if s["kill_rate"] is None else f"{s['kill_rate']:.1%}"
     pct2 = "n/a" if s["kill_rate_where_a_lie_exists"] is None else f"{s['kill_rate_where_a_lie_exists']:.1%}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from abm import files
 from abm.commands.common import (MECHANISM_HELP, add_instance_flags, add_output_flags, emit, mechanism, nonnegative,
                                  out_dir, positive_int, progress, split_top_level, unit_interval, write_results)
 
@@ -37,7 +38,7 @@ def _plot(frame, path, title):
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    files.save_figure(fig, path, dpi=110)
     plt.close(fig)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from abm import files
 from abm.commands.common import (MECHANISM_HELP, add_instance_flags, add_output_flags, emit, mechanism,
                                  nonnegative_int, out_dir, positive_int, progress, unit_interval, write_results)
 from abm.learning_suite import LEARNERS
@@ -19,7 +20,8 @@ def add(sub) -> None:
                         "e.g. 'exp3(gamma=0.2)'; prefix 'all:' to make every agent learn")
     p.add_argument("--others", default="truthful", help="strategy of the agents that do not learn")
     p.add_argument("--rounds", type=positive_int, default=2000)
-    p.add_argument("--instances-per-round", type=positive_int, default=1, help="instances allocated per round")
+    p.add_argument("--instances-per-step", type=positive_int, default=1,
+                   help="instances allocated per round of play (a model step)")
     add_instance_flags(p, items=20)
     p.add_argument("--confidence", type=unit_interval, default=0.99)
     suite = p.add_argument_group("generality suite (--suite)")
@@ -64,7 +66,7 @@ def _plot(frame, path, title):
         ax.grid(alpha=0.3)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    files.save_figure(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -106,7 +108,7 @@ def run(args) -> int:
         return run_suite(args)
     with progress(args, args.rounds, "learn", "round") as bar:
         r = learn(args.mechanism, args.learner, args.prior, args.agents, args.items, args.rounds,
-                  args.instances_per_round, args.others, args.seed, confidence=args.confidence, progress=bar.update)
+                  args.instances_per_step, args.others, args.seed, confidence=args.confidence, progress=bar.update)
     s = dict(r.summary)
     if args.out:
         title = f"{args.learner} under {s['mechanism']}, {args.agents} agents x {args.items} items, {args.prior}"

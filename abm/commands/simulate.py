@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from abm.commands.common import (MECHANISM_HELP, mechanism, out_file, positive_int, progress, seed, split_top_level,
+from abm.commands.common import (MECHANISM_HELP, mechanism, out_dir, positive_int, progress, seed, split_top_level,
                                  unit_interval)
 
 
@@ -19,11 +19,14 @@ def add(sub) -> None:
     sim.add_argument("--strategies", default="truthful",
                      help="one strategy for all agents or a comma-separated list, one per agent (default truthful)")
     sim.add_argument("--instances", type=positive_int, default=1000, help="number of instances K (default 1000)")
-    sim.add_argument("--batch", type=positive_int, help="instances per model step (default: automatic)")
+    sim.add_argument("--instances-per-step", type=positive_int,
+                     help="instances per model step (default: as many as fit a step's memory budget)")
     sim.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     sim.add_argument("--confidence", type=unit_interval, default=0.95, help="confidence level of intervals (0.95)")
     sim.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    sim.add_argument("--out", type=out_file(".csv", ".parquet"), help="write one row per (instance, agent) to FILE.csv or FILE.parquet")
+    sim.add_argument("--out", type=out_dir, help="folder for rows.parquet (one row per instance and agent) and "
+                                                 "summary.json")
+    sim.add_argument("--csv", action="store_true", help="with --out: also write rows.csv")
     sim.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     sim.set_defaults(run=run_simulate)
 
@@ -69,24 +72,39 @@ def run_simulate(args) -> int:
     # rows stream to --out step by step; only the summary's running sums stay in memory
     meta = {"seed": args.seed, "mechanism": args.mechanism, "prior": args.prior, "n_agents": args.agents,
             "n_items": args.items}
-    writer = RowWriter(args.out, meta, {"seed": args.seed}) if args.out else None
+    writers = []
+    if args.out:
+        from pathlib import Path
+
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        names = ["rows.parquet"] + (["rows.csv"] if args.csv else [])
+        writers = [RowWriter(Path(args.out) / name, meta, {"seed": args.seed}) for name in names]
+
+    def sink(columns):
+        for w in writers:
+            w.write(columns)
+
     try:
         with progress(args, args.instances, "simulate", "inst") as bar:
             model = simulate(mechanism=args.mechanism, prior=args.prior, n_agents=args.agents, n_items=args.items,
                              instances=args.instances, seed=args.seed, strategies=strategies,
-                             instances_per_step=args.batch, progress=bar.update,
-                             keep_rows=False, sink=writer.write if writer else None)
+                             instances_per_step=args.instances_per_step, progress=bar.update,
+                             keep_rows=False, sink=sink if writers else None)
     except BaseException:
-        if writer is not None:
-            writer.abort()
+        for w in writers:
+            w.abort()
         raise
     summary = model.summary(args.confidence)
     summary["seed"] = args.seed
     note = model.mechanism.notes(args.agents, args.items)
     if note:
         summary["theory_note"] = note
-    if writer is not None:
-        writer.close()
+    if writers:
+        from abm import files
+
+        for w in writers:
+            w.close()
+        files.write_json(Path(args.out) / "summary.json", summary)
         summary["out"] = args.out
     if args.json:
         print(json.dumps(summary, indent=2))

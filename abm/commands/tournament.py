@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from abm.commands.common import (add_instance_flags, add_output_flags, emit, out_file, positive_int, split_top_level,
-                                 unit_interval)
+from pathlib import Path
+
+from abm.commands.common import (add_instance_flags, add_output_flags, emit, out_dir, positive_int, split_top_level,
+                                 unit_interval, write_results)
 
 
 def add(sub) -> None:
@@ -17,10 +19,11 @@ def add(sub) -> None:
     p.add_argument("--players", help="comma-separated strategies or learners (default: every registered one but "
                                      "interim-best-response, which is slow)")
     p.add_argument("--rounds", type=positive_int, default=200)
-    p.add_argument("--instances-per-round", type=positive_int, default=4)
+    p.add_argument("--instances-per-step", type=positive_int, default=4,
+                   help="instances per round of play (a model step)")
     add_instance_flags(p, items=10)
     p.add_argument("--confidence", type=unit_interval, default=0.99)
-    add_output_flags(p, out_file(".csv", ".parquet"), "write the results table to FILE.csv or FILE.parquet")
+    add_output_flags(p, out_dir, "folder for tournament.parquet, tournament.csv and summary.json")
     p.set_defaults(run=run)
 
 
@@ -40,12 +43,17 @@ def run(args) -> int:
                   f"[{z(row['ci_low']):+.4f}, {z(row['ci_high']):+.4f}]{_never(row)}", file=sys.stderr, flush=True)
 
     frame = tournament(split_top_level(args.mechanisms), split_top_level(args.players) if args.players else None,
-                       args.prior, args.agents, args.items, args.rounds, args.instances_per_round, args.seed,
+                       args.prior, args.agents, args.items, args.rounds, args.instances_per_step, args.seed,
                        args.confidence, progress)
     if args.out:
-        (frame.to_csv if args.out.lower().endswith(".csv") else frame.to_parquet)(args.out, index=False)
+        from abm import files
+
+        summary = {"rounds": args.rounds, "instances_per_round": args.instances_per_step, "n_agents": args.agents,
+                   "n_items": args.items, "prior": args.prior, "seed": args.seed, "confidence": args.confidence}
+        write_results(args.out, {"tournament": frame}, summary)
+        files.write_frame(frame, Path(args.out) / "tournament.csv")
     lines = [f"tournament: {frame.mechanism.nunique()} mechanisms x {frame.player.nunique()} players, "
-             f"{args.rounds} rounds of {args.instances_per_round} instances, {args.agents} agents x {args.items} "
+             f"{args.rounds} rounds of {args.instances_per_step} instances, {args.agents} agents x {args.items} "
              f"items, {args.prior}; gain over truthful play per instance ({100 * args.confidence:g}% interval)"]
     for mech, g in frame.groupby("mechanism", sort=False):
         lines.append(f"  {mech}")

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from abm import files
 from abm.design import cardinal as C
 from abm.design import compare as K
 from abm.design import ordinal as O
@@ -455,7 +456,7 @@ def plot(lab: Lab, path) -> None:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    files.save_figure(fig, path, dpi=120)
     plt.close(fig)
 
 
@@ -469,7 +470,9 @@ def load(path) -> object:
         raise MechanismError(f"{str(path)!r} is not a lab folder (it needs summary.json and mechanism.parquet, "
                        "written by tfd design --out)")
     try:
-        s = json.loads(summary_file.read_text())
+        from abm import readers
+
+        s = readers.json_file(summary_file, "lab summary", MechanismError)
         n, m, domain = int(s["agents"]), int(s["items"]), s["domain"]
         frame = pd.read_parquet(table_file)
     except (ValueError, KeyError, OSError) as exc:

@@ -79,7 +79,6 @@ def _only(expr: Call, allowed: set, positional: int) -> None:
 
 def _read_cells(path: str, spec: str):
     """Cell masses from a file: ``.npy`` (no pickles) or ``.json`` (nested lists). Data, never code."""
-    import json
     from pathlib import Path
 
     import numpy as np
@@ -91,7 +90,9 @@ def _read_cells(path: str, spec: str):
         if p.suffix.lower() == ".npy":
             return np.load(p, allow_pickle=False)
         if p.suffix.lower() == ".json":
-            return json.loads(p.read_text())
+            from abm import readers
+
+            return readers.json_file(p, "cell file", PriorSpecError)
     except (ValueError, OSError) as exc:
         raise PriorSpecError(f"{spec}: cannot read {path!r} ({type(exc).__name__}: {exc})") from None
     raise PriorSpecError(f"{spec}: cell files must end in .npy or .json, got {path!r}")
