@@ -286,7 +286,7 @@ def _tfd(*args):
     (["--from-items", "5", "--items", "3"], "above --items"),
     (["--discretize", "3", "--levels", "0,1"], "drop --levels"),
     (["--discretize", "1"], "at least 2 levels"),
-    (["--agents", "1"], "at least 2 agents"),
+    (["--agents", "1"], "an integer from 2 to 64"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, expected):
     r = _tfd("design", "--no-progress", *args)
@@ -324,12 +324,12 @@ def test_the_explorer_plays_a_designed_table_and_says_why_it_cannot_play_a_rando
     from abm.explore.session import Explorer
 
     design.save(design.design(3, 3, deterministic=True, sizes=[3], audit_profiles=10), tmp_path / "det")
-    page = Explorer(mechanism="abm.design:Designed", params=f"path={tmp_path / 'det'}", n_agents=3, n_items=3)
+    page = Explorer(mechanism="abm.design:Designed", params=f"path='{tmp_path / 'det'}'", n_agents=3, n_items=3)
     assert page.error is None
     page.step()
     assert page.history[-1]["instances"] > 0 and 0 < page.history[-1]["welfare_ratio"] <= 1
     design.save(design.design(2, 2, sizes=[2]), tmp_path / "lp")
-    refused = Explorer(mechanism="abm.design:Designed", params=f"path={tmp_path / 'lp'}", n_agents=2, n_items=2)
+    refused = Explorer(mechanism="abm.design:Designed", params=f"path='{tmp_path / 'lp'}'", n_agents=2, n_items=2)
     assert "randomized" in refused.error and "\n" not in refused.error
 
 

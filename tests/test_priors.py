@@ -93,8 +93,17 @@ def test_copula_correlates_agents_not_items():
 def test_copula_rho_bound_depends_on_agent_count():
     prior = parse_prior("copula(uniform, rho=-0.6)")
     prior.sample(np.random.default_rng(0), 2, 3)
-    with pytest.raises(PriorSpecError, match="at least -1/\\(n-1\\)"):
+    with pytest.raises(PriorSpecError, match="strictly between -1/\\(n-1\\)"):
         prior.sample(np.random.default_rng(0), 3, 3)
+
+
+@pytest.mark.parametrize("spec, n", [("copula(uniform, rho=1)", 2), ("copula(uniform, rho=-0.5)", 3),
+                                     ("copula(uniform, rho=0.9999999)", 2)])
+def test_a_singular_correlation_is_refused_with_its_margin(spec, n):
+    """A singular copula (an agent's value a function of the others') has no density, and the
+    theory's normal CDFs and Cholesky factors fail on it: refused, not sampled."""
+    with pytest.raises(PriorSpecError, match="smallest eigenvalue at least"):
+        parse_prior(spec).check_agents(n)
 
 
 def test_hard_instance_is_the_distribution_of_theorem_3_1():

@@ -57,9 +57,12 @@ def run(args) -> int:
     levels, probs = args.levels, args.probs
     if args.discretize:
         from abm.design import discretize
+        from abm.design.lab import check_design_work
 
         if levels is not None or probs is not None:
             raise TfdError("--discretize makes the levels from --prior; drop --levels and --probs")
+        # the work guard before discretizing: K levels are themselves slow for a K no program could use
+        check_design_work(args.agents, args.items, "cardinal", args.deterministic, args.discretize)
         levels, probs = discretize(args.prior, args.discretize)
     if isinstance(levels, tuple):
         if probs is not None:

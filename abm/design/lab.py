@@ -92,7 +92,13 @@ def check_design_work(n: int, m: int, domain: str, deterministic: bool, k: int =
 
     if domain == "ordinal" and m > 8:
         raise TfdError(f"the ordinal lab enumerates rankings of at most 8 items, got --items {m}")
-    work = design_work(n, m, domain, deterministic, k)
+    if n > MAX_AGENTS:
+        raise TfdError(f"the lab keeps one array axis per agent, at most {MAX_AGENTS}; got --agents {n:,}")
+    try:
+        work = design_work(n, m, domain, deterministic, k)
+    except (OverflowError, MemoryError):  # the count itself passes float's range: far past any machine
+        raise TfdError(f"the program for {n:,} agents and {m:,} items has more variables than a float can count; "
+                       "use fewer --items or --agents") from None
     what = (f"the {'0/1' if deterministic else 'linear'} program for {n} agents and {m} items "
             f"({domain} domain{'' if domain == 'ordinal' else f', {k} levels'}: {work['variables']:,} variables, "
             f"{work['rows']:,} rows)")
@@ -199,12 +205,21 @@ def design(n_agents: int = 3, n_items: int = 4, prior: str = "uniform", domain: 
     say = progress or (lambda *_: None)
     if domain not in ("ordinal", "cardinal"):
         raise TfdError(f"unknown domain {domain!r}; accepted: ordinal, cardinal")
-    if not isinstance(n_agents, int) or n_agents < 2 or not isinstance(n_items, int) or n_items < 1:
-        raise TfdError(f"the lab needs at least 2 agents and 1 item (with one agent there is nothing to divide), "
-                       f"got {n_agents!r} agents and {n_items!r} items")
-    sizes = list(range(1, n_items + 1)) if sizes is None else sorted({int(s) for s in sizes})
+    from abm.spec import whole
+
+    whole(n_agents, "the lab's number of agents (with one agent there is nothing to divide)", 2, MAX_AGENTS)
+    whole(n_items, "the lab's number of items", 1)
+    if sizes is None:
+        sizes = list(range(1, n_items + 1))
+    else:
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+            raise TfdError(f"sizes must be a list of item counts, e.g. [1, 2, 3], got {sizes!r}")
+        sizes = sorted({whole(s, "each of the lab's sizes (items)", 1) for s in sizes})
+        if not sizes:
+            raise TfdError("sizes is empty; give at least one item count, e.g. [1, 2, 3]")
+    whole(seed, "seed", 0)
     if domain == "cardinal":
-        levels, probs, prior_spec = _check_levels(levels, probs)
+        levels, probs, prior_spec = _check_levels(levels, probs, n_agents * max(sizes))
         k = len(levels)
         marginal = None
     else:
@@ -224,6 +239,12 @@ def design(n_agents: int = 3, n_items: int = 4, prior: str = "uniform", domain: 
             row, res = _ordinal_size(n_agents, m, marginal, deterministic, time_limit, say)
         else:
             row, res = _cardinal_size(n_agents, m, levels, probs, deterministic, time_limit, say)
+        if row["status"] in NO_OPTIMUM:
+            # every program here is feasible (the equal lottery satisfies every incentive row) and
+            # bounded, so "no optimum" is the solver's tolerances meeting coefficients too far apart
+            raise TfdError(f"the solver found no optimum at m = {m} (HiGHS status {row['status']}): the levels' and "
+                           "probabilities' products span more orders of magnitude than its tolerances allow; "
+                           "give levels and probabilities closer together")
         for key in ("certified_upper_bound", "certified_upper_bound_exact", "certificate_gap", "certificate_checks",
                     "all_misreports_hold", "mip_gap", "incentive_rows_hold_exactly"):
             row.setdefault(key, None)
@@ -276,13 +297,43 @@ def design(n_agents: int = 3, n_items: int = 4, prior: str = "uniform", domain: 
     return Lab(summary, ratios, table, mechanism, results)
 
 
-def _check_levels(levels, probs):
+#: solver statuses that say a program had no optimum, which a valid input never gives
+NO_OPTIMUM = ("Empty", "Infeasible", "Unbounded", "Primal infeasible or unbounded")
+#: the lab keeps one array axis per agent, and numpy arrays have at most 64 axes
+MAX_AGENTS = 64
+#: nonzero value levels the exact certificate scales to integers: within this range of 1
+LEVEL_RANGE = 1e50
+#: the smallest probability of one profile (a product of one level's probability per agent and
+#: item) that the exact certificate can scale to an integer without passing float's range
+SMALLEST_PROFILE_PROBABILITY = 1e-100
+
+
+def _check_levels(levels, probs, draws: int = 1):
+    """The cardinal domain's levels and probabilities, refused unless they give a program with an
+    optimum the certificate can prove: real, finite, nonnegative levels whose nonzero ones lie
+    within [1/LEVEL_RANGE, LEVEL_RANGE] (results are ratios, unchanged by rescaling), and
+    probabilities whose smallest, raised to the ``draws`` (agents x items) of one profile, stays
+    above :data:`SMALLEST_PROFILE_PROBABILITY`."""
     from abm.priors.marginals import Levels
+    from abm.spec import real
 
     if levels is None:
         raise TfdError("the cardinal domain needs value levels, e.g. --levels 0,1,5 --probs 0.6,0.3,0.1")
-    lv = [float(v) for v in levels]
-    pr = [1.0 / len(lv)] * len(lv) if probs is None else [float(p) for p in probs]
+    for name, given in (("levels", levels), ("probs", probs)):
+        if given is not None and (isinstance(given, (str, bytes)) or not hasattr(given, "__iter__")):
+            raise TfdError(f"{name} must be a list of numbers, e.g. [0, 1, 5], got {given!r}")
+    lv = [real(v, "each value level", minimum=0.0) for v in levels]
+    pr = [1.0 / len(lv)] * len(lv) if probs is None else [real(p, "each level's probability", 0.0, 1.0)
+                                                          for p in probs]
+    for v in lv:
+        if v != 0 and not 1 / LEVEL_RANGE <= v <= LEVEL_RANGE:
+            raise TfdError(f"value level {v:g} is outside [{1 / LEVEL_RANGE:g}, {LEVEL_RANGE:g}] (0 is also accepted); "
+                           "the lab's results are ratios, unchanged by rescaling, so rescale the levels")
+    positive = [p for p in pr if p > 0]
+    if positive and min(positive) ** draws < SMALLEST_PROFILE_PROBABILITY:
+        raise TfdError(f"probability {min(positive):g} makes a profile of {draws} draws (agents x items) as unlikely "
+                       f"as {min(positive):g}^{draws}, below the {SMALLEST_PROFILE_PROBABILITY:g} the exact "
+                       "certificate can scale; drop that level or give it more probability")
     # full precision: the audit samples this spec, and the table reads bids against the exact levels
     spec = f"levels(values=[{', '.join(repr(v) for v in lv)}], probs=[{', '.join(repr(p) for p in pr)}])"
     try:

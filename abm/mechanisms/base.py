@@ -131,26 +131,36 @@ class BestResponse:
 def check_bids(bids, n_agents: int | None = None) -> np.ndarray:
     """Return ``bids`` as a float array after checking shape and values.
 
-    Raises :class:`MechanismError` (a ``ValueError``) naming the problem: fewer than two
-    dimensions, no agents or items, a wrong number of agents, NaN, infinite or
-    negative bids.
+    Raises :class:`MechanismError` (a ``ValueError``) naming the problem and the first bad entry:
+    not a real numeric array (complex, object, text; a masked array with hidden entries), fewer
+    than two dimensions, no instances, agents or items, a wrong number of agents, NaN, infinite
+    or negative bids.
     """
+    if isinstance(bids, np.ma.MaskedArray) and np.ma.getmaskarray(bids).any():
+        at = tuple(int(i) for i in np.argwhere(np.ma.getmaskarray(bids))[0])
+        raise MechanismError(f"bids is a masked array with hidden entries (the first at {list(at)}); a mechanism "
+                             "allocates every value, so fill them (bids.filled(0)) or drop those instances")
     b = np.asarray(bids)
+    if np.iscomplexobj(b):
+        raise MechanismError(f"bids must be real numbers, got dtype {b.dtype}; take the real part yourself if that "
+                             "is what you mean")
     if b.dtype == object or not (np.issubdtype(b.dtype, np.number) or b.dtype == bool):
-        raise MechanismError(f"bids must be numeric, got dtype {b.dtype}")
+        raise MechanismError(f"bids must be a numeric array (floats, ints or bools), got dtype {b.dtype}")
     b = b.astype(float, copy=False)
     if b.ndim < 2:
         raise MechanismError(f"bids must have shape (..., n_agents, n_items), got shape {b.shape}")
     if b.shape[-2] < 1 or b.shape[-1] < 1:
         raise MechanismError(f"bids need at least one agent and one item, got shape {b.shape}")
+    if b.size == 0:
+        raise MechanismError(f"bids hold no instances (shape {b.shape}); give at least one")
     if n_agents is not None and b.shape[-2] != n_agents:
         raise MechanismError(f"this mechanism is set up for {n_agents} agents but bids have {b.shape[-2]} rows")
     if not (b.min() >= 0 and np.isfinite(b.max())):  # two reductions, no temporaries; NaN fails the first
-        if np.isnan(b).any():
-            raise MechanismError("bids contain NaN values; bids must be finite and nonnegative")
-        if np.isinf(b).any():
-            raise MechanismError("bids contain infinite values; bids must be finite and nonnegative")
-        raise MechanismError("bids contain negative values; bids must be finite and nonnegative")
+        for test, what in ((np.isnan, "NaN"), (np.isinf, "infinite"), (lambda x: x < 0, "negative")):
+            bad = np.argwhere(test(b))
+            if len(bad):
+                raise MechanismError(f"bids{list(int(i) for i in bad[0])} is {what} ({float(b[tuple(bad[0])])!r}); "
+                                     "bids must be finite and nonnegative")
     return b
 
 

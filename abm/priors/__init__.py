@@ -129,6 +129,8 @@ def _checkerboard(expr: Call):
         else:
             n = len(marginals) if len(marginals) > 1 else 2
             cells = np.ones((int(k),) * n)
+    if np.iscomplexobj(cells) or (isinstance(cells, np.ndarray) and cells.dtype.kind not in "biuf"):
+        raise PriorSpecError(f"{spec}: cell masses must be real numbers, got dtype {np.asarray(cells).dtype}")
     try:
         arr = np.asarray(cells, dtype=float)
     except (TypeError, ValueError):

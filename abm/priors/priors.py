@@ -126,6 +126,12 @@ class IndependentPrior(Prior):
         return out
 
 
+#: the smallest eigenvalue a copula's correlation matrix may have: a singular one makes one agent's
+#: value a function of the others' (the copula has no density, and the theory's normal CDFs and
+#: Cholesky factors fail), and one this close to singular leaves them no accuracy.
+MIN_EIGENVALUE = 1e-6
+
+
 def _correlation_matrix(corr, spec: str) -> np.ndarray:
     """A correlation matrix from nested lists, refused unless square, symmetric, with unit diagonal,
     entries in [-1, 1] and positive definite (so no two agents' quantiles are perfectly dependent)."""
@@ -144,9 +150,10 @@ def _correlation_matrix(corr, spec: str) -> np.ndarray:
         raise PriorSpecError(f"{spec}: corr must be symmetric; entry ({i}, {j}) is {c[i, j]:g} but ({j}, {i}) is "
                              f"{c[j, i]:g}")
     smallest = float(np.linalg.eigvalsh(c).min())
-    if smallest <= 1e-10:
-        raise PriorSpecError(f"{spec}: corr is not positive definite (smallest eigenvalue {smallest:.3g}); a valid "
-                             "correlation matrix of agents none of whom is a function of the others is")
+    if smallest < MIN_EIGENVALUE:
+        raise PriorSpecError(f"{spec}: corr is not positive definite with room to spare (smallest eigenvalue "
+                             f"{smallest:.3g}, at least {MIN_EIGENVALUE:g} accepted); a valid correlation matrix of "
+                             "agents none of whom is a function of the others is")
     return c
 
 
@@ -181,10 +188,21 @@ class GaussianCopulaPrior(Prior):
     def marginal(self, agent: int) -> Marginal:
         return self.marginals[0] if len(self.marginals) == 1 else self.marginals[agent]
 
+    def check_agents(self, n_agents: int) -> None:
+        super().check_agents(n_agents)
+        if self.corr is None and n_agents > 1:
+            # the equicorrelation matrix's eigenvalues are 1 - rho and 1 + (n - 1) rho
+            smallest = min(1.0 - self.rho, 1.0 + (n_agents - 1) * self.rho)
+            if smallest < MIN_EIGENVALUE:
+                low = -1.0 / (n_agents - 1)
+                raise PriorSpecError(
+                    f"{self.spec}: with {n_agents} agents rho must lie strictly between -1/(n-1) = {low:.4g} and 1 "
+                    f"(its correlation matrix's smallest eigenvalue at least {MIN_EIGENVALUE:g}), got {self.rho:g}")
+
     def correlation(self, n: int) -> np.ndarray:
         """The latent normals' n x n correlation matrix."""
+        self.check_agents(n)
         if self.corr is not None:
-            self.check_agents(n)
             return self.corr
         corr = np.full((n, n), self.rho)
         np.fill_diagonal(corr, 1.0)
@@ -193,13 +211,8 @@ class GaussianCopulaPrior(Prior):
     def _factor(self, n: int) -> np.ndarray:
         if self.corr is not None:
             return np.linalg.cholesky(self.correlation(n))
-        if n > 1 and self.rho < -1.0 / (n - 1) - 1e-12:
-            raise PriorSpecError(
-                f"{self.spec}: with {n} agents rho must be at least -1/(n-1) = {-1 / (n - 1):.4g}, got {self.rho}"
-            )
-        corr = np.full((n, n), self.rho)
-        np.fill_diagonal(corr, 1.0)
-        # Symmetric square root: works for singular matrices (rho = 1 or -1/(n-1)).
+        corr = self.correlation(n)
+        # symmetric square root of the (positive definite) equicorrelation matrix
         w, vec = np.linalg.eigh(corr)
         return vec * np.sqrt(np.clip(w, 0.0, None))
 
