@@ -78,3 +78,9 @@ def test_replacing_never_leaves_half_a_file(tmp_path):
     assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]
     files.write_json(target, {"a": 1})
     assert target.read_text() == '{\n  "a": 1\n}'
+
+
+def test_an_output_name_too_long_to_look_up_is_one_line(capsys):
+    assert main(["simulate", "--items", "5", "--instances", "2", "--out", "a" * 300, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the name is too long" in err and "Traceback" not in err, err

@@ -104,10 +104,15 @@ def out_dir(text: str) -> str:
 
     if not text.strip():
         raise argparse.ArgumentTypeError("expected a folder name, got an empty string")
+    from abm import files
+
     path = Path(text)
-    if path.exists() and not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r} is a file; expected a folder (new or existing)")
-    _probe_writable(path)
+    try:
+        if path.exists() and not path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text!r} is a file; expected a folder (new or existing)")
+        _probe_writable(path)
+    except OSError as exc:  # a name too long even to look up
+        raise argparse.ArgumentTypeError(files.describe(exc)) from None
     return text
 
 
