@@ -74,29 +74,6 @@ def _probe_writable(folder) -> None:
         raise argparse.ArgumentTypeError(f"cannot write in {str(folder)!r}: {exc.strerror or exc}") from None
 
 
-def out_file(*suffixes: str):
-    """An argparse type for an output file ending in one of ``suffixes``: checked before any
-    work starts (not empty, not a folder, the right suffix, a writable place), created later."""
-
-    def check(text: str) -> str:
-        from pathlib import Path
-
-        accepted = " or ".join(suffixes)
-        if not text.strip():
-            raise argparse.ArgumentTypeError(f"expected a file name ending in {accepted}, got an empty string")
-        path = Path(text)
-        if text.endswith(("/", "\\")) or path.is_dir():
-            raise argparse.ArgumentTypeError(f"{text!r} names a folder; expected a file ending in {accepted}")
-        if path.suffix.lower() not in suffixes:
-            raise argparse.ArgumentTypeError(f"expected a file ending in {accepted}, got {text!r}")
-        if not path.parent.exists():
-            raise argparse.ArgumentTypeError(f"cannot write {text!r}: folder {str(path.parent)!r} does not exist")
-        _probe_writable(path.parent)
-        return text
-
-    return check
-
-
 def out_dir(text: str) -> str:
     """An argparse type for an output folder: not empty, not an existing file, in a writable
     place. The folder itself is created when there is something to write."""
