@@ -13,10 +13,12 @@ which the Mesa model updates after every round, in :mod:`strategies.learning`.
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 
 from abm.errors import StrategyError, did_you_mean
-from strategies.base import BidContext, Strategy
+from strategies.base import REGISTRY, BidContext, Strategy, register
 from strategies.informed import AlwaysTrade, ContestedFirst, ExPostBestResponse, InterimBestResponse, NeverTrade
 from strategies.simple import (
     CardinalNoise, Exaggerate, InflateTopK, RandomPermutation, ReverseTail, Scale, Shade, SwapRanks,
@@ -34,19 +36,11 @@ __all__ = [
     "ItemPolicy", "SealedItemPolicy",
 ]
 
-_REGISTRY: dict[str, type[Strategy]] = {}
+_REGISTRY = REGISTRY
 
-
-def register(cls: type[Strategy]) -> type[Strategy]:
-    """Add a strategy class to the registry under ``cls.name``."""
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-for _cls in (Truthful, Scale, Exaggerate, Shade, InflateTopK, SwapRanks, ReverseTail, RandomPermutation,
-             CardinalNoise, AlwaysTrade, NeverTrade, ContestedFirst, ExPostBestResponse, InterimBestResponse,
-             Noisy, Mixed, OnItems, Hedge, Exp3, ShadingCurve, DeadlineSchedule, ItemPolicy, SealedItemPolicy):
-    register(_cls)
+# every module of the package is imported, so a class marked @register is never left out
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 
 def names() -> list[str]:

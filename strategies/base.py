@@ -79,3 +79,19 @@ class Strategy:
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, repr(self.params)))
+
+
+#: every registered strategy class by its ``name``; filled by :func:`register` as the modules of
+#: this package are imported (the package imports all of them, as the mechanisms' package does)
+REGISTRY: dict[str, type[Strategy]] = {}
+
+
+def register(cls: type[Strategy]) -> type[Strategy]:
+    """Class decorator: add ``cls`` to :data:`REGISTRY` under ``cls.name``. A second class under a
+    name already taken is refused, so two strategies can never shadow each other silently."""
+    taken = REGISTRY.get(cls.name)
+    if taken is not None and taken.__qualname__ != cls.__qualname__:
+        raise StrategyError(f"strategy name {cls.name!r} is taken by {taken.__module__}.{taken.__qualname__}; "
+                            f"give {cls.__module__}.{cls.__qualname__} another name")
+    REGISTRY[cls.name] = cls
+    return cls

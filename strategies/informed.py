@@ -6,7 +6,7 @@ import numpy as np
 
 from abm.errors import StrategyError
 from abm.spec import whole
-from strategies.base import Strategy
+from strategies.base import Strategy, register
 
 __all__ = ["AlwaysTrade", "NeverTrade", "ContestedFirst", "ExPostBestResponse", "InterimBestResponse"]
 
@@ -33,6 +33,7 @@ class _TradeStance(Strategy):
         return out
 
 
+@register
 class AlwaysTrade(_TradeStance):
     """In every exchange, report preferring the other's endowment (accept any trade)."""
 
@@ -40,6 +41,7 @@ class AlwaysTrade(_TradeStance):
     accept = True
 
 
+@register
 class NeverTrade(_TradeStance):
     """In every exchange, report preferring one's own endowment (refuse any trade)."""
 
@@ -47,6 +49,7 @@ class NeverTrade(_TradeStance):
     accept = False
 
 
+@register
 class ExPostBestResponse(Strategy):
     """The exact best response to the others' actual bids (clairvoyant), where the
     mechanism has a structural oracle (:meth:`Mechanism.best_response`); the truth otherwise."""
@@ -66,6 +69,7 @@ class ExPostBestResponse(Strategy):
         return values.copy() if best is None else best.reports.reshape(values.shape)
 
 
+@register
 class ContestedFirst(Strategy):
     """The classic round-robin manipulation (clairvoyant): among the items the agent can
     still hope to get, take first those some other agent ranks near its top (they would
@@ -86,6 +90,7 @@ class ContestedFirst(Strategy):
         return values / urgency
 
 
+@register
 class InterimBestResponse(Strategy):
     """Best interim deviation (uses the prior and the mechanism, not the others' bids):
     among candidate reports (the truth, the shipped own-value misreports and pairwise rank

@@ -22,7 +22,7 @@ import numpy as np
 
 from abm.errors import StrategyError
 from abm.spec import whole
-from strategies.base import Strategy
+from strategies.base import Strategy, register
 
 __all__ = ["Learner", "Hedge", "Exp3", "ShadingCurve", "DeadlineSchedule", "default_menu"]
 
@@ -114,6 +114,7 @@ class Learner(Strategy):
         return 0.0 if self.rounds == 0 else float(self.totals.max() - self.earned) / self.rounds
 
 
+@register
 class Hedge(Learner):
     """Multiplicative weights over the menu, p_k proportional to exp(eta_t * cumulative reward_k),
     with eta_t = ``eta`` or the anytime step sqrt(8 ln K / t)."""
@@ -148,6 +149,7 @@ class Hedge(Learner):
         self.cumulative += rewards.mean(axis=0)  # full information: every strategy's reward
 
 
+@register
 class Exp3(Learner):
     """Exp3: exponential weights on importance-weighted reward estimates, mixed with ``gamma``
     uniform exploration; sees only the reward of the strategy it played."""
@@ -181,6 +183,7 @@ class Exp3(Learner):
         self.estimates += np.bincount(arms, weights=realized, minlength=K) / (p * arms.size)
 
 
+@register
 class ShadingCurve(Learner):
     """A continuous misreport family trained by evolution strategies with common random numbers.
 
@@ -270,6 +273,7 @@ class ShadingCurve(Learner):
         self.rounds += 1
 
 
+@register
 class DeadlineSchedule(ShadingCurve):
     """A one-parameter family of re-rankings (and a scale), trained by evolution strategies.
 

@@ -53,6 +53,7 @@ import numpy as np
 
 from abm.errors import StrategyError
 from abm.spec import whole
+from strategies.base import register
 from strategies.learning import Learner
 
 __all__ = ["ItemPolicy", "SealedItemPolicy", "item_features", "mechanism_probes", "OWN_FEATURES", "OTHERS_FEATURES",
@@ -185,6 +186,7 @@ def mechanism_probes(mechanism, values: np.ndarray, others: np.ndarray, agent: i
     return np.tanh(PROBE_SCALE * (change - kept[:, None, None]))
 
 
+@register
 class ItemPolicy(Learner):
     """The general learner, clairvoyant form: reports after seeing the others' reports.
 
@@ -490,6 +492,7 @@ class AntitheticES:
         self.mean = self.mean + self.rate * grad / (np.sqrt(self._moment) + 1e-8)
 
 
+@register
 class SealedItemPolicy(ItemPolicy):
     """The general learner for simultaneous reports: own features only (value, rank, quantile)."""
 

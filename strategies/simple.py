@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from abm.errors import StrategyError
-from strategies.base import Strategy
+from strategies.base import Strategy, register
 
 __all__ = ["Scale", "Exaggerate", "Shade", "InflateTopK", "SwapRanks", "ReverseTail", "RandomPermutation",
            "CardinalNoise"]
@@ -31,6 +31,7 @@ def _order(values):
     return np.argsort(-values, axis=-1, kind="stable")
 
 
+@register
 class Scale(Strategy):
     """Bid ``factor`` times the values: exaggerate (factor > 1) or shade (factor < 1).
     Changes nothing under ordinal mechanisms; pays under welfare maximization."""
@@ -49,6 +50,7 @@ class Scale(Strategy):
         return values * self.factor
 
 
+@register
 class Exaggerate(Scale):
     name = "exaggerate"
 
@@ -58,6 +60,7 @@ class Exaggerate(Scale):
             raise StrategyError(f"exaggerate needs factor >= 1, got {factor}")
 
 
+@register
 class Shade(Scale):
     name = "shade"
 
@@ -67,6 +70,7 @@ class Shade(Scale):
             raise StrategyError(f"shade needs factor <= 1, got {factor}")
 
 
+@register
 class InflateTopK(Strategy):
     """Multiply the bids on the k most valuable items by ``factor`` (default 10)."""
 
@@ -87,6 +91,7 @@ class InflateTopK(Strategy):
         return np.where(top, values * self.factor, values)
 
 
+@register
 class SwapRanks(Strategy):
     """Swap the bids of the items ranked ``first`` and ``second`` (1 = most valuable)."""
 
@@ -115,6 +120,7 @@ class SwapRanks(Strategy):
         return out
 
 
+@register
 class ReverseTail(Strategy):
     """Reverse the ranking of the k least valuable items (their bids swap places)."""
 
@@ -138,6 +144,7 @@ class ReverseTail(Strategy):
         return out
 
 
+@register
 class RandomPermutation(Strategy):
     """Report the same multiset of values on a uniformly random ranking of the items."""
 
@@ -149,6 +156,7 @@ class RandomPermutation(Strategy):
         return np.take_along_axis(values, perm, -1)
 
 
+@register
 class CardinalNoise(Strategy):
     """Multiply each bid by exp(N(0, sigma^2)): noisy cardinal reports, nonnegative."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from abm.errors import StrategyError
-from strategies.base import Strategy
+from strategies.base import Strategy, register
 
 __all__ = ["Noisy", "Mixed", "OnItems"]
 
@@ -16,6 +16,7 @@ def _inner(s):
     return strategies.get(s)
 
 
+@register
 class Noisy(Strategy):
     """With probability ``p`` per item, replace the wrapped strategy's bid by a random one
     (uniform between 0 and the agent's largest value)."""
@@ -45,6 +46,7 @@ class Noisy(Strategy):
         return np.where(flip, noise, bids)
 
 
+@register
 class Mixed(Strategy):
     """Play one of the wrapped strategies, drawn per instance with the given probabilities."""
 
@@ -78,6 +80,7 @@ class Mixed(Strategy):
         return np.take_along_axis(options, pick[None, ..., None], axis=0)[0]
 
 
+@register
 class OnItems(Strategy):
     """Apply the wrapped strategy to a subset of items (the first ``fraction`` of them, or
     listed ``items``) and bid truthfully on the rest. Rescales the wrapped bids on the

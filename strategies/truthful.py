@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from strategies.base import Strategy
+from strategies.base import Strategy, register
 
 __all__ = ["Truthful"]
 
 
+@register
 class Truthful(Strategy):
     """Bid b_i = v_i: the behaviour DSIC and BIC (section 2) say is optimal."""
 

@@ -375,3 +375,29 @@ def test_transformers_take_their_parameters_from_text(text, expected):
 def test_bad_strategy_text_is_refused_in_one_line(text, message):
     with pytest.raises(StrategyError, match=message):
         strategies.parse(text)
+
+
+def _named_classes(cls):
+    for sub in cls.__subclasses__():
+        if sub.__module__.startswith("strategies.") and "name" in vars(sub):
+            yield sub
+        yield from _named_classes(sub)
+
+
+def test_every_named_strategy_class_in_the_package_is_registered():
+    """A class of the package that names itself but lacks @register would be silently missing."""
+    from strategies.base import Strategy
+
+    named = {c.name: c for c in _named_classes(Strategy)}
+    assert named == dict(strategies.base.REGISTRY)
+
+
+def test_register_refuses_a_second_class_under_a_taken_name():
+    from strategies.base import Strategy, register
+
+    class Impostor(Strategy):
+        name = "truthful"
+
+    with pytest.raises(StrategyError, match="'truthful' is taken by strategies.truthful.Truthful"):
+        register(Impostor)
+    assert strategies.get("truthful").__class__.__name__ == "Truthful"
