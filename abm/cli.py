@@ -121,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     from abm.errors import EXIT_INTERNAL, TfdError, internal_error
 
     try:
+        if getattr(args, "_entry", None) is not None:  # declared flags: read and checked from the declaration
+            args._entry.read(args)
         with files.removed_on_failure(getattr(args, "out", None), keep_on_interrupt=args.command == "batch"):
             return args.run(args)
     except TfdError as exc:  # bad input, read and refused where it was read

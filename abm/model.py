@@ -76,7 +76,7 @@ class AllocationModel(mesa.Model):
         self.prior = parse_prior(prior)
         self.prior.check_agents(self.n_agents)
         check_step(self.n_agents, self.n_items, self.instances_per_step,
-                   "use fewer items or agents, or fewer instances per step (--batch)")
+                   "use fewer items or agents, or fewer instances per step (--instances-per-step)")
         if isinstance(mechanism, mechanisms.Mechanism):
             self.mechanism = mechanism
         else:

@@ -10,11 +10,18 @@ import pandas as pd
 
 from abm import __version__
 from abm.errors import TfdError
+from abm import options as o
+from abm.declare import Entry
 from abm.model import AllocationModel, default_batch
 
-__all__ = ["simulate", "RowWriter"]
+__all__ = ["simulate", "RowWriter", "SIMULATE"]
+
+#: the declared parameters of :func:`simulate` (and of ``tfd simulate``)
+SIMULATE = Entry("simulate", (o.MECHANISM, o.PRIOR, o.AGENTS, o.ITEMS, o.INSTANCES, o.SEED, o.STRATEGIES,
+                              o.INSTANCES_PER_STEP), "simulate a mechanism on random instances through the Mesa model")
 
 
+@SIMULATE.checked
 def simulate(mechanism="pick-r", prior="uniform", n_agents=2, n_items=1000, instances=1000, seed=0,
              strategies="truthful", mechanism_params=None, instances_per_step=None, progress=None,
              keep_rows=True, sink=None) -> AllocationModel:

@@ -56,40 +56,17 @@ def add_output_flags(p, out_type, out_help: str) -> None:
     p.add_argument("--no-progress", action="store_true")
 
 
-def _probe_writable(folder) -> None:
-    """Raise unless a file can be created in ``folder`` (the first existing ancestor of an
-    output): a temporary file is made and removed, so nothing is left behind."""
-    import tempfile
-    from pathlib import Path
-
-    folder = Path(folder)
-    while not folder.exists():
-        folder = folder.parent
-    if not folder.is_dir():
-        raise argparse.ArgumentTypeError(f"{str(folder)!r} is a file, so nothing can be written under it")
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as exc:
-        raise argparse.ArgumentTypeError(f"cannot write in {str(folder)!r}: {exc.strerror or exc}") from None
-
-
 def out_dir(text: str) -> str:
-    """An argparse type for an output folder: not empty, not an existing file, in a writable
-    place. The folder itself is created when there is something to write."""
-    from pathlib import Path
+    """An argparse type for an output folder, checked as :func:`abm.options.check_folder` says."""
+    from abm.errors import TfdError
+    from abm.options import check_folder
 
     if not text.strip():
         raise argparse.ArgumentTypeError("expected a folder name, got an empty string")
-    from abm import files
-
-    path = Path(text)
     try:
-        if path.exists() and not path.is_dir():
-            raise argparse.ArgumentTypeError(f"{text!r} is a file; expected a folder (new or existing)")
-        _probe_writable(path)
-    except OSError as exc:  # a name too long even to look up
-        raise argparse.ArgumentTypeError(files.describe(exc)) from None
+        check_folder(text)
+    except TfdError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return text
 
 

@@ -4,30 +4,19 @@ from __future__ import annotations
 
 import json
 
-from abm.commands.common import (MECHANISM_HELP, mechanism, out_dir, positive_int, progress, seed, split_top_level,
-                                 unit_interval)
+from abm.commands.common import progress, split_top_level
 
 
 def add(sub) -> None:
     sim = sub.add_parser("simulate", help="simulate a mechanism on random instances through the Mesa model")
-    sim.add_argument("--mechanism", type=mechanism, default="pick-r", help=MECHANISM_HELP)
-    sim.add_argument("--agents", type=positive_int, default=2, help="number of agents n (default 2)")
-    sim.add_argument("--items", type=positive_int, default=1000, help="number of items m (default 1000)")
-    sim.add_argument("--prior", default="uniform",
-                     help="value prior, e.g. uniform, 'beta(a=2, b=5)', 'uniform; beta(a=2, b=5)' (one per agent), "
-                          "'copula(uniform, rho=0.5)', 'hard(p=0.01, delta=0.001)' (default uniform)")
-    sim.add_argument("--strategies", default="truthful",
-                     help="one strategy for all agents or a comma-separated list, one per agent (default truthful)")
-    sim.add_argument("--instances", type=positive_int, default=1000, help="number of instances K (default 1000)")
-    sim.add_argument("--instances-per-step", type=positive_int,
-                     help="instances per model step (default: as many as fit a step's memory budget)")
-    sim.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
-    sim.add_argument("--confidence", type=unit_interval, default=0.95, help="confidence level of intervals (0.95)")
-    sim.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    sim.add_argument("--out", type=out_dir, help="folder for rows.parquet (one row per instance and agent) and "
-                                                 "summary.json")
-    sim.add_argument("--csv", action="store_true", help="with --out: also write rows.csv")
-    sim.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    from abm import options as o
+    from abm.declare import Entry
+    from abm.simulate import SIMULATE
+
+    Entry("tfd simulate", SIMULATE.options + (
+        o.CONFIDENCE, o.JSON,
+        o.OUT.with_(help="folder for rows.parquet (one row per instance and agent) and summary.json"),
+        o.CSV, o.NO_PROGRESS)).add_arguments(sim)
     sim.set_defaults(run=run_simulate)
 
     mech = sub.add_parser("mechanisms", help="list mechanisms with their parameters and incentive claims")
@@ -70,8 +59,8 @@ def run_simulate(args) -> int:
         strategies = strategies[0]
 
     # rows stream to --out step by step; only the summary's running sums stay in memory
-    meta = {"seed": args.seed, "mechanism": args.mechanism, "prior": args.prior, "n_agents": args.agents,
-            "n_items": args.items}
+    meta = {"seed": args.seed, "mechanism": args.mechanism, "prior": args.prior, "n_agents": args.n_agents,
+            "n_items": args.n_items}
     writers = []
     if args.out:
         from pathlib import Path
@@ -86,7 +75,7 @@ def run_simulate(args) -> int:
 
     try:
         with progress(args, args.instances, "simulate", "inst") as bar:
-            model = simulate(mechanism=args.mechanism, prior=args.prior, n_agents=args.agents, n_items=args.items,
+            model = simulate(mechanism=args.mechanism, prior=args.prior, n_agents=args.n_agents, n_items=args.n_items,
                              instances=args.instances, seed=args.seed, strategies=strategies,
                              instances_per_step=args.instances_per_step, progress=bar.update,
                              keep_rows=False, sink=sink if writers else None)
@@ -96,7 +85,7 @@ def run_simulate(args) -> int:
         raise
     summary = model.summary(args.confidence)
     summary["seed"] = args.seed
-    note = model.mechanism.notes(args.agents, args.items)
+    note = model.mechanism.notes(args.n_agents, args.n_items)
     if note:
         summary["theory_note"] = note
     if writers:
