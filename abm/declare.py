@@ -209,6 +209,7 @@ class Option:
     default: Any = None
     flag: str | None = None
     nullable: bool = True  # None is accepted and means "unset"
+    aliases: tuple = ()  # other flags for the same option
 
     def __post_init__(self):
         if self.flag is None:
@@ -295,9 +296,9 @@ class Entry:
                 continue
             shown = "" if o.default is None or o.default is REQUIRED or o.is_switch else f" (default {_default_text(o.default)})"
             if o.is_switch:
-                parser.add_argument(o.flag, dest=o.name, action="store_true", help=o.help)
+                parser.add_argument(o.flag, *o.aliases, dest=o.name, action="store_true", help=o.help)
             else:
-                parser.add_argument(o.flag, dest=o.name, default=None, required=o.default is REQUIRED,
+                parser.add_argument(o.flag, *o.aliases, dest=o.name, default=None, required=o.default is REQUIRED,
                                     help=o.help + shown, metavar=o.flag.lstrip("-").upper().replace("-", "_"))
         parser.set_defaults(_entry=self)
 

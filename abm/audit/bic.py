@@ -32,7 +32,7 @@ from abm.errors import MechanismError, TfdError
 from abm.mechanisms.base import allocation, shown_rankings_only
 from abm.metrics import rate
 from abm.priors import parse_prior
-from abm.audit.parameters import check_audit_parameters
+from abm.audit.parameters import BIC
 from abm.audit.properties import check_ordinal
 
 __all__ = ["BicAudit", "HEADLINE", "above", "bic_audit", "candidate_reports", "interim_utilities",
@@ -120,6 +120,7 @@ def above(frame: pd.DataFrame, threshold: float) -> int:
     return int((frame["upper_corrected"] >= threshold).sum())
 
 
+@BIC.checked
 def bic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 8, types: int = 60,
               samples: int = 200, strategies="default", seed: int = 0, confidence: float = 0.95,
               p_t_draws: int = 4000, progress=None) -> BicAudit:
@@ -128,9 +129,6 @@ def bic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 8, t
     ``types`` own-value draws per agent; ``samples`` draws of the others for each type, used
     twice (a selection set and a fresh evaluation set for the per-type best response).
     """
-    check_audit_parameters(types=types, samples=samples, n_agents=n_agents, n_items=n_items, seed=seed,
-                           confidence=confidence)
-    whole(p_t_draws, "p_t_draws (draws for the win probabilities by rank)")
     prior = parse_prior(prior)
     if type(prior).__name__ == "GaussianCopulaPrior":
         raise TfdError("the BIC audit draws the others independently of the agent: it needs independent "

@@ -34,7 +34,7 @@ import pandas as pd
 import strategies as strategy_registry
 from abm import mechanisms as M
 from abm.audit import witness as W
-from abm.audit.parameters import check_audit_parameters
+from abm.audit.parameters import DSIC
 from abm.audit.properties import check_batching, check_ordinal
 from abm.audit.search import exhaustive_reports, high_bid, local_search, probe_reports, utility_of_reports
 from abm.audit.trust import basis as proof_basis
@@ -106,6 +106,7 @@ def _slices(K: int, chunk: int) -> list[slice]:
     return [slice(a, min(a + chunk, K)) for a in range(0, K, chunk)]
 
 
+@DSIC.checked
 def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, profiles: int = 100,
                strategies="default", budget: int = 200, seed: int = 0, exhaustive_max_items: int = 8,
                confidence: float = 0.95, tol: float = GAIN_TOL, shrink: bool = True, progress=None,
@@ -122,9 +123,6 @@ def dsic_audit(mechanism, prior="uniform", n_agents: int = 2, n_items: int = 6, 
     drawn at random they run even where a proof stands, and any deviation there that beats the
     proof is a defect (``cross_checked`` counts the proven pairs so checked).
     """
-    check_audit_parameters(profiles=profiles, n_agents=n_agents, n_items=n_items, budget=budget, seed=seed,
-                           exhaustive_max_items=exhaustive_max_items, confidence=confidence, tol=tol,
-                           cross_check=cross_check)
     prior = parse_prior(prior)
     if isinstance(mechanism, str):
         mechanism = M.get(mechanism, prior=prior)

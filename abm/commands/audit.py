@@ -8,46 +8,28 @@ import sys
 from abm import files
 from abm.errors import TfdError
 
-from abm.commands.common import (MECHANISM_HELP, emit, in_file, mechanism, nonnegative_int, out_dir,
-                                 positive_int, progress, seed, split_top_level, unit_interval)
+from abm.commands.common import emit, in_file, out_dir, positive_int, progress, seed, split_top_level
 
 
 def add(sub) -> None:
     audit = sub.add_parser("audit", help="measure the gain from deviating (DSIC: ex post; BIC: interim)")
     asub = audit.add_subparsers(dest="audit_command", required=True, parser_class=type(audit))
 
-    def common(p):
-        p.add_argument("--mechanism", type=mechanism, required=True, help=MECHANISM_HELP)
-        p.add_argument("--agents", type=positive_int, default=2)
-        p.add_argument("--items", type=positive_int, default=6)
-        p.add_argument("--prior", default="uniform")
-        p.add_argument("--strategies", help="comma-separated strategies, e.g. 'exaggerate,swap-ranks' "
-                                            "(default: the shipped misreports); 'none' for none")
-        p.add_argument("--seed", type=seed, default=0)
-        p.add_argument("--confidence", type=unit_interval, default=0.95)
-        p.add_argument("--json", action="store_true")
-        p.add_argument("--out", type=out_dir, help="folder for the tidy frame, summary.json, witnesses and plots")
-        p.add_argument("--no-progress", action="store_true")
+    from abm import options as o
+    from abm.audit.parameters import BIC, DSIC
+    from abm.declare import Entry, Option, switch, whole
 
-    d = asub.add_parser("dsic", help="ex-post regret on profiles drawn from the prior")
-    common(d)
-    d.add_argument("--profiles", type=positive_int, default=100)
-    d.add_argument("--budget", type=int, default=200, help="local-search evaluations per (profile, agent)")
-    d.add_argument("--cross-check", type=nonnegative_int, default=10,
-                   help="proven (profile, agent) pairs, drawn at random, on which the strategies and the search run "
-                        "anyway as a check of the proof (the search runs on every unproven pair)")
-    d.add_argument("--learn", action="store_true",
-                   help="also train the general learner (item-policy) per agent and report the best lie it finds, "
-                        "replayed and shrunk: evidence, never proof")
-    d.add_argument("--learn-rounds", type=positive_int, default=None,
-                   help="training rounds per agent for --learn (64 instances each; default 200)")
+    cli = (o.JSON, o.OUT.with_(help="folder for the tidy frame, summary.json, witnesses and plots"), o.NO_PROGRESS)
+    d = asub.add_parser("dsic", help=DSIC.summary)
+    learn = (Option("learn", switch(), "also train the general learner (item-policy) per agent and report the best "
+                                       "lie it finds, replayed and shrunk: evidence, never proof", default=False),
+             Option("learn_rounds", whole(1), "training rounds per agent for --learn (64 instances each; default 200)"))
+    Entry("tfd audit dsic", tuple(x for x in DSIC.options if x.name not in ("exhaustive_max_items", "tol", "shrink"))
+          + learn + cli).add_arguments(d)
     d.set_defaults(run=run_dsic)
 
-    b = asub.add_parser("bic", help="interim regret: expected gains over the others' values")
-    common(b)
-    b.add_argument("--profiles", "--types", dest="types", type=positive_int, default=60,
-                   help="own-value draws (types) per agent")
-    b.add_argument("--samples", type=positive_int, default=200, help="draws of the others per type")
+    b = asub.add_parser("bic", help=BIC.summary)
+    Entry("tfd audit bic", tuple(x for x in BIC.options if x.name != "p_t_draws") + cli).add_arguments(b)
     b.set_defaults(run=run_bic)
 
     z = asub.add_parser("mutants", help="the mutant zoo: does the audit catch manipulable variants of the catalogue?",
@@ -81,7 +63,7 @@ def _mechanism(args):
 
 
 def _strategies(args):
-    if args.strategies is None:
+    if args.strategies.strip().lower() == "default":
         return "default"
     if args.strategies.strip().lower() == "none":
         return []
@@ -97,11 +79,11 @@ def _run(args, kind, audit, **sizes):
 
     mech, prior = _mechanism(args)
     chosen = _strategies(args)
-    check_audit_work(kind, mech, args.agents, args.items, sizes.get("profiles", sizes.get("types", 1)),
+    check_audit_work(kind, mech, args.n_agents, args.n_items, sizes.get("profiles", sizes.get("types", 1)),
                      sizes.get("budget", 0), 17 if chosen == "default" else len(chosen), sizes.get("cross_check", 0),
                      hint="use fewer --profiles or --items, a smaller --budget, or --strategies none")
-    with progress(args, args.agents, f"{kind} audit", "agent") as bar:
-        result = audit(mech, prior, args.agents, args.items, strategies=chosen, seed=args.seed,
+    with progress(args, args.n_agents, f"{kind} audit", "agent") as bar:
+        result = audit(mech, prior, args.n_agents, args.n_items, strategies=chosen, seed=args.seed,
                        confidence=args.confidence, progress=bar.update, **sizes)
     s = dict(result.summary)
     if args.out:
@@ -153,8 +135,8 @@ def _learned(args, s) -> list[str]:
 
     mech, prior = _mechanism(args)
     rounds = args.learn_rounds or learned.ROUNDS
-    with progress(args, args.agents, "learner", "agent") as bar:
-        L = learned.learned_lies(mech, prior, args.agents, args.items, profiles=args.profiles, seed=args.seed,
+    with progress(args, args.n_agents, "learner", "agent") as bar:
+        L = learned.learned_lies(mech, prior, args.n_agents, args.n_items, profiles=args.profiles, seed=args.seed,
                                  rounds=rounds, progress=bar.update)
     w, shrunk = L.pop("witness"), L.pop("shrunk")
     L["witness_gain"] = None if w is None else w.gain
@@ -230,14 +212,14 @@ def run_mutants(args) -> int:
         print(f"  {row['outcome']:<11} {row['entry']:<45} {row['seconds']:6.2f} s  {row['by']}", file=sys.stderr,
               flush=True)
 
-    frame, s = mutants.run_zoo(args.items, args.profiles, args.seed, args.workers, args.only, progress)
+    frame, s = mutants.run_zoo(args.n_items, args.profiles, args.seed, args.workers, args.only, progress)
     if args.out:
         files.write_frame(frame, out / "mutants.csv")
         files.write_frame(frame, out / "mutants.parquet")
         files.write_json(out / "summary.json", s)
         s = {**s, "written": str(out)}
     pct = lambda x: "n/a" if x is None else f"{x:.0%}"  # noqa: E731
-    lines = [f"mutant zoo: {len(frame)} entries, m = {args.items}, {args.profiles} profiles, seed {args.seed}",
+    lines = [f"mutant zoo: {len(frame)} entries, m = {args.n_items}, {args.profiles} profiles, seed {args.seed}",
              f"  DSIC mutants caught: {pct(s['dsic_kill_rate'])}; BIC mutants caught: {pct(s['bic_kill_rate'])}",
              f"  missed: {', '.join(s['missed']) or 'none'}; false alarms on originals: "
              f"{', '.join(s['false_alarms']) or 'none'}",
@@ -261,7 +243,7 @@ def _run_generated(args) -> int:
                 print(f"  {r['outcome']:<8} {r['mutant']:<48} {r['rule']:<20} {r['changed'][:60]}", file=sys.stderr,
                       flush=True)
 
-    frame, s = run_generated(args.items, args.profiles, args.seed, args.workers, args.sample, progress=progress)
+    frame, s = run_generated(args.n_items, args.profiles, args.seed, args.workers, args.sample, progress=progress)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -272,7 +254,7 @@ def _run_generated(args) -> int:
     pct = "n/a" if s["kill_rate"] is None else f"{s['kill_rate']:.1%}"
     pct2 = "n/a" if s["kill_rate_where_a_lie_exists"] is None else f"{s['kill_rate_where_a_lie_exists']:.1%}"
     lines = [f"generated mutants: {s['generated']} generated, {s['mutants_run']} run, {s['mutant_rule_pairs']} (mutant, rule) "
-             f"pairs; m = {args.items}, {args.profiles} profiles, seed {args.seed}",
+             f"pairs; m = {args.n_items}, {args.profiles} profiles, seed {args.seed}",
              f"  {'discarded (broken or crashing)':<34} {s['discarded']:>6}",
              f"  {'still truthful at m = 4, 5':<34} {s['still_truthful']:>6}  ({s['equivalent']} of them equivalent)",
              f"  {'manipulable only with tied values':<34} {s['manipulable_only_with_ties']:>6}  (not counted: the "
@@ -280,11 +262,11 @@ def _run_generated(args) -> int:
              f"  {'manipulable (by enumeration)':<34} {s['manipulable']:>6}",
              f"  {'caught by the audit':<34} {s['caught']:>6}  kill rate {pct}",
              f"  {'missed (a referee finds a lie)':<34} {s['missed']:>6}  kill rate where a lie exists {pct2}",
-             f"  {'no lie at m = ' + str(args.items) + ' (referee)':<34} {s['no_lie_at_audited_size']:>6}  (a flaw of "
+             f"  {'no lie at m = ' + str(args.n_items) + ' (referee)':<34} {s['no_lie_at_audited_size']:>6}  (a flaw of "
              "small m only, by a search with 10x the budget on every pair)",
              f"  {'false proofs':<34} {s['false_proofs']:>6}",
              f"  {s['seconds']:.0f} s in all"]
     lines += [f"  missed: {m}" for m in s["missed_mutants"]]
-    lines += [f"  no lie at m = {args.items}: {m}" for m in s["no_lie_at_audited_size_mutants"]]
+    lines += [f"  no lie at m = {args.n_items}: {m}" for m in s["no_lie_at_audited_size_mutants"]]
     emit({**s, "rows": frame.to_dict(orient="records")}, args.json, lines)
     return 0 if not s["false_proofs"] else 1
