@@ -30,7 +30,7 @@ from pydantic import AfterValidator, BeforeValidator, TypeAdapter, ValidationErr
 
 from abm.errors import TfdError
 
-__all__ = ["REQUIRED", "Accepts", "Option", "Entry", "whole", "real", "vector", "text", "switch", "choice",
+__all__ = ["REQUIRED", "Accepts", "Option", "Entry", "whole", "real", "vector", "counts", "text", "switch", "choice",
            "InputError"]
 
 #: the default of a parameter that has none
@@ -136,10 +136,26 @@ def _vector(value, minimum, length) -> list[float]:
     return items
 
 
-def vector(minimum: float | None = None, words: str = "finite numbers separated by commas, like 0.3,0.7") -> Any:
+def vector(minimum: float | None = None, words: str = "a non-empty list of finite numbers, like 0.3,0.7") -> Any:
     """A non-empty list of finite numbers, each at least ``minimum``; on the command line, comma-separated."""
     return Annotated[list, BeforeValidator(lambda v: _vector(v, minimum, None)), Accepts(words),
                      FromText(_read_vector)]
+
+
+def _counts(value, minimum):
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise _Refused
+    items = [_number(v, True) for v in value]
+    if not items or min(items) < minimum:
+        raise _Refused
+    return items
+
+
+def counts(minimum: int = 1) -> Any:
+    """A non-empty list of integers, each at least ``minimum``; on the command line, comma-separated."""
+    return Annotated[list, BeforeValidator(lambda v: _counts(v, minimum)),
+                     Accepts(f"a non-empty list of integers >= {minimum}, like 1,2,3"),
+                     FromText(lambda t: [int(x) for x in str(t).split(",")])]
 
 
 def text(check: Callable[[Any], object] | None = None, words: str = "a text",

@@ -63,10 +63,10 @@ def test_design_refuses_what_has_no_certified_optimum(capsys, args, message):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"sizes": [-1]}, "each of the lab's sizes"), ({"sizes": []}, "sizes is empty"),
-    ({"domain": "cardinal", "levels": "0,1,5"}, "levels must be a list"),
-    ({"domain": "cardinal", "levels": [0, float("inf")]}, "finite number"),
-    ({"seed": -1}, "seed must be"), ({"n_agents": 2.5}, "number of agents"),
+    ({"sizes": [-1]}, "sizes must be a non-empty list of integers >= 1"), ({"sizes": []}, "sizes must be a non-empty"),
+    ({"domain": "cardinal", "levels": "0,1,5"}, "levels must be a non-empty list of finite numbers"),
+    ({"domain": "cardinal", "levels": [0, float("inf")]}, "finite numbers"),
+    ({"seed": -1}, "seed must be"), ({"n_agents": 2.5}, "n_agents (--agents) must be an integer from 2 to 64"),
 ])
 def test_design_api_refuses_bad_arguments_as_the_cli_does(kwargs, message):
     from abm.design import design

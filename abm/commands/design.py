@@ -2,50 +2,44 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from abm.commands.common import emit, out_dir, positive_float, positive_int, seed, vector
+from abm.commands.common import emit
+from abm.design.lab import DESIGN
 
 
 def _levels(text: str):
     """``--levels``: comma-separated values, or ``hard`` / ``hard(p=P)`` for Theorem 3.1's three levels."""
+    from abm.errors import TfdError
+
     t = text.strip().lower().replace(" ", "")
     if t == "hard" or (t.startswith("hard(p=") and t.endswith(")")):
         try:
             p = float(t[7:-1]) if t != "hard" else 0.1
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected hard or hard(p=0.1), got {text!r}") from None
+            raise TfdError(f"expected hard or hard(p=0.1), got {text!r}") from None
         return ("hard", p)
-    return vector(text)
+    return DESIGN["levels"].read(text)
 
 
 def add(sub) -> None:
+    from abm import options as o
+    from abm.declare import Entry, Option, text, whole
+
     p = sub.add_parser("design", help="compute the welfare-optimal truthful mechanism (LP or 0/1 program), "
-                                      "certify it and compare it with the best Pick-r",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--agents", type=positive_int, default=3)
-    p.add_argument("--items", type=positive_int, default=4, help="solve for m = 1..ITEMS (see --from-items)")
-    p.add_argument("--from-items", type=positive_int, default=1, help="the smallest m solved")
-    p.add_argument("--prior", default="uniform", help="an i.i.d. prior spec (ordinal domain)")
-    p.add_argument("--domain", choices=["ordinal", "cardinal"], default=None,
-                   help="ordinal: mechanisms that see rankings; cardinal: mechanisms on value levels "
-                        "(default: cardinal when --levels is given, else ordinal)")
-    p.add_argument("--levels", type=_levels, help="cardinal domain: value levels, e.g. 0,1,5, or hard / "
-                                                  "hard(p=0.1) for Theorem 3.1's three levels")
-    p.add_argument("--probs", type=vector, help="cardinal domain: the levels' probabilities (default equal)")
-    p.add_argument("--discretize", type=positive_int, metavar="K",
-                   help="cardinal domain on --prior's K equally likely levels (conditional means of its K "
-                        "quantile cells)")
-    p.add_argument("--deterministic", action="store_true",
-                   help="the 0/1 program on every profile instead of the LP on symmetry orbits")
-    p.add_argument("--time-limit", type=positive_float, default=3600.0, help="solver seconds per size")
-    p.add_argument("--audit-profiles", type=positive_int, default=200,
-                   help="profiles of the DSIC audit run on a deterministic optimum")
-    p.add_argument("--seed", type=seed, default=0)
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--out", type=out_dir, help="folder for summary.json, ratios.parquet, mechanism.parquet, ratio.png")
-    p.add_argument("--no-progress", action="store_true")
+                                      "certify it and compare it with the best Pick-r")
+    Entry("tfd design", tuple(
+        x.with_(default=None, help=x.help + " (default: cardinal when --levels or --discretize is given, else "
+                                            "ordinal)") if x.name == "domain"
+        else x.with_(kind=text(_levels, "value levels like 0,1,5, or hard, or hard(p=0.1)"),
+                     help="cardinal domain: value levels, e.g. 0,1,5, or hard / hard(p=0.1) for Theorem 3.1's three "
+                          "levels") if x.name == "levels"
+        else x for x in DESIGN.options if x.name != "sizes") + (
+        Option("from_items", whole(1), "the smallest m solved", default=1),
+        Option("discretize", whole(1), "cardinal domain on --prior's K equally likely levels (conditional means of "
+                                       "its K quantile cells)"),
+        o.JSON, o.OUT.with_(help="folder for summary.json, ratios.parquet, mechanism.parquet, ratio.png"),
+        o.NO_PROGRESS)).add_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -54,7 +48,7 @@ def run(args) -> int:
     from abm.errors import TfdError
 
     domain = args.domain or ("cardinal" if args.levels is not None or args.discretize else "ordinal")
-    levels, probs = args.levels, args.probs
+    levels, probs = _levels(args.levels) if args.levels is not None else None, args.probs
     if args.discretize:
         from abm.design import discretize
         from abm.design.lab import check_design_work
@@ -62,7 +56,7 @@ def run(args) -> int:
         if levels is not None or probs is not None:
             raise TfdError("--discretize makes the levels from --prior; drop --levels and --probs")
         # the work guard before discretizing: K levels are themselves slow for a K no program could use
-        check_design_work(args.agents, args.items, "cardinal", args.deterministic, args.discretize)
+        check_design_work(args.n_agents, args.n_items, "cardinal", args.deterministic, args.discretize)
         levels, probs = discretize(args.prior, args.discretize)
     if isinstance(levels, tuple):
         if probs is not None:
@@ -70,19 +64,19 @@ def run(args) -> int:
         try:
             levels, probs = hard_levels(levels[1])
         except Exception as exc:  # PriorSpecError: p outside (0, 1 - q)
-            raise TfdError(f"--levels {args.levels[0]}(p={args.levels[1]}): {exc}") from None
+            raise TfdError(f"--levels {args.levels}: {exc}") from None
     if domain == "ordinal" and (levels is not None or probs is not None):
         raise TfdError("--levels, --probs and --discretize describe the cardinal domain; drop them or use "
                        "--domain cardinal")
-    if args.from_items > args.items:
-        raise TfdError(f"--from-items {args.from_items} is above --items {args.items}")
+    if args.from_items > args.n_items:
+        raise TfdError(f"--from-items {args.from_items} is above --items {args.n_items}")
 
     def say(text):
         if not args.no_progress:
             print(f"design: {text}", file=sys.stderr, flush=True)
 
-    lab = design(args.agents, args.items, prior=args.prior, domain=domain, deterministic=args.deterministic,
-                 levels=levels, probs=probs, sizes=range(args.from_items, args.items + 1),
+    lab = design(args.n_agents, args.n_items, prior=args.prior, domain=domain, deterministic=args.deterministic,
+                 levels=levels, probs=probs, sizes=range(args.from_items, args.n_items + 1),
                  time_limit=args.time_limit, progress=say, audit_profiles=args.audit_profiles, seed=args.seed)
     s = dict(lab.summary)
     if args.out:

@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from abm import declare as d
 from abm import files
+from abm import options as shared
 from abm.design import cardinal as C
 from abm.design import compare as K
 from abm.design import ordinal as O
@@ -193,6 +195,31 @@ def _cardinal_size(n, m, levels, probs, deterministic, time_limit, say):
     return row, res
 
 
+#: solver statuses that say a program had no optimum, which a valid input never gives
+NO_OPTIMUM = ("Empty", "Infeasible", "Unbounded", "Primal infeasible or unbounded")
+#: the lab keeps one array axis per agent, and numpy arrays have at most 64 axes
+MAX_AGENTS = 64
+
+#: the declared parameters of :func:`design` (and of ``tfd design``)
+DESIGN = d.Entry("design", (
+    shared.AGENTS.with_(kind=d.whole(2, MAX_AGENTS), default=3,
+                   help="number of agents n (with one agent there is nothing to divide)"),
+    shared.ITEMS.with_(default=4, help="solve for m = 1..ITEMS"),
+    shared.PRIOR.with_(help="an i.i.d. prior spec (ordinal domain)"),
+    d.Option("domain", d.choice("ordinal", "cardinal"),
+             "ordinal: mechanisms that see rankings; cardinal: mechanisms on value levels", default="ordinal"),
+    d.Option("deterministic", d.switch(),
+             "the 0/1 program on every profile instead of the LP on symmetry orbits", default=False),
+    d.Option("levels", d.vector(0.0), "cardinal domain: value levels, e.g. 0,1,5"),
+    d.Option("probs", d.vector(0.0), "cardinal domain: the levels' probabilities (default equal)"),
+    d.Option("sizes", d.counts(1), "the item counts solved (default 1..n_items)"),
+    d.Option("time_limit", d.real(0, open_low=True), "solver seconds per size", default=3600.0),
+    d.Option("audit_profiles", d.whole(1), "profiles of the DSIC audit run on a deterministic optimum",
+             default=200),
+    shared.SEED), "the welfare-optimal truthful mechanism, certified and compared with the best Pick-r")
+
+
+@DESIGN.checked
 def design(n_agents: int = 3, n_items: int = 4, prior: str = "uniform", domain: str = "ordinal",
            deterministic: bool = False, levels=None, probs=None, sizes=None, time_limit: float = 3600.0,
            progress=None, audit_profiles: int = 200, seed: int = 0) -> Lab:
@@ -203,21 +230,7 @@ def design(n_agents: int = 3, n_items: int = 4, prior: str = "uniform", domain: 
     ``deterministic``: the 0/1 program (no symmetry reduction) instead of the LP on orbits.
     """
     say = progress or (lambda *_: None)
-    if domain not in ("ordinal", "cardinal"):
-        raise TfdError(f"unknown domain {domain!r}; accepted: ordinal, cardinal")
-    from abm.spec import whole
-
-    whole(n_agents, "the lab's number of agents (with one agent there is nothing to divide)", 2, MAX_AGENTS)
-    whole(n_items, "the lab's number of items", 1)
-    if sizes is None:
-        sizes = list(range(1, n_items + 1))
-    else:
-        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
-            raise TfdError(f"sizes must be a list of item counts, e.g. [1, 2, 3], got {sizes!r}")
-        sizes = sorted({whole(s, "each of the lab's sizes (items)", 1) for s in sizes})
-        if not sizes:
-            raise TfdError("sizes is empty; give at least one item count, e.g. [1, 2, 3]")
-    whole(seed, "seed", 0)
+    sizes = list(range(1, n_items + 1)) if sizes is None else sorted(set(sizes))
     if domain == "cardinal":
         levels, probs, prior_spec = _check_levels(levels, probs, n_agents * max(sizes))
         k = len(levels)
@@ -297,10 +310,6 @@ def design(n_agents: int = 3, n_items: int = 4, prior: str = "uniform", domain: 
     return Lab(summary, ratios, table, mechanism, results)
 
 
-#: solver statuses that say a program had no optimum, which a valid input never gives
-NO_OPTIMUM = ("Empty", "Infeasible", "Unbounded", "Primal infeasible or unbounded")
-#: the lab keeps one array axis per agent, and numpy arrays have at most 64 axes
-MAX_AGENTS = 64
 #: nonzero value levels the exact certificate scales to integers: within this range of 1
 LEVEL_RANGE = 1e50
 #: the smallest probability of one profile (a product of one level's probability per agent and
