@@ -66,7 +66,7 @@ def test_design_refuses_what_has_no_certified_optimum(capsys, args, message):
     ({"sizes": [-1]}, "sizes must be a non-empty list of integers >= 1"), ({"sizes": []}, "sizes must be a non-empty"),
     ({"domain": "cardinal", "levels": "0,1,5"}, "levels must be a non-empty list of finite numbers"),
     ({"domain": "cardinal", "levels": [0, float("inf")]}, "finite numbers"),
-    ({"seed": -1}, "seed must be"), ({"n_agents": 2.5}, "n_agents (--agents) must be an integer from 2 to 64"),
+    ({"seed": -1}, "seed must be"), ({"n_agents": 2.5}, r"n_agents \(--agents\) must be an integer from 2 to 64"),
 ])
 def test_design_api_refuses_bad_arguments_as_the_cli_does(kwargs, message):
     from abm.design import design
