@@ -127,3 +127,51 @@ OUT = d.Option("out", d.text(check_folder, "a folder name (new or existing) in a
                "folder for the results")
 NO_PROGRESS = d.Option("no_progress", d.switch(), "hide the progress bar", default=False)
 CSV = d.Option("csv", d.switch(), "with --out: also write the rows as CSV", default=False)
+
+
+def _items_of(value, what: str) -> list:
+    """A comma list (text) or a Python list, each entry non-empty and none given twice."""
+    from abm.spec import split_top_level
+
+    items = split_top_level(value) if isinstance(value, str) else list(value)
+    if not items or any(isinstance(x, str) and not x.strip() for x in items):
+        raise TfdError(f"{what} must list at least one entry, separated by commas, with none empty; got {value!r}")
+    seen = set()
+    for x in items:
+        key = x.strip() if isinstance(x, str) else repr(x)
+        if key in seen:
+            raise TfdError(f"{what} names {key} twice; give each once")
+        seen.add(key)
+    return items
+
+
+def _mechanism_list(value) -> None:
+    for x in _items_of(value, "mechanisms"):
+        _mechanism(x)
+
+
+def strategy_menu(name: str, help: str, default=None) -> d.Option:
+    """A list of strategies each named once (a tournament's players, an evolving population's menu)."""
+
+    def check(value) -> None:
+        import strategies
+
+        built = []
+        for x in _items_of(value, name):
+            _strategies(x)
+            one = strategies.parse(x) if isinstance(x, str) else x
+            if one in built:  # "truthful" and "truthful()" are one strategy
+                raise TfdError(f"{name} names {one!r} twice; give each strategy once")
+            built.append(one)
+
+    return d.Option(name, d.text(check, "strategies separated by commas, each named once", also=_is_list), help,
+                    default=default)
+
+
+def _is_list(value) -> bool:
+    return isinstance(value, (list, tuple))
+
+
+MECHANISMS = d.Option("mechanisms", d.text(_mechanism_list, "mechanisms in the one grammar separated by commas",
+                                           also=_is_list),
+                      "comma-separated mechanisms in the one grammar, e.g. 'pick-r(r=[0.3, 0.7]),ranking'")

@@ -26,7 +26,10 @@ import numpy as np
 import pandas as pd
 
 import strategies as strategy_registry
+from abm import declare as d
 from abm import mechanisms
+from abm import options as o
+from abm.declare import Entry, Option
 from abm.errors import TfdError
 from abm.mechanisms.base import allocation
 from abm.metrics import utilities
@@ -49,6 +52,22 @@ def _positive(x, label):
     return whole(x, label)
 
 
+#: the declared parameters of :func:`moran` (and of ``tfd evolve``)
+MORAN = Entry("moran", (
+    o.MECHANISM.with_(default="welfare-max"),
+    o.strategy_menu("menu", "comma-separated strategies the population may play, each once (tfd strategies "
+                            "lists them)", default="truthful,scale(factor=3),swap-ranks"),
+    o.PRIOR, o.AGENTS, o.ITEMS.with_(default=10),
+    Option("size", d.whole(2), "individuals in the population (more than the agents per match)", default=30,
+           flag="--population"),
+    Option("generations", d.whole(1), "Moran steps", default=1000),
+    Option("matches", d.whole(1), "matches (instances) per generation", default=20),
+    Option("mutation", d.real(0, 1), "probability an offspring mutates", default=0.01),
+    Option("selection", d.real(0), "selection strength (0: neutral drift)", default=5.0),
+    o.SEED), "population dynamics: a Moran process over strategies, with mutation")
+
+
+@MORAN.checked
 def moran(mechanism="welfare-max", menu=("truthful", "exaggerate"), prior="uniform", n_agents: int = 2,
           n_items: int = 10, size: int = 20, generations: int = 500, matches: int = 20, mutation: float = 0.01,
           selection: float = 5.0, seed: int = 0, initial=None, progress=None) -> Evolution:
@@ -67,6 +86,10 @@ def moran(mechanism="welfare-max", menu=("truthful", "exaggerate"), prior="unifo
         raise TfdError(f"mutation must lie in [0, 1], got {mutation!r}")
     if not (isinstance(selection, (int, float)) and np.isfinite(selection) and selection >= 0):
         raise TfdError(f"selection must be a finite number >= 0, got {selection!r}")
+    if isinstance(menu, str):
+        from abm.spec import split_top_level
+
+        menu = split_top_level(menu)
     plays = [strategy_registry.parse(s) if isinstance(s, str) else strategy_registry.get(s) for s in menu]
     if len(plays) < 1:
         raise TfdError("the menu needs at least one strategy")

@@ -18,7 +18,9 @@ import strategies as strategy_registry
 from abm.sizes import check_fits
 from abm.metrics import gain_interval
 from abm.model import AllocationModel
-from abm.spec import whole
+from abm import declare as d
+from abm import options as o
+from abm.declare import Entry, Option
 
 __all__ = ["DEFAULT_MECHANISMS", "default_players", "tournament"]
 
@@ -33,13 +35,28 @@ def default_players() -> list[str]:
     return [name for name in strategy_registry.names() if name not in _SLOW]
 
 
+#: the declared parameters of :func:`tournament` (and of ``tfd tournament``)
+TOURNAMENT = Entry("tournament", (
+    o.MECHANISMS.with_(help=o.MECHANISMS.help + " (default: the catalogue's five)"),
+    o.strategy_menu("players", "comma-separated strategies or learners (default: every registered one but "
+                               "interim-best-response, which is slow)"),
+    o.PRIOR, o.AGENTS.with_(kind=d.whole(2), help="number of agents n (a gain over truthful play needs others)"),
+    o.ITEMS.with_(default=10),
+    Option("rounds", d.whole(2), "rounds of play per (mechanism, player); an interval needs two", default=200),
+    o.INSTANCES_PER_STEP.with_(name="instances_per_round", flag="--instances-per-step", default=4,
+                               help="instances per round of play (a model step)"),
+    o.SEED, o.CONFIDENCE.with_(default=0.99)), "every strategy and learner against each mechanism")
+
+
+@TOURNAMENT.checked
 def tournament(mechanisms=None, players=None, prior="uniform", n_agents: int = 2, n_items: int = 10,
                rounds: int = 200, instances_per_round: int = 4, seed: int = 0, confidence: float = 0.99,
                progress=None) -> pd.DataFrame:
     """Play every player against every mechanism; returns one row per (mechanism, player)."""
-    mechanisms = list(mechanisms or DEFAULT_MECHANISMS)
-    players = list(players or default_players())
-    whole(rounds, "rounds (an interval needs two)", minimum=2)
+    from abm.spec import split_top_level
+
+    mechanisms = split_top_level(mechanisms) if isinstance(mechanisms, str) else list(mechanisms or DEFAULT_MECHANISMS)
+    players = split_top_level(players) if isinstance(players, str) else list(players or default_players())
     for p in players:
         strategy_registry.parse(p)  # unknown names fail before any work starts
     check_fits(24.0 * rounds, f"{rounds} rounds", "use fewer --rounds")

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
-
 from abm import files
-from abm.commands.common import (MECHANISM_HELP, add_instance_flags, add_output_flags, emit, mechanism, nonnegative,
-                                 out_dir, positive_int, progress, split_top_level, unit_interval, write_results)
+from abm.commands.common import emit, progress, write_results
 
 
 def add(sub) -> None:
-    p = sub.add_parser("evolve", help="population dynamics: a Moran process over strategies, with mutation",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--mechanism", type=mechanism, default="welfare-max", help=MECHANISM_HELP)
-    p.add_argument("--menu", default="truthful,scale(factor=3),swap-ranks",
-                   help="comma-separated strategies the population may play (see `tfd strategies`)")
-    p.add_argument("--population", type=positive_int, default=30, help="individuals (more than --agents)")
-    p.add_argument("--generations", type=positive_int, default=1000, help="Moran steps")
-    p.add_argument("--matches", type=positive_int, default=20, help="matches (instances) per generation")
-    p.add_argument("--mutation", type=unit_interval, default=0.01, help="probability an offspring mutates")
-    p.add_argument("--selection", type=nonnegative, default=5.0, help="selection strength (0: neutral drift)")
-    add_instance_flags(p, items=10)
-    add_output_flags(p, out_dir, "folder for generations.parquet, summary.json and shares.png")
+    p = sub.add_parser("evolve", help="population dynamics: a Moran process over strategies, with mutation")
+    from abm import options as o
+    from abm.declare import Entry
+    from abm.population import MORAN
+
+    Entry("tfd evolve", MORAN.options + (
+        o.JSON, o.OUT.with_(help="folder for generations.parquet, summary.json and shares.png"),
+        o.NO_PROGRESS)).add_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -46,14 +39,14 @@ def run(args) -> int:
     from abm.population import moran
 
     with progress(args, args.generations, "evolve", "gen") as bar:
-        e = moran(args.mechanism, split_top_level(args.menu), args.prior, args.agents, args.items, args.population,
+        e = moran(args.mechanism, args.menu, args.prior, args.n_agents, args.n_items, args.size,
                   args.generations, args.matches, args.mutation, args.selection, args.seed, progress=bar.update)
     s = dict(e.summary)
     if args.out:
-        title = f"Moran process under {s['mechanism']}: population {args.population}, {args.agents} agents x {args.items} items"
+        title = f"Moran process under {s['mechanism']}: population {args.size}, {args.n_agents} agents x {args.n_items} items"
         s = write_results(args.out, {"generations": e.counts}, s, lambda out: _plot(e.counts, out / "shares.png", title))
-    lines = [f"{args.generations} generations under {s['mechanism']}, population {args.population}, "
-             f"{args.agents} agents x {args.items} items per match, mutation {args.mutation}, seed {args.seed}",
+    lines = [f"{args.generations} generations under {s['mechanism']}, population {args.size}, "
+             f"{args.n_agents} agents x {args.n_items} items per match, mutation {args.mutation}, seed {args.seed}",
              "  share (final; mean over the second half):"]
     for k, v in e.final.items():
         lines.append(f"    {k}: {v:.2f}; {s['mean_share_second_half'][k]:.3f}")
