@@ -31,7 +31,7 @@ from pydantic import AfterValidator, BeforeValidator, TypeAdapter, ValidationErr
 from abm.errors import TfdError
 
 __all__ = ["REQUIRED", "Accepts", "Option", "Entry", "whole", "real", "vector", "counts", "text", "switch", "choice",
-           "InputError"]
+           "InputError", "parameters"]
 
 #: the default of a parameter that has none
 REQUIRED = inspect.Parameter.empty
@@ -233,8 +233,9 @@ class Option:
 
     @property
     def label(self) -> str:
-        """How messages name the parameter: the Python keyword, and the flag where it is spelt otherwise."""
-        same = self.flag == "--" + self.name.replace("_", "-")
+        """How messages name the parameter: the Python keyword, and the flag where it is spelt otherwise
+        (a parameter with no flag, ``flag=""``, as a strategy's, by its keyword alone)."""
+        same = not self.flag or self.flag == "--" + self.name.replace("_", "-")
         return self.name if same else f"{self.name} ({self.flag})"
 
     @property
@@ -349,6 +350,30 @@ class Entry:
 
         call.entry = self
         return call
+
+
+def parameters(error: type = TfdError, **kinds):
+    """Decorator for a constructor (a strategy's ``__init__``): check the keywords named in
+    ``kinds`` (each a type made by :func:`whole`, :func:`real`, ...) at every call, raising
+    ``error`` with the declared message. The declaration stays readable as ``func.entry``."""
+
+    def wrap(func):
+        signature = inspect.signature(func)
+        entry = Entry(func.__qualname__, tuple(
+            Option(name, kind, "", default=signature.parameters[name].default, flag="") for name, kind in kinds.items()))
+        checked = entry.checked(func)
+
+        @functools.wraps(func)
+        def call(*args, **kwargs):
+            try:
+                return checked(*args, **kwargs)
+            except InputError as exc:
+                raise error(str(exc)) from None
+
+        call.entry = entry
+        return call
+
+    return wrap
 
 
 def _default_text(value) -> str:

@@ -20,11 +20,16 @@ import math
 
 import numpy as np
 
+from abm import declare as d
 from abm.errors import StrategyError
-from abm.spec import whole
 from strategies.base import Strategy, register
 
 __all__ = ["Learner", "Hedge", "Exp3", "ShadingCurve", "DeadlineSchedule", "default_menu"]
+
+#: the learners' declared ranges. A step (a learning rate, a step size) past MAX_STEP sends
+#: exp() of the weights or of the bid scale past float's range, where NaN takes over; knots
+#: and pairs past theirs are arrays and rounds of evaluation no study of a few dozen items needs.
+MAX_STEP, MAX_KNOTS, MAX_PAIRS = 1e3, 1000, 10_000
 
 
 def default_menu() -> list[Strategy]:
@@ -122,9 +127,8 @@ class Hedge(Learner):
     name = "hedge"
     feedback = "full"
 
+    @d.parameters(StrategyError, eta=d.real(0, MAX_STEP, open_low=True))
     def __init__(self, menu=None, eta: float | None = None):
-        if eta is not None and not (math.isfinite(eta) and eta > 0):
-            raise StrategyError(f"eta must be a positive number, got {eta!r}")
         self.eta = eta
         super().__init__(menu)
 
@@ -157,9 +161,8 @@ class Exp3(Learner):
     name = "exp3"
     feedback = "bandit"
 
+    @d.parameters(StrategyError, gamma=d.real(0, 1, open_low=True))
     def __init__(self, menu=None, gamma: float = 0.1):
-        if not (0 < gamma <= 1):
-            raise StrategyError(f"gamma must lie in (0, 1], got {gamma!r}")
         self.gamma = float(gamma)
         super().__init__(menu)
 
@@ -203,12 +206,9 @@ class ShadingCurve(Learner):
     classifier = {"uses_own_values": True, "uses_prior": False, "uses_mechanism": True, "clairvoyant": True,
                   "stochastic": True, "keeps_ranking": False}
 
+    @d.parameters(StrategyError, knots=d.whole(2, MAX_KNOTS), sigma=d.real(0, MAX_STEP, open_low=True),
+                  rate=d.real(0, MAX_STEP, open_low=True), pairs=d.whole(1, MAX_PAIRS))
     def __init__(self, knots: int = 5, sigma: float = 0.3, rate: float = 0.1, pairs: int = 8):
-        for label, v in (("sigma", sigma), ("rate", rate)):
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise StrategyError(f"{label} must be a positive number, got {v!r}")
-        whole(knots, "knots", minimum=2, error=StrategyError)
-        whole(pairs, "pairs", error=StrategyError)
         self.knots, self.sigma, self.rate, self.pairs = knots, float(sigma), float(rate), pairs
         self.menu = []
         self.reset()
@@ -301,6 +301,8 @@ class DeadlineSchedule(ShadingCurve):
     expresses = ("a global scale and one believed pick rate lambda: the items the others would take by then, scheduled "
                  "earliest deadline first; exact for two-agent round robin, nothing else by design")
 
+    @d.parameters(StrategyError, sigma=d.real(0, MAX_STEP, open_low=True),
+                  sigma_min=d.real(0, MAX_STEP, open_low=True))
     def __init__(self, sigma: float = 0.3, sigma_min: float = 0.05, rate: float = 0.05, pairs: int = 8):
         super().__init__(knots=2, sigma=sigma, rate=rate, pairs=pairs)
         if not (isinstance(sigma_min, (int, float)) and 0 < sigma_min <= sigma):
@@ -346,7 +348,9 @@ class DeadlineSchedule(ShadingCurve):
         C = thetas.shape[0]
         # exp(log 1/2) is a hair below 1/2 in floating point: the small nudge keeps
         # floor(lambda p) exact at the rational lambdas the family is built around
-        lam = np.exp(thetas[:, 1])[None, :, None]
+        # any lambda past the quota schedules every item at the last slot: clipping log lambda keeps
+        # exp() finite, so a large step gives that schedule, not NaN deadlines
+        lam = np.exp(np.clip(thetas[:, 1], -700.0, 700.0))[None, :, None]
         deadline = np.clip(np.floor(lam * p[:, None, :] + 1e-9) + 1, 1, quota).astype(np.int64)  # (P, C, m)
         own = np.broadcast_to(flat[:, None, :], (P, C, m)).reshape(P * C, m)
         deadline = deadline.reshape(P * C, m)

@@ -52,7 +52,7 @@ import math
 import numpy as np
 
 from abm.errors import StrategyError
-from abm.spec import whole
+from abm import declare as d
 from strategies.base import register
 from strategies.learning import Learner
 
@@ -218,18 +218,14 @@ class ItemPolicy(Learner):
     #: 0.38-0.57 with them, four seeds each): one run keeps their weights at 0
     RUNS = ((0.3, False), (0.3, True), (1.0, True), (3.0, True))
 
+    # past these the policy's parameter vector, CMA-ES's covariance (dimension squared) or a
+    # generation's evaluations are far beyond what any study here needs, and beyond memory
+    @d.parameters(StrategyError, hidden=d.whole(0, 256), sigma0=d.real(0, 1e3, open_low=True),
+                  batch=d.whole(1, 100_000), population=d.whole(2, 10_000), pooled=d.whole(0, 64),
+                  optimizer=d.choice(*OPTIMIZERS))
     def __init__(self, hidden: int = 4, sigma0: float = 1.0, batch: int = 64, population: int | None = None,
                  pooled: int = 2, optimizer: str = "cma"):
-        if optimizer not in OPTIMIZERS:
-            raise StrategyError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
         self.optimizer = optimizer
-        whole(hidden, "hidden", minimum=0, error=StrategyError)
-        if not (isinstance(sigma0, (int, float)) and math.isfinite(sigma0) and sigma0 > 0):
-            raise StrategyError(f"sigma0 must be a positive number, got {sigma0!r}")
-        whole(batch, "batch", error=StrategyError)
-        if population is not None:
-            whole(population, "population", minimum=2, error=StrategyError)
-        whole(pooled, "pooled", minimum=0, error=StrategyError)
         self.hidden, self.sigma0, self.batch, self.population = hidden, float(sigma0), batch, population
         self.pooled = pooled
         self.menu = []

@@ -61,7 +61,12 @@ def test_cli_learn_prints_a_continuous_learners_parameters(capsys):
 @pytest.mark.parametrize("args, message", [
     (["--learner", "truthful"], "not a learner"),
     (["--learner", "all:deadline-schedule"], "at most one agent may play a clairvoyant strategy"),
-    (["--learner", "hedge(eta=-1)"], "eta must be a positive number"),
+    (["--learner", "hedge(eta=-1)"], "eta must be a number in (0, 1000]"),
+    (["--learner", "hedge(eta=1e308)"], "eta must be a number in (0, 1000], got 1e+308"),
+    (["--learner", "shading-curve(knots=100000000)"], "knots must be an integer from 2 to 1000"),
+    (["--learner", "item-policy(hidden=100000000)"], "hidden must be an integer from 0 to 256"),
+    (["--learner", "item-policy(population=1000000000)"], "population must be an integer from 2 to 10000"),
+    (["--learner", "deadline-schedule(sigma=1e308)"], "sigma must be a number in (0, 1000]"),
     (["--mechanism", "nosuch"], "unknown mechanism"),
 ])
 def test_cli_learn_errors_are_one_line(capsys, args, message):
@@ -124,6 +129,8 @@ def test_the_deadline_learner_finds_the_round_robin_best_response():
     import strategies
     from abm.metrics import utilities
     from abm.mechanisms import get
+
+    import strategies
 
     s = strategies.get("deadline-schedule")
     learn("round-robin", s, n_agents=2, n_items=10, rounds=1500, instances_per_round=8, seed=1)
@@ -195,3 +202,17 @@ def test_a_learner_sits_where_it_is_told():
     assert list(r.summary["learners"]) == ["1"]
     with pytest.raises(ValueError, match=r"seat \(an agent index\) must be an integer from 0 to 1"):
         learn("pick-r", "hedge", rounds=5, seat=2)
+
+
+def test_deadline_schedule_with_a_huge_step_gives_finite_deadlines():
+    """exp() of a huge log pick rate once overflowed to NaN deadlines cast to integers."""
+    import warnings
+
+    import strategies
+
+    s = strategies.get("deadline-schedule")
+    v = np.random.default_rng(0).random((4, 3, 6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow in exp fails the test
+        out = s._report(v[:, 0], v[:, 1:], np.array([0.0, 800.0]))
+    assert np.isfinite(out).all()
