@@ -126,3 +126,22 @@ def test_the_float_search_agrees_with_the_exact_margins(order):
     for b, r in enumerate(shares):
         exact, _ = exact_margins(prior, order, [Fraction(x).limit_denominator(1000) for x in r])
         np.testing.assert_allclose(V[b], np.array(exact, dtype=float), atol=1e-12)
+
+
+def test_the_search_in_blocks_matches_the_search_at_once(monkeypatch):
+    """The share grid is evaluated in blocks so memory stays bounded; blocks change no result."""
+    from abm.theory import contiguous as C
+
+    prior = "checkerboard(uniform, uniform, uniform, k=3, corr=[[1, .5, .2], [.5, 1, .3], [.2, .3, 1]])"
+    whole = C.best_contiguous(prior, steps=12, refine=1)
+    monkeypatch.setattr(C, "_BLOCK_BYTES", 1)  # one share vector per block
+    blocked = C.best_contiguous(prior, steps=12, refine=1)
+    assert blocked.order == whole.order and blocked.shares == whole.shares and blocked.min_ef == whole.min_ef
+
+
+def test_a_search_past_an_hour_is_refused_before_it_starts():
+    from abm.errors import TfdError
+    from abm.theory import contiguous as C
+
+    with pytest.raises(TfdError, match=r"the contiguous search on 923,521 cells for 4 agents .* would take about"):
+        C.best_contiguous("checkerboard(uniform, uniform, uniform, uniform, k=31)")

@@ -18,6 +18,7 @@ point (:func:`value_matrices`), vectorized over a grid of share vectors.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -227,6 +228,43 @@ def _ef(V, n):
     return {f"{i}->{j}": V[i][i] - V[i][j] for i in range(n) for j in range(n) if i != j}
 
 
+#: share vectors times cells (times agents) the search evaluates per second here (a 2-core VM);
+#: the work guard's rate, from timing the search on a three-agent checkerboard with k = 16
+SEARCH_RATE = 5.0e6
+#: bytes per (share vector, cell) that :func:`value_matrices` holds at once, per float: the
+#: region copies of every position (1 + 2n floats each) and the running bounds
+_FLOATS_PER_POINT = lambda n: n * (2 * n + 1) + 2 * n + 4  # noqa: E731
+#: memory one block of share vectors may take
+_BLOCK_BYTES = 256 * 2**20
+
+
+def _search_points(n: int, cells: int, grid: int, refine: int) -> float:
+    local = math.comb(20 + n - 1, n - 1)
+    return float(math.factorial(n)) * cells * (grid + refine * local / math.factorial(n))
+
+
+def check_contiguous_work(n: int, cells: int, grid: int, refine: int, limit_seconds: float = 3600.0) -> None:
+    """Refuse, in one line and before any work, a search estimated past ``limit_seconds`` (its
+    memory is bounded by evaluating the share grid in blocks)."""
+    from abm.sizes import check_work
+
+    check_work(_search_points(n, cells, grid, refine) * n, SEARCH_RATE,
+               f"the contiguous search on {cells:,} cells for {n} agents ({math.factorial(n)} orders, "
+               f"{grid:,} share vectors each)", "use a checkerboard with fewer cells (a smaller k)",
+               limit_seconds=limit_seconds)
+
+
+def _min_margins(prior, order, shares, G) -> np.ndarray:
+    """The smallest EF margin of each share vector, evaluated in blocks so memory stays bounded."""
+    n = prior.n_agents
+    rows = max(1, int(_BLOCK_BYTES // (8 * prior.cells.size * _FLOATS_PER_POINT(n))))
+    out = []
+    for start in range(0, shares.shape[0], rows):
+        V = value_matrices(prior, order, shares[start:start + rows], G)
+        out.append(np.min(V[:, np.arange(n), np.arange(n)][:, :, None] - V + np.eye(n)[None] * 9, axis=(1, 2)))
+    return np.concatenate(out)
+
+
 def best_contiguous(prior, steps: int = 60, refine: int = 3, certify: bool = True) -> ContiguousResult:
     """The order and shares maximizing the minimum EF margin: a grid over the share simplex (1/steps)
     for each of the n! orders, then ``refine`` rounds of a finer grid around the best point; the
@@ -244,10 +282,10 @@ def best_contiguous(prior, steps: int = 60, refine: int = 3, certify: bool = Tru
     grid = share_grid(n, steps)
     best = (-np.inf, None, None)
     evaluated = 0
+    check_contiguous_work(n, prior.cells.size, grid.shape[0], refine)
     for order in itertools.permutations(range(n)):
-        V = value_matrices(prior, order, grid, G)
+        mins = _min_margins(prior, order, grid, G)
         evaluated += grid.shape[0]
-        mins = np.min(V[:, np.arange(n), np.arange(n)][:, :, None] - V + np.eye(n)[None] * 9, axis=(1, 2))
         b = int(np.argmax(mins))
         if mins[b] > best[0]:
             best = (float(mins[b]), order, grid[b])
@@ -257,9 +295,8 @@ def best_contiguous(prior, steps: int = 60, refine: int = 3, certify: bool = Tru
         local = shares[None, :] + (share_grid(n, 20) - 1.0 / n) * h * n / 2
         local = local[(local > 0).all(axis=1)]
         local = local / local.sum(axis=1, keepdims=True)
-        V = value_matrices(prior, order, local, G)
+        mins = _min_margins(prior, order, local, G)
         evaluated += local.shape[0]
-        mins = np.min(V[:, np.arange(n), np.arange(n)][:, :, None] - V + np.eye(n)[None] * 9, axis=(1, 2))
         b = int(np.argmax(mins))
         if mins[b] >= score:
             score, shares = float(mins[b]), local[b]
