@@ -16,6 +16,9 @@ import numpy as np
 import pandas as pd
 
 import strategies as strategy_registry
+from abm import declare as d
+from abm import options as o
+from abm.declare import Entry, Option
 from abm.errors import TfdError
 from abm.metrics import gain_interval
 from abm.model import AllocationModel
@@ -37,12 +40,34 @@ class LearningRun:
     model: AllocationModel
 
 
+def _learner(value) -> None:
+    spec = value[4:] if isinstance(value, str) and value.startswith("all:") else value
+    if isinstance(spec, str):
+        strategy_registry.parse(spec)
+
+
+#: the declared parameters of :func:`learn` (and of ``tfd learn``)
+LEARN = Entry("learn", (
+    o.MECHANISM.with_(default="round-robin"),
+    Option("learner", d.text(_learner, "a learner such as hedge or 'exp3(gamma=0.2)', or all:LEARNER",
+                             also=lambda v: isinstance(v, strategy_registry.Strategy)),
+           "agent 0's learner: hedge, exp3, shading-curve, deadline-schedule, item-policy (the general learner, which "
+           "sees the others' reports), item-policy-sealed, or with parameters, e.g. 'exp3(gamma=0.2)'; prefix 'all:' "
+           "to make every agent learn", default="hedge"),
+    o.PRIOR, o.AGENTS, o.ITEMS.with_(default=20),
+    Option("rounds", d.whole(1), "rounds of play", default=1000),
+    o.INSTANCES_PER_STEP.with_(name="instances_per_round", flag="--instances-per-step", default=1,
+                               help="instances allocated per round of play (a model step)"),
+    o.STRATEGIES.with_(name="others", flag="--others", help="strategy of the agents that do not learn"),
+    o.SEED, o.CONFIDENCE.with_(default=0.99)), "repeated play: what learning agents come to report under a mechanism")
+
+
+@LEARN.checked
 def learn(mechanism="round-robin", learner="hedge", prior="uniform", n_agents: int = 2, n_items: int = 20,
           rounds: int = 1000, instances_per_round: int = 1, others="truthful", seed: int = 0,
           mechanism_params: dict | None = None, confidence: float = 0.99, progress=None, seat: int = 0) -> LearningRun:
     """Agent ``seat`` (0 by default) plays ``learner`` (a name, text spec or instance; ``"all:..."``
     makes every agent learn) against ``others``; returns the per-round rows and the summary."""
-    whole(rounds, "rounds")
     everyone = isinstance(learner, str) and learner.startswith("all:")
     spec = learner[4:] if everyone else learner
 

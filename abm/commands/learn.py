@@ -2,40 +2,35 @@
 
 from __future__ import annotations
 
-import argparse
-
 from abm import files
-from abm.commands.common import (MECHANISM_HELP, add_instance_flags, add_output_flags, emit, mechanism,
-                                 nonnegative_int, out_dir, positive_int, progress, unit_interval, write_results)
+from abm.commands.common import emit, progress, write_results
 from abm.learning_suite import LEARNERS
 
 
 def add(sub) -> None:
-    p = sub.add_parser("learn", help="repeated play: what learning agents come to report under a mechanism",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--mechanism", type=mechanism, default="round-robin", help=MECHANISM_HELP)
-    p.add_argument("--learner", default="hedge",
-                   help="agent 0's learner: hedge, exp3, shading-curve, deadline-schedule, item-policy (the general "
-                        "learner, which sees the others' reports), item-policy-sealed, or with parameters, "
-                        "e.g. 'exp3(gamma=0.2)'; prefix 'all:' to make every agent learn")
-    p.add_argument("--others", default="truthful", help="strategy of the agents that do not learn")
-    p.add_argument("--rounds", type=positive_int, default=2000)
-    p.add_argument("--instances-per-step", type=positive_int, default=1,
-                   help="instances allocated per round of play (a model step)")
-    add_instance_flags(p, items=20)
-    p.add_argument("--confidence", type=unit_interval, default=0.99)
+    p = sub.add_parser("learn", help="repeated play: what learning agents come to report under a mechanism")
+    from abm import options as o
+    from abm.declare import Entry, Option, switch, text, whole
+    from abm.learning import LEARN
+
+    one = Entry("tfd learn", tuple(x.with_(default=2000) if x.name == "rounds" else x for x in LEARN.options) + (
+        o.JSON, o.OUT.with_(help="folder for rounds.parquet (suite.parquet), summary.json and learning.png "
+                                 "(suite.png)"), o.NO_PROGRESS))
+    one.add_arguments(p)
     suite = p.add_argument_group("generality suite (--suite)")
-    suite.add_argument("--suite", action="store_true",
-                       help="instead of one run: train each learner on every manipulable rule with a known best "
-                            "response (catalogue rules, the mutant zoo) and report the share of the best gain reached")
-    suite.add_argument("--learners", default=",".join(LEARNERS), help="comma-separated learners for --suite")
-    suite.add_argument("--quick", action="store_true", help="a smaller training budget and fewer scored profiles")
-    suite.add_argument("--generated", type=nonnegative_int, default=8,
-                       help="mutants drawn from those Cosmic Ray's operators make (needs the mutants extra)")
-    suite.add_argument("--only", default=None, help="run only the cases whose label contains this text")
-    suite.add_argument("--workers", type=positive_int, default=2, help="processes for --suite")
-    add_output_flags(p, out_dir, "folder for rounds.parquet (suite.parquet), summary.json and learning.png "
-                                 "(suite.png)")
+    suite_entry = Entry("tfd learn --suite", (
+        Option("suite", switch(), "instead of one run: train each learner on every manipulable rule with a known best "
+                                  "response (catalogue rules, the mutant zoo) and report the share of the best gain "
+                                  "reached", default=False),
+        o.strategy_menu("learners", "comma-separated learners for --suite", default=",".join(LEARNERS)),
+        Option("quick", switch(), "a smaller training budget and fewer scored profiles", default=False),
+        Option("generated", whole(0), "mutants drawn from those Cosmic Ray's operators make (needs the mutants extra)",
+               default=8),
+        Option("only", text(words="text a case's label contains"), "run only the cases whose label contains this "
+                                                                    "text"),
+        Option("workers", whole(1, 256), "processes for --suite", default=2)))
+    suite_entry.add_arguments(suite)
+    p.set_defaults(_entry=Entry("tfd learn", one.options + suite_entry.options))
     p.set_defaults(run=run)
 
 
@@ -107,13 +102,13 @@ def run(args) -> int:
     if args.suite:
         return run_suite(args)
     with progress(args, args.rounds, "learn", "round") as bar:
-        r = learn(args.mechanism, args.learner, args.prior, args.agents, args.items, args.rounds,
-                  args.instances_per_step, args.others, args.seed, confidence=args.confidence, progress=bar.update)
+        r = learn(args.mechanism, args.learner, args.prior, args.n_agents, args.n_items, args.rounds,
+                  args.instances_per_round, args.others, args.seed, confidence=args.confidence, progress=bar.update)
     s = dict(r.summary)
     if args.out:
-        title = f"{args.learner} under {s['mechanism']}, {args.agents} agents x {args.items} items, {args.prior}"
+        title = f"{args.learner} under {s['mechanism']}, {args.n_agents} agents x {args.n_items} items, {args.prior}"
         s = write_results(args.out, {"rounds": r.rounds}, s, lambda out: _plot(r.rounds, out / "learning.png", title))
-    lines = [f"{args.rounds} rounds of {s['mechanism']}, {args.agents} agents x {args.items} items, prior {s['prior']}, "
+    lines = [f"{args.rounds} rounds of {s['mechanism']}, {args.n_agents} agents x {args.n_items} items, prior {s['prior']}, "
              f"seed {args.seed}"]
     for agent, L in s["learners"].items():
         regret = L["time_average_regret"]
