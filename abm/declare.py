@@ -126,7 +126,7 @@ def _read_vector(text: str) -> list[float]:
 
 
 def _vector(value, minimum, length) -> list[float]:
-    if isinstance(value, (str, bytes)):
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise _Refused
     items = [_number(v, False) for v in value]
     if not items or (length is not None and len(items) != length):
@@ -242,6 +242,23 @@ class Option:
     def accepts(self) -> str:
         found = _metadata(self.kind, Accepts)
         return found.words if found else "a value of its type"
+
+    @property
+    def base(self) -> type:
+        """The Python type the declaration checks (int, float, list, bool, or Any for a text)."""
+        return getattr(self.kind, "__origin__", self.kind)
+
+    @property
+    def bounds(self) -> tuple:
+        """(low, high, open_low, open_high) of a number, each None where unbounded."""
+        low = high = None
+        open_low = open_high = False
+        for item in getattr(self.kind, "__metadata__", ()):
+            if isinstance(item, (at.Ge, at.Gt)):
+                low, open_low = (item.ge, False) if isinstance(item, at.Ge) else (item.gt, True)
+            if isinstance(item, (at.Le, at.Lt)):
+                high, open_high = (item.le, False) if isinstance(item, at.Le) else (item.lt, True)
+        return low, high, open_low, open_high
 
     @property
     def is_switch(self) -> bool:
