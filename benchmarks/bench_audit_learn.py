@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -112,7 +113,7 @@ def main(workers: int, zoo=None) -> None:
     if zoo is not None:
         print(f"generated mutants the zoo's audit did not catch at m = {M_ITEMS}: {len(gen)}; the search here finds "
               f"a lie on {int(gen.search_found.sum())}, the learner on {int(gen.learner_found.sum())}")
-    f.to_csv("audit_learn.csv", index=False)
+    f.to_csv(Path(__file__).with_name("results") / "audit_learn.csv", index=False)
 
 
 if __name__ == "__main__":
