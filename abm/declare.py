@@ -226,9 +226,13 @@ class Option:
     flag: str | None = None
     nullable: bool = True  # None is accepted and means "unset"
     aliases: tuple = ()  # other flags for the same option
+    positional: bool = False  # given on the command line without a flag
+    repeat: bool = False  # the flag may be given again; the value is the list of what was given
 
     def __post_init__(self):
-        if self.flag is None:
+        if self.positional:
+            object.__setattr__(self, "flag", "")
+        elif self.flag is None:
             object.__setattr__(self, "flag", "--" + self.name.replace("_", "-"))
 
     @property
@@ -271,6 +275,11 @@ class Option:
         """``value`` as the declaration reads it, or :class:`InputError` saying what is accepted."""
         if value is None and self.nullable and self.default is not REQUIRED:
             return None
+        if self.repeat:
+            if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
+                raise InputError(f"{self.label} must be a non-empty list, each entry {self.accepts}, got "
+                                 f"{_shown(value)}")
+            return [self.with_(repeat=False).check(v) for v in value]
         try:
             return _adapter(self.kind).validate_python(value)
         except ValidationError as exc:
@@ -331,6 +340,12 @@ class Entry:
             shown = "" if o.default is None or o.default is REQUIRED or o.is_switch else f" (default {_default_text(o.default)})"
             if o.is_switch:
                 parser.add_argument(o.flag, *o.aliases, dest=o.name, action="store_true", help=o.help)
+            elif o.positional:
+                parser.add_argument(o.name, help=o.help + shown, metavar=o.name.upper(),
+                                    **({} if o.default is REQUIRED else {"nargs": "?", "default": None}))
+            elif o.repeat:
+                parser.add_argument(o.flag, *o.aliases, dest=o.name, action="append", default=None,
+                                    help=o.help + " (repeatable)", metavar=o.flag.lstrip("-").upper().replace("-", "_"))
             else:
                 parser.add_argument(o.flag, *o.aliases, dest=o.name, default=None, required=o.default is REQUIRED,
                                     help=o.help + shown, metavar=o.flag.lstrip("-").upper().replace("-", "_"))
@@ -346,6 +361,8 @@ class Entry:
                 setattr(args, o.name, bool(given))
             elif given is None:
                 setattr(args, o.name, None if o.default is REQUIRED else o.default)
+            elif o.repeat:
+                setattr(args, o.name, [o.with_(repeat=False).read(g) for g in given])
             else:
                 setattr(args, o.name, o.read(given))
 

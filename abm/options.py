@@ -175,3 +175,6 @@ def _is_list(value) -> bool:
 MECHANISMS = d.Option("mechanisms", d.text(_mechanism_list, "mechanisms in the one grammar separated by commas",
                                            also=_is_list),
                       "comma-separated mechanisms in the one grammar, e.g. 'pick-r(r=[0.3, 0.7]),ranking'")
+WORKERS = d.Option("workers", d.whole(1, 256), "worker processes", default=2)
+WITNESS = d.Option("witness", d.text(check_file, "the name of an existing file"),
+                   "witness.json from an audit's --out folder", default=d.REQUIRED, positional=True)

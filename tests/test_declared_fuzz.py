@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import io
 import math
 import os
@@ -32,7 +33,8 @@ NEEDS = {("audit", "dsic"): ["--mechanism", "pick-r", "--profiles", "2", "--item
          ("design",): ["--agents", "2", "--items", "1"],
          ("learn",): ["--rounds", "2", "--items", "3"],
          ("evolve",): ["--generations", "2", "--items", "3"],
-         ("tournament",): ["--rounds", "2", "--items", "3", "--players", "truthful"]}
+         ("tournament",): ["--rounds", "2", "--items", "3", "--players", "truthful"],
+         ("audit", "mutants"): ["--items", "3", "--profiles", "2", "--workers", "1", "--only", "control: exchange"]}
 
 
 def _declared_commands():
@@ -122,6 +124,7 @@ def _api():
     from abm.audit import bic_audit, dsic_audit
     from abm.design import design
     from abm.learning import learn
+    from abm.mutants import run_zoo
     from abm.population import moran
     from abm.simulate import simulate
     from abm.tournament import tournament
@@ -130,10 +133,12 @@ def _api():
     return [(simulate, {**small, "instances": 2}), (dsic_audit, {"mechanism": "pick-r", "profiles": 2, **small}),
             (bic_audit, {"mechanism": "ranking", "types": 2, "samples": 2, **small}), (design, {"n_agents": 2, "n_items": 1}),
             (learn, {"rounds": 2, **small}), (moran, {"generations": 2, **small}),
-            (tournament, {"rounds": 2, "players": ["truthful"], **small})]
+            (tournament, {"rounds": 2, "players": ["truthful"], **small}),
+            (run_zoo, {**small, "profiles": 2, "workers": 1, "only": ["control: exchange"]})]
 
 
-API = [(func, needs, o) for func, needs in _api() for o in func.entry.options if o.base in (int, float, list)]
+API = [(func, needs, o) for func, needs in _api() for o in func.entry.options if o.base in (int, float, list)
+       and o.name in inspect.signature(func).parameters]
 
 
 @pytest.mark.parametrize("func, needs, option", API, ids=[f"{f.__name__} {o.name}" for f, _, o in API])
@@ -193,7 +198,7 @@ def test_every_declared_command_reads_its_flags_from_one_declaration():
     """The flags a command shows are its declaration's, each once, with the declared help."""
     paths = {path for path, _ in COMMANDS}
     assert {("simulate",), ("audit", "dsic"), ("audit", "bic"), ("design",), ("learn",), ("evolve",),
-            ("tournament",)} <= paths
+            ("tournament",), ("audit", "mutants"), ("audit", "replay")} <= paths
     for path, entry in COMMANDS:
         flags = [o.flag for o in entry.options]
         assert len(flags) == len(set(flags)), path

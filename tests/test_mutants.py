@@ -83,4 +83,4 @@ def test_cli_mutants_lists_runs_and_refuses_unknown_entries(capsys, tmp_path):
     out = capsys.readouterr().out
     assert '"dsic_kill_rate": 1.0' in out and (tmp_path / "mutants.parquet").exists()
     assert main(["audit", "mutants", "--only", "no/such"]) == 2
-    assert "unknown zoo entry" in capsys.readouterr().err
+    assert "no zoo entry named 'no/such'; tfd audit mutants --list" in capsys.readouterr().err

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from abm import files
 from abm.errors import TfdError
 
-from abm.commands.common import emit, in_file, out_dir, positive_int, progress, seed, split_top_level
+from abm.commands.common import emit, progress, split_top_level
 
 
 def add(sub) -> None:
@@ -32,25 +31,19 @@ def add(sub) -> None:
     Entry("tfd audit bic", tuple(x for x in BIC.options if x.name != "p_t_draws") + cli).add_arguments(b)
     b.set_defaults(run=run_bic)
 
-    z = asub.add_parser("mutants", help="the mutant zoo: does the audit catch manipulable variants of the catalogue?",
-                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    z.add_argument("--items", type=positive_int, default=50, help="items per profile")
-    z.add_argument("--profiles", type=positive_int, default=200, help="profiles per DSIC audit (BIC: profiles / 5 types)")
-    z.add_argument("--workers", type=positive_int, default=2, help="processes")
-    z.add_argument("--seed", type=seed, default=0)
-    z.add_argument("--only", action="append", metavar="ENTRY", help="audit only these entries (repeatable)")
-    z.add_argument("--list", action="store_true", help="list the entries and exit")
-    z.add_argument("--generated", action="store_true",
-                   help="mutants nobody chose: every Cosmic Ray mutation of the lines the catalogue's DSIC rules run, "
-                        "each judged by enumeration at m = 4, 5 and, if manipulable, audited at the zoo's budget")
-    z.add_argument("--sample", type=positive_int, help="with --generated: a seeded sample of this many mutants")
-    z.add_argument("--json", action="store_true")
-    z.add_argument("--out", type=out_dir, help="folder for mutants.csv, mutants.parquet and summary.json")
+    from abm.mutants.parameters import ZOO
+
+    z = asub.add_parser("mutants", help="the mutant zoo: " + ZOO.summary)
+    Entry("tfd audit mutants", ZOO.options + (
+        Option("list", switch(), "list the entries and exit", default=False),
+        Option("generated", switch(), "mutants nobody chose: every Cosmic Ray mutation of the lines the catalogue's "
+               "DSIC rules run, each judged by enumeration at m = 4, 5 and, if manipulable, audited at the zoo's "
+               "budget", default=False),
+        o.JSON, o.OUT.with_(help="folder for mutants.csv, mutants.parquet and summary.json"))).add_arguments(z)
     z.set_defaults(run=run_mutants)
 
     r = asub.add_parser("replay", help="re-check a saved witness")
-    r.add_argument("witness", type=in_file, help="witness.json from an audit's --out folder")
-    r.add_argument("--json", action="store_true")
+    Entry("tfd audit replay", (o.WITNESS, o.JSON)).add_arguments(r)
     r.set_defaults(run=run_replay)
 
 

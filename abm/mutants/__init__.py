@@ -22,6 +22,7 @@ import pandas as pd
 
 from abm.mutants.bic import BIC_MUTANTS, NON_IDENTICAL
 from abm.mutants.dsic import DSIC_MUTANTS
+from abm.mutants.parameters import ZOO
 
 __all__ = ["DSIC_MUTANTS", "BIC_MUTANTS", "CONTROLS", "names", "run_one", "run_zoo", "build"]
 
@@ -119,6 +120,7 @@ def run_one(name: str, n_items: int = 50, profiles: int = 200, seed: int = 0) ->
             "seconds": round(time.perf_counter() - t0, 2)}
 
 
+@ZOO.checked
 def run_zoo(n_items: int = 50, profiles: int = 200, seed: int = 0, workers: int = 2, only=None,
             progress=None) -> tuple[pd.DataFrame, dict]:
     """Every zoo entry (or ``only``), in ``workers`` processes; returns the rows and the kill rates."""

@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from abm.spec import whole
+from abm.mutants.parameters import ZOO
 
 __all__ = ["Mutant", "RULES", "generate", "run_mutant", "run_generated", "traced_lines"]
 
@@ -335,6 +336,7 @@ def run_mutant(mutant: Mutant | dict, n_items: int = 50, profiles: int = 200, se
     return rows
 
 
+@ZOO.checked
 def run_generated(n_items: int = 50, profiles: int = 200, seed: int = 0, workers: int = 2, sample: int | None = None,
                   modules=None, progress=None) -> tuple[pd.DataFrame, dict]:
     """Generate the mutants (or a seeded ``sample`` of them), judge and audit each; returns one row
