@@ -109,20 +109,31 @@ class Recorder:
             frame[k] = v
         return frame
 
+    def estimates(self, confidence: float = 0.95) -> dict:
+        """The welfare ratio E[sw]/E[opt] (delta-method interval, capped at 1) and each fairness
+        rate (Clopper-Pearson), as :class:`abm.metrics.Estimate`, keyed welfare_ratio, ef, ef1, prop."""
+        out = {"welfare_ratio": ratio_from_moments(self._welfare, confidence, upper=1.0)}  # sw <= optimum
+        for key, count in self._counts.items():
+            out[key] = rate_from_count(count, self._welfare.n, confidence)
+        return out
+
+    def agent_gains(self, confidence: float = 0.95) -> list:
+        """Each agent's mean gain over truthful play, as an :class:`abm.metrics.Estimate`."""
+        return [mean_from_moments(m, 1, confidence) for m in self._agents]
+
     def summary(self, confidence: float = 0.95) -> dict:
         """Aggregates over every instance so far, from the running sums: the ratio of expectations
         and the EF rates with intervals, and each agent's means."""
-        ratio = ratio_from_moments(self._welfare, confidence, upper=1.0)  # sw <= optimum
+        found = self.estimates(confidence)
+        ratio = found.pop("welfare_ratio")
         out = {"instances": int(self._welfare.n), "welfare_ratio": ratio.value,
                "welfare_ratio_ci": [ratio.ci_low, ratio.ci_high], "mean_welfare": float(self._welfare.mean[0]),
                "mean_optimal_welfare": float(self._welfare.mean[1])}
-        for key, count in self._counts.items():
-            est = rate_from_count(count, self._welfare.n, confidence)
+        for key, est in found.items():
             out[f"{key}_rate"] = est.value
             out[f"{key}_rate_ci"] = [est.ci_low, est.ci_high]
         out["agents"] = []
-        for i, m in enumerate(self._agents):
-            gain = mean_from_moments(m, 1, confidence)
+        for i, (m, gain) in enumerate(zip(self._agents, self.agent_gains(confidence))):
             out["agents"].append({"agent": i, "strategy": self.labels[i], "mean_utility": float(m.mean[0]),
                                   "mean_gain": float(m.mean[1]), "mean_gain_ci": [gain.ci_low, gain.ci_high],
                                   "mean_items": float(m.mean[2])})

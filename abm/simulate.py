@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -12,28 +13,76 @@ from abm import __version__
 from abm.errors import TfdError
 from abm import options as o
 from abm.declare import Entry
+from abm.metrics import Estimate
 from abm.model import AllocationModel, default_batch
 
-__all__ = ["simulate", "RowWriter", "SIMULATE"]
+__all__ = ["simulate", "SimulationResult", "RowWriter", "SIMULATE"]
 
 #: the declared parameters of :func:`simulate` (and of ``tfd simulate``)
 SIMULATE = Entry("simulate", (o.MECHANISM, o.PRIOR, o.AGENTS, o.ITEMS, o.INSTANCES, o.SEED, o.STRATEGIES,
-                              o.INSTANCES_PER_STEP), "simulate a mechanism on random instances through the Mesa model")
+                              o.INSTANCES_PER_STEP, o.CONFIDENCE),
+                 "simulate a mechanism on random instances through the Mesa model")
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """What :func:`simulate` measured, scipy.stats' way: the welfare ratio E[sw]/E[opt] and the
+    EF, EF1 and PROP rates as :class:`abm.metrics.Estimate` at ``confidence``, each agent's mean
+    gain over truthful play, the Mesa ``model`` (its frames hold the tidy rows) and
+    :meth:`to_dict` for the JSON ``tfd simulate`` prints."""
+
+    model: AllocationModel = field(repr=False)
+    confidence: float = 0.95
+
+    @property
+    def welfare_ratio(self) -> Estimate:
+        return self.model.recorder.estimates(self.confidence)["welfare_ratio"]
+
+    @property
+    def ef_rate(self) -> Estimate:
+        return self.model.recorder.estimates(self.confidence)["ef"]
+
+    @property
+    def ef1_rate(self) -> Estimate:
+        return self.model.recorder.estimates(self.confidence)["ef1"]
+
+    @property
+    def prop_rate(self) -> Estimate:
+        return self.model.recorder.estimates(self.confidence)["prop"]
+
+    @property
+    def agent_gains(self) -> list:
+        """Each agent's mean gain over truthful play, with its interval."""
+        return self.model.recorder.agent_gains(self.confidence)
+
+    @property
+    def instances(self) -> int:
+        return int(self.model.recorder.summary(self.confidence)["instances"])
+
+    def at(self, confidence: float) -> "SimulationResult":
+        """The same run with its intervals at another confidence level."""
+        return SimulationResult(self.model, o.CONFIDENCE.check(confidence))
+
+    def to_dict(self) -> dict:
+        """JSON-ready data: the keys ``tfd simulate --json`` prints (its parameters, the estimates
+        with their intervals, each agent's means)."""
+        return self.model.summary(self.confidence)
 
 
 @SIMULATE.checked
 def simulate(mechanism="pick-r", prior="uniform", n_agents=2, n_items=1000, instances=1000, seed=0,
              strategies="truthful", mechanism_params=None, instances_per_step=None, progress=None,
-             keep_rows=True, sink=None) -> AllocationModel:
-    """Simulate ``instances`` instances and return the model (its frames and summary hold the results).
-    ``keep_rows=False`` keeps only the summary's running sums; ``sink`` receives each step's rows."""
+             keep_rows=True, sink=None, confidence=0.95) -> SimulationResult:
+    """Simulate ``instances`` instances through the Mesa model; the result's estimates are at
+    ``confidence``. ``keep_rows=False`` keeps only the running sums (no per-instance frames);
+    ``sink`` receives each step's rows."""
     if instances_per_step is None:
         instances_per_step = default_batch(n_agents, n_items, instances) if isinstance(instances, int) else 1
     model = AllocationModel(mechanism=mechanism, prior=prior, n_agents=n_agents, n_items=n_items,
                             strategies=strategies, instances_per_step=instances_per_step,
                             mechanism_params=mechanism_params, rng=seed, keep_rows=keep_rows, sink=sink)
     model.run(instances, progress=progress)
-    return model
+    return SimulationResult(model, confidence)
 
 
 class RowWriter:

@@ -34,9 +34,8 @@ TARGET = (2 + math.sqrt(2)) / 4
 
 def sim(ctx, label, mechanism, prior, n_agents, n_items, instances, **params) -> dict:
     """Simulate through the Mesa model; the summary's intervals are at CONFIDENCE."""
-    model = simulate(mechanism=mechanism, prior=prior, n_agents=n_agents, n_items=n_items, instances=instances,
-                     seed=ctx.seed_for(label), mechanism_params=params or None)
-    return model.summary(CONFIDENCE)
+    return simulate(mechanism=mechanism, prior=prior, n_agents=n_agents, n_items=n_items, instances=instances,
+                    seed=ctx.seed_for(label), mechanism_params=params or None, confidence=CONFIDENCE).to_dict()
 
 
 def ef_regime_reached(min_margin: float, m: int, prior: str) -> bool:

@@ -29,7 +29,7 @@ def test_simulate_json_has_the_promised_keys(capsys):
     # The CLI's default is the Python API's: Pick-r with equal shares.
     from abm.simulate import simulate
 
-    python = simulate(n_items=50, instances=40).summary()
+    python = simulate(n_items=50, instances=40).to_dict()
     assert data["mechanism"] == python["mechanism"] == "pick-r"
     assert data["mechanism_params"] == python["mechanism_params"]
     assert data["welfare_ratio"] == python["welfare_ratio"]

@@ -11,7 +11,7 @@ R = 1 - math.sqrt(2) / 2  # Proposition 3.3's share for agent 1
 def test_pick_r_on_uniform_agrees_with_lemma_3_6_at_m_2000():
     m, instances = 2000, 200
     est = simulate(mechanism="pick-r", mechanism_params={"r": [R]}, n_items=m, instances=instances,
-                   seed=11).summary(confidence=0.99)
+                   seed=11, confidence=0.99).to_dict()
     lo, hi = est["welfare_ratio_ci"]  # 99% delta-method interval, half-width about 1e-3 here
     alpha = alpha_pick_r("uniform", [R])
     # Lemma 3.6's alpha is the m -> infinity value. At m = 2000 the exact expectation differs by
@@ -27,7 +27,7 @@ def test_pick_r_on_uniform_agrees_with_lemma_3_6_at_m_2000():
 def test_ranking_ratio_is_near_one_and_rises_with_m():
     ratios = {}
     for m in (20, 200, 2000):
-        s = simulate(mechanism="ranking", n_items=m, instances=200, seed=5).summary(confidence=0.99)
+        s = simulate(mechanism="ranking", n_items=m, instances=200, seed=5, confidence=0.99).to_dict()
         ratios[m] = s
     # Strictly increasing with disjoint 99% intervals (Theorem 4.1: 1 - o(1)).
     assert ratios[20]["welfare_ratio_ci"][1] < ratios[200]["welfare_ratio_ci"][0]

@@ -302,7 +302,7 @@ def test_verdict_inputs_do_not_change_when_the_prior_is_rescaled(spec):
     from abm.simulate import simulate
 
     for c in (7.0, 0.001):
-        base = simulate("pick-theorem-3-7", spec, 2, 4000, instances=40, seed=11).summary(0.99)
-        scaled = simulate("pick-theorem-3-7", _scaled(spec, c), 2, 4000, instances=40, seed=11).summary(0.99)
+        base = simulate("pick-theorem-3-7", spec, 2, 4000, instances=40, seed=11, confidence=0.99).to_dict()
+        scaled = simulate("pick-theorem-3-7", _scaled(spec, c), 2, 4000, instances=40, seed=11, confidence=0.99).to_dict()
         assert base["ef_rate"] == scaled["ef_rate"] and base["mechanism_params"] != scaled["mechanism_params"]
         assert base["welfare_ratio"] == pytest.approx(scaled["welfare_ratio"], rel=1e-12)

@@ -25,7 +25,7 @@ import scipy.stats as st
 
 import strategies as strategy_registry
 from abm import mechanisms as M
-from abm.metrics import t_test, t_upper
+from abm.metrics import Estimate, t_test, t_upper
 from abm.spec import whole
 from strategies.interim import candidate_reports, interim_utilities
 from abm.errors import MechanismError, TfdError
@@ -56,9 +56,36 @@ def win_probability_by_rank(mechanism, prior, n: int, m: int, agent: int, draws:
 
 @dataclass
 class BicAudit:
+    """What :func:`bic_audit` found: typed fields for the headline numbers, the tidy ``frame``
+    (one row per agent and deviation: mean gain, interval, p-value), ``p_t`` (the chance of
+    winning the item ranked t) and :meth:`to_dict` for the JSON ``tfd audit bic`` prints."""
+
     frame: pd.DataFrame  # one row per (agent, deviation): mean gain, interval, p-value
     summary: dict
     p_t: pd.DataFrame | None
+
+    @property
+    def max_expected_gain(self) -> Estimate:
+        """The largest mean interim gain over (agent, deviation), with its two-sided t-interval at
+        the Bonferroni-adjusted level (the number of deviations tested)."""
+        s = self.summary
+        return Estimate(float(s["max_expected_gain"]), float(s["ci_low"]), float(s["ci_high"]), int(s["types"]),
+                        float(s["confidence"]), "t-interval over types, Bonferroni-adjusted")
+
+    @property
+    def significant(self) -> bool:
+        """Some deviation's gain is significant after the correction for the number tested."""
+        return bool(self.summary["significant"])
+
+    @property
+    def p_value(self) -> float:
+        return float(self.summary["p_value"])
+
+    def to_dict(self) -> dict:
+        """The summary as JSON-ready data: the keys ``tfd audit bic --json`` prints."""
+        import copy
+
+        return copy.deepcopy(self.summary)
 
 
 #: The per-type best response: chosen among many reports on one set of draws, evaluated on fresh ones.

@@ -40,7 +40,7 @@ from abm.audit.search import exhaustive_reports, high_bid, local_search, probe_r
 from abm.audit.trust import basis as proof_basis
 from abm.errors import MechanismError, TfdError
 from abm.mechanisms.base import allocation, check_bids, check_owner
-from abm.metrics import GAIN_TOL, gain_scale, utilities
+from abm.metrics import GAIN_TOL, Estimate, gain_scale, rate_from_count, utilities
 from abm.priors import parse_prior
 
 #: what each proof source is called in ``summary["proof"]``; ``claimed`` and ``none`` prove nothing
@@ -52,10 +52,43 @@ __all__ = ["DsicAudit", "dsic_audit", "default_strategies", "upper_bound", "trad
 
 @dataclass
 class DsicAudit:
+    """What :func:`dsic_audit` found, scipy.stats' way: typed fields for the headline numbers,
+    the tidy ``frame`` (one row per profile, agent and deviation), the largest violation as a
+    replayable ``witness`` (and ``shrunk``), and :meth:`to_dict` for the JSON ``tfd audit dsic``
+    prints."""
+
     frame: pd.DataFrame
     summary: dict
     witness: W.Witness | None
     shrunk: W.Witness | None
+
+    @property
+    def exact(self) -> bool:
+        """Every (profile, agent) pair proven (enumeration, a structural oracle or a solver)."""
+        return bool(self.summary["exact"])
+
+    @property
+    def violations(self) -> int:
+        return int(self.summary["violations"])
+
+    @property
+    def violation_rate(self) -> Estimate:
+        """Violating pairs over pairs, with its two-sided Clopper-Pearson interval."""
+        return rate_from_count(self.violations, int(self.summary["pairs"]), float(self.summary["confidence"]))
+
+    @property
+    def max_gain(self) -> float:
+        return float(self.summary["max_gain"])
+
+    @property
+    def proven_fraction(self) -> float:
+        return float(self.summary["proven_fraction"])
+
+    def to_dict(self) -> dict:
+        """The summary as JSON-ready data: the keys ``tfd audit dsic --json`` prints."""
+        import copy
+
+        return copy.deepcopy(self.summary)
 
 
 def default_strategies(mechanism, n_items: int) -> list:

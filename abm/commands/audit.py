@@ -78,7 +78,7 @@ def _run(args, kind, audit, **sizes):
     with progress(args, args.n_agents, f"{kind} audit", "agent") as bar:
         result = audit(mech, prior, args.n_agents, args.n_items, strategies=chosen, seed=args.seed,
                        confidence=args.confidence, progress=bar.update, **sizes)
-    s = dict(result.summary)
+    s = result.to_dict()
     if args.out:
         s["written"] = write_audit(result, args.out, kind)
     return result, s

@@ -78,7 +78,7 @@ def run(args) -> int:
     lab = design(args.n_agents, args.n_items, prior=args.prior, domain=domain, deterministic=args.deterministic,
                  levels=levels, probs=probs, sizes=range(args.from_items, args.n_items + 1),
                  time_limit=args.time_limit, progress=say, audit_profiles=args.audit_profiles, seed=args.seed)
-    s = dict(lab.summary)
+    s = lab.to_dict()
     if args.out:
         save(lab, args.out)
         s["written"] = args.out

@@ -14,7 +14,7 @@ def add(sub) -> None:
     from abm.simulate import SIMULATE
 
     Entry("tfd simulate", SIMULATE.options + (
-        o.CONFIDENCE, o.JSON,
+        o.JSON,
         o.OUT.with_(help="folder for rows.parquet (one row per instance and agent) and summary.json"),
         o.CSV, o.NO_PROGRESS)).add_arguments(sim)
     sim.set_defaults(run=run_simulate)
@@ -75,17 +75,17 @@ def run_simulate(args) -> int:
 
     try:
         with progress(args, args.instances, "simulate", "inst") as bar:
-            model = simulate(mechanism=args.mechanism, prior=args.prior, n_agents=args.n_agents, n_items=args.n_items,
-                             instances=args.instances, seed=args.seed, strategies=strategies,
-                             instances_per_step=args.instances_per_step, progress=bar.update,
-                             keep_rows=False, sink=sink if writers else None)
+            result = simulate(mechanism=args.mechanism, prior=args.prior, n_agents=args.n_agents, n_items=args.n_items,
+                              instances=args.instances, seed=args.seed, strategies=strategies,
+                              instances_per_step=args.instances_per_step, progress=bar.update,
+                              keep_rows=False, sink=sink if writers else None, confidence=args.confidence)
     except BaseException:
         for w in writers:
             w.abort()
         raise
-    summary = model.summary(args.confidence)
+    summary = result.to_dict()
     summary["seed"] = args.seed
-    note = model.mechanism.notes(args.n_agents, args.n_items)
+    note = result.model.mechanism.notes(args.n_agents, args.n_items)
     if note:
         summary["theory_note"] = note
     if writers:

@@ -272,9 +272,7 @@ def run_contiguous(args) -> int:
     from abm.theory import contiguous
 
     r = contiguous(args.prior, args.agents, seed=args.seed)
-    out = {"order": list(r.order), "shares": r.shares, "thresholds": r.thresholds, "values": r.values,
-           "min_ef_margin": r.min_ef, "ef_margins": r.ef_margins, "prop_margins": r.prop_margins,
-           "method": r.method, "certified": r.certified, "certificate": r.certificate, "searched": r.searched}
+    out = r.to_dict()
     lines = [f"best order {list(r.order)} (first picker first), shares {fmt(r.shares)}",
              "  EF margins: " + ", ".join(f"{k} {v:.5f}" for k, v in r.ef_margins.items()),
              f"  PROP margins: {fmt(r.prop_margins)}",

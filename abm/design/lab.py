@@ -35,11 +35,40 @@ GAP_RTOL = 1e-9
 
 @dataclass
 class Lab:
+    """What :func:`design` found: the optimal truthful mechanism's welfare against the best
+    Pick-r and sequences, per size (``ratios``), the optimal mechanism's ``table``, typed fields
+    for the headline numbers and :meth:`to_dict` for the JSON ``tfd design`` prints."""
+
     summary: dict
     ratios: pd.DataFrame
     table: pd.DataFrame | None
     mechanism: object | None = None
     results: dict = field(default_factory=dict)
+
+    @property
+    def optimal(self) -> bool:
+        """The solver proved optimality at the largest size."""
+        return bool(self.summary["optimal"])
+
+    @property
+    def optimum_ratio(self) -> float:
+        """E[welfare of the optimal truthful mechanism] / E[max welfare] at the largest size."""
+        return float(self.summary["optimum_ratio"])
+
+    @property
+    def gap(self) -> float:
+        """Optimum minus the best compared rule's welfare at the largest size."""
+        return float(self.summary["gap"])
+
+    @property
+    def gap_positive(self) -> bool:
+        return bool(self.summary["gap_positive"])
+
+    def to_dict(self) -> dict:
+        """The summary as JSON-ready data: the keys ``tfd design --json`` prints."""
+        import copy
+
+        return copy.deepcopy(self.summary)
 
 
 def hard_levels(p: float = 0.1) -> tuple[list[float], list[float]]:

@@ -223,6 +223,28 @@ class ContiguousResult:
     searched: dict = field(default_factory=dict)
     shares_exact: list = field(default_factory=list)
 
+    @property
+    def min_ef_estimate(self):
+        """The smallest EF margin as an :class:`abm.metrics.Estimate`: a point (its interval the
+        point) when computed exactly or by the search, the Monte Carlo interval on a Gaussian copula."""
+        from abm.metrics import Estimate
+
+        interval = self.searched.get("min_ef_interval")
+        if interval:
+            return Estimate(float(self.min_ef), float(interval[0]), float(interval[1]),
+                            int(self.searched["points"]), float(self.searched["min_ef_confidence"]),
+                            "t-interval over Monte Carlo batches")
+        return Estimate(float(self.min_ef), float(self.min_ef), float(self.min_ef), 1, 1.0, self.method)
+
+    def to_dict(self) -> dict:
+        """JSON-ready data: the keys ``tfd theory contiguous --json`` prints."""
+        import copy
+
+        return copy.deepcopy({"order": list(self.order), "shares": self.shares, "thresholds": self.thresholds,
+                              "values": self.values, "min_ef_margin": self.min_ef, "ef_margins": self.ef_margins,
+                              "prop_margins": self.prop_margins, "method": self.method, "certified": self.certified,
+                              "certificate": self.certificate, "searched": self.searched})
+
 
 def _ef(V, n):
     return {f"{i}->{j}": V[i][i] - V[i][j] for i in range(n) for j in range(n) if i != j}
@@ -408,7 +430,7 @@ def gaussian_margins(prior, order, shares, n_agents: int | None = None, points: 
                 ef[f"{i}->{j}"] = (float(d.mean()), float(ci.low), float(ci.high))
     ci = st.ttest_1samp(np.array(mins), 0.0).confidence_interval(confidence)
     return {"V": Vs.mean(axis=0), "ef": ef, "min_ef": (float(np.mean(mins)), float(ci.low), float(ci.high)),
-            "points": per * batches, "batches": batches,
+            "points": per * batches, "batches": batches, "confidence": confidence,
             "method": f"Monte Carlo, {per * batches:,} points in {batches} batches (common random numbers), "
                       f"{confidence:.0%} t-interval over batches"}
 
@@ -440,7 +462,8 @@ def best_contiguous_gaussian(prior, n_agents: int | None = None, k: int = 8, ste
                                          f"{mc['min_ef'][2]:.5f}]: " + ("above 0 (statistical, not a proof)" if lo > 0
                                                                         else "not above 0")),
                             searched={**found.searched, "surrogate_min_ef": found.min_ef,
-                                      "min_ef_interval": list(mc["min_ef"][1:]), "points": mc["points"]})
+                                      "min_ef_interval": list(mc["min_ef"][1:]), "min_ef_confidence": mc["confidence"],
+                                      "points": mc["points"]})
 
 
 _SOLVED: dict = {}
