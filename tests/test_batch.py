@@ -306,3 +306,21 @@ def test_no_worker_of_a_killed_run_outlives_it(tmp_path):
         subprocess.run(["pkill", "-KILL", "-f", str(out)])
         pytest.fail("worker processes of the killed run kept its pipes open for 15 s")
     assert time.time() - killed < 5
+
+
+def test_a_sweep_field_and_its_flag_are_checked_by_one_declaration(tmp_path, capsys):
+    from abm.batch.parameters import SWEEP
+    from abm.cli import main
+
+    for name, flag, bad in (("agents", "--agents", 0), ("items", "--items", -2), ("replications", "--replications", 0),
+                            ("instances", "--instances", 0), ("seed", "--seed", -1)):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(f"{name} = {bad}\n")
+        with pytest.raises(SweepError) as in_file:
+            load_sweep(path)
+        assert main(["batch", "run", "--out", str(tmp_path / "out"), flag, str(bad)]) == 2
+        on_line = capsys.readouterr().err
+        wanted = SWEEP[name].accepts
+        assert f"sweep field '{name}' must be {wanted}, got" in str(in_file.value)
+        assert f"{name} must be {wanted}, got '{bad}'" in on_line
+        assert not (tmp_path / "out").exists()

@@ -34,6 +34,7 @@ NEEDS = {("audit", "dsic"): ["--mechanism", "pick-r", "--profiles", "2", "--item
          ("learn",): ["--rounds", "2", "--items", "3"],
          ("evolve",): ["--generations", "2", "--items", "3"],
          ("tournament",): ["--rounds", "2", "--items", "3", "--players", "truthful"],
+         ("batch", "run"): ["--out", "res", "--instances", "2", "--items", "3"],
          ("audit", "mutants"): ["--items", "3", "--profiles", "2", "--workers", "1", "--only", "control: exchange"]}
 
 
@@ -198,7 +199,7 @@ def test_every_declared_command_reads_its_flags_from_one_declaration():
     """The flags a command shows are its declaration's, each once, with the declared help."""
     paths = {path for path, _ in COMMANDS}
     assert {("simulate",), ("audit", "dsic"), ("audit", "bic"), ("design",), ("learn",), ("evolve",),
-            ("tournament",), ("audit", "mutants"), ("audit", "replay")} <= paths
+            ("tournament",), ("audit", "mutants"), ("audit", "replay"), ("batch", "run"), ("batch", "inspect")} <= paths
     for path, entry in COMMANDS:
         flags = [o.flag for o in entry.options]
         assert len(flags) == len(set(flags)), path

@@ -28,7 +28,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from abm.errors import TfdError
-from abm.spec import whole
 
 __all__ = ["Sweep", "Run", "load_sweep", "SweepError"]
 
@@ -54,13 +53,18 @@ FIELDS = {"seed", "instances", "instances_per_step", "replications", "agents", "
           "mechanisms"}
 
 
-def _ints(value, name, minimum=1) -> list[int]:
-    values = value if isinstance(value, list) else [value]
-    if not values:
-        raise SweepError(f"sweep field '{name}' is empty; give at least one value")
-    for v in values:
-        whole(v, f"sweep field '{name}'", minimum=minimum, error=SweepError)
-    return list(values)
+def _declared(name: str, value):
+    """``value`` checked by the field's declaration (:data:`abm.batch.parameters.SWEEP`), the
+    message the command line gives for the same value, said of the file's field."""
+    from abm.batch.parameters import SWEEP
+
+    option = SWEEP[name]
+    try:
+        return option.check(value)
+    except TfdError as exc:
+        said = str(exc)
+        raise SweepError(f"sweep field '{name}' {said[len(option.label) + 1:]}" if said.startswith(option.label + " ")
+                         else f"sweep field '{name}': {said}") from None
 
 
 def _from_text(text: str, k: int) -> dict:
@@ -136,17 +140,12 @@ class Sweep:
         if unknown:
             raise SweepError(f"unknown sweep field '{unknown[0]}'; accepted: {', '.join(sorted(FIELDS))}")
         s = cls()
-        for name in ("seed", "instances", "replications", "instances_per_step"):
-            if name == "instances_per_step" and data.get(name) is None:
-                continue  # absent or null: memory-sized steps
+        for name in ("seed", "instances", "replications", "instances_per_step", "agents", "items"):
             if name in data:
-                if isinstance(data[name], list):
-                    raise SweepError(f"sweep field '{name}' must be one integer, not a list")
-                setattr(s, name, _ints(data[name], name, minimum=0 if name == "seed" else 1)[0])
-        if "agents" in data:
-            s.agents = _ints(data["agents"], "agents")
-        if "items" in data:
-            s.items = _ints(data["items"], "items")
+                value = data[name]
+                if name in ("agents", "items") and not isinstance(value, (list, tuple)):
+                    value = [value]  # one count may be written without brackets
+                setattr(s, name, _declared(name, value))
         if "priors" in data:
             priors = data["priors"] if isinstance(data["priors"], list) else [data["priors"]]
             if not priors or not all(isinstance(p, str) and p.strip() for p in priors):

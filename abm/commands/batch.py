@@ -3,50 +3,19 @@
 from __future__ import annotations
 
 
-from abm.commands.common import emit, mechanism, in_file, out_dir, positive_float, positive_int, progress, seed
-
-
-def _int_list(text: str) -> list[int]:
-    import argparse
-
-    try:
-        values = [int(t) for t in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 2,3, got {text!r}") from None
-    if any(v < 1 for v in values):
-        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
-    return values
+from abm.commands.common import emit, progress
 
 
 def add(sub) -> None:
+    from abm.batch.parameters import INSPECT, RUN
+
     batch = sub.add_parser("batch", help="parameter sweeps: reproducible, resumable, streamed to Parquet")
     bsub = batch.add_subparsers(dest="batch_command", required=True, parser_class=type(batch))
-    r = bsub.add_parser("run", help="run a sweep (from a TOML/YAML file and/or the options below)")
-    r.add_argument("sweep", nargs="?", type=in_file, help="sweep file (.toml, .yaml); options given here override its fields")
-    r.add_argument("--mechanism", action="append", type=mechanism,
-                   help="a mechanism, e.g. 'pick-r(r=[0.3, 0.7])' (repeat for several)")
-    r.add_argument("--prior", action="append", help="prior spec (repeat for several)")
-    r.add_argument("--agents", type=_int_list, help="agent counts, e.g. 2,3")
-    r.add_argument("--items", type=_int_list, help="item counts, e.g. 100,1000")
-    r.add_argument("--strategies", action="append", help="strategy for all agents, or a comma list per agent")
-    r.add_argument("--instances", type=positive_int, help="instances per run")
-    r.add_argument("--replications", type=positive_int)
-    r.add_argument("--seed", type=seed, help="base seed")
-    r.add_argument("--out", type=out_dir, required=True, help="result folder")
-    r.add_argument("--executor", default="serial", choices=["serial", "processes", "dask"])
-    r.add_argument("--workers", type=positive_int, default=2)
-    r.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster)")
-    r.add_argument("--connect-timeout", type=positive_float, default=10.0,
-                   help="seconds to wait for --scheduler before giving up (nothing is left behind)")
-    r.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
-    r.add_argument("--csv", action="store_true", help="also write CSV parts")
-    r.add_argument("--chunk-size", type=positive_int, help="runs per task and per Parquet part")
-    r.add_argument("--json", action="store_true")
-    r.add_argument("--no-progress", action="store_true")
+    r = bsub.add_parser("run", help=RUN.summary)
+    RUN.add_arguments(r)
     r.set_defaults(run=run_batch)
-    i = bsub.add_parser("inspect", help="summarize a result folder")
-    i.add_argument("folder")
-    i.add_argument("--json", action="store_true")
+    i = bsub.add_parser("inspect", help=INSPECT.summary)
+    INSPECT.add_arguments(i)
     i.set_defaults(run=run_inspect)
 
 
