@@ -34,6 +34,12 @@ NEEDS = {("audit", "dsic"): ["--mechanism", "pick-r", "--profiles", "2", "--item
          ("learn",): ["--rounds", "2", "--items", "3"],
          ("evolve",): ["--generations", "2", "--items", "3"],
          ("tournament",): ["--rounds", "2", "--items", "3", "--players", "truthful"],
+         ("theory", "alpha"): ["--r", "0.5,0.5"], ("theory", "ef-margins"): ["--r", "0.5,0.5"],
+         ("theory", "optimal-r"): [], ("theory", "universal-r"): [], ("theory", "choose-r"): [],
+         ("theory", "equal-quota"): [], ("theory", "hill-kertz"): ["--cells", "10"],
+         ("theory", "coupling-bound"): ["--items", "10"], ("theory", "bai-golz"): ["--prior", "uniform; uniform"],
+         ("theory", "correlated"): ["--prior", "copula(uniform, uniform, rho=0.5)"],
+         ("theory", "contiguous"): ["--prior", "checkerboard(uniform, uniform, cells=[[0.3, 0.2], [0.2, 0.3]])"],
          ("batch", "run"): ["--out", "res", "--instances", "2", "--items", "3"],
          ("audit", "mutants"): ["--items", "3", "--profiles", "2", "--workers", "1", "--only", "control: exchange"]}
 

@@ -4,25 +4,37 @@ from __future__ import annotations
 
 import sys
 
-from abm.commands.common import emit, out_dir, seed
+from abm.commands.common import emit
+
+
+def _scenario(name: str) -> None:
+    from abm.errors import TfdError, did_you_mean
+    from abm.scenario_runner import available
+
+    mods = available()
+    if name != "all" and name not in mods:
+        raise TfdError(f"unknown scenario {name!r}{did_you_mean(name, ['all', *mods])}; accepted: all, "
+                       f"{', '.join(mods)}")
 
 
 def add(sub) -> None:
+    from abm import declare as d
+    from abm import options as o
+
     sc = sub.add_parser("scenario", help="reproduce the paper's claims: prediction, measurement, plot, verdict")
     ssub = sc.add_subparsers(dest="scenario_command", required=True, parser_class=type(sc))
     ls = ssub.add_parser("list", help="the scenarios, one line each")
-    ls.add_argument("--json", action="store_true")
+    d.Entry("tfd scenario list", (o.JSON,)).add_arguments(ls)
     ls.set_defaults(run=run_list)
     r = ssub.add_parser("run", help="run one scenario, or all (which also writes report.md and report.html)")
-    r.add_argument("name", help="a scenario name from `tfd scenario list`, or all")
-    r.add_argument("--out", type=out_dir, default="tfd-report", help="output folder (default tfd-report)")
-    mode = r.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_const", dest="mode", const="quick", help="small sizes (seconds)")
-    mode.add_argument("--full", action="store_const", dest="mode", const="full", help="paper-grade sizes (slow)")
-    r.add_argument("--seed", type=seed, default=0)
-    r.add_argument("--json", action="store_true")
-    r.add_argument("--no-progress", action="store_true")
-    r.set_defaults(run=run_run, mode="default")
+    d.Entry("tfd scenario run", (
+        d.Option("name", d.text(_scenario, "a scenario name from tfd scenario list, or all"),
+                 "a scenario name from `tfd scenario list`, or all", default=d.REQUIRED, positional=True),
+        o.OUT.with_(default="tfd-report", help="output folder"),
+        d.Option("quick", d.switch(), "small sizes (seconds)", default=False),
+        d.Option("full", d.switch(), "paper-grade sizes (slow)", default=False),
+        o.SEED, o.JSON, o.NO_PROGRESS)).add_arguments(r)
+    r.set_defaults(run=run_run)
 
 
 def run_list(args) -> int:
@@ -41,13 +53,13 @@ def run_run(args) -> int:
 
     from abm.scenario_runner import available, run_all, run_scenario
 
+    from abm.errors import TfdError
+
+    if args.quick and args.full:
+        raise TfdError("give --quick or --full, not both (neither: the default sizes)")
+    mode = "quick" if args.quick else "full" if args.full else "default"
     mods = available()
     names = list(mods) if args.name == "all" else [args.name]
-    if args.name != "all" and args.name not in mods:
-        from abm.errors import TfdError, did_you_mean
-
-        raise TfdError(f"unknown scenario {args.name!r}{did_you_mean(args.name, ['all', *mods])}; accepted: all, "
-                       f"{', '.join(mods)}")
     import time
 
     total = sum(getattr(mods[n], "STEPS", 1) for n in names)
@@ -75,9 +87,9 @@ def run_run(args) -> int:
             sys.stderr.flush()
 
         if args.name == "all":
-            results = run_all(args.out, args.mode, args.seed, step, on_done=finished)
+            results = run_all(args.out, mode, args.seed, step, on_done=finished)
         else:
-            results = [run_scenario(args.name, Path(args.out) / args.name, args.mode, args.seed, step)]
+            results = [run_scenario(args.name, Path(args.out) / args.name, mode, args.seed, step)]
             finished(results[0])
     lines = []
     for r in results:
