@@ -210,3 +210,44 @@ def test_every_declared_command_reads_its_flags_from_one_declaration():
         flags = [o.flag for o in entry.options]
         assert len(flags) == len(set(flags)), path
         assert all(o.help for o in entry.options), path
+
+
+def _page_fields():
+    from abm.explore.parameters import PAGE
+
+    return [o for o in PAGE.options if o.base in (int, float)]
+
+
+@pytest.mark.parametrize("option", _page_fields(), ids=[o.name for o in _page_fields()])
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(data=st.data())
+def test_a_page_field_its_declaration_refuses_is_a_message_on_the_page(option, data):
+    from abm.explore.session import Explorer
+
+    bad = data.draw(_bad_numbers(option) | st.sampled_from([True, complex(1, 1), [1], None]))
+    page = Explorer(**{option.name: bad})
+    assert page.internal is None, page.internal
+    assert page.error is not None and "\n" not in page.error and page.error.startswith(f"{option.label} must be "), \
+        page.error
+
+
+def test_every_command_is_declared():
+    """Every leaf command's flags come from a declaration: none is added by hand beside it."""
+    leaves = []
+
+    def walk(parser, path):
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            leaves.append((path, parser))
+        for action in subs:
+            for name, child in action.choices.items():
+                walk(child, path + (name,))
+
+    walk(build_parser(), ())
+    assert len(leaves) >= 25
+    for path, parser in leaves:
+        entry = parser._defaults.get("_entry")
+        assert entry is not None, f"tfd {' '.join(path)} adds its flags by hand"
+        declared = {o.name for o in entry.options}
+        by_hand = {a.dest for a in parser._actions if not isinstance(a, argparse._HelpAction)} - declared
+        assert not by_hand, (path, by_hand)

@@ -202,7 +202,7 @@ def _tfd(*args, timeout=60):
 
 @pytest.mark.parametrize("args,expected", [
     (["--prior", "beta(a=2"], "expected ')'"),
-    (["--port", "99999"], "port number from 0 to 65535"),
+    (["--port", "99999"], "port must be an integer from 0 to 65535"),
     (["--items", "500"], "from 1 to 200"),
     (["--mechanism", "rankin"], "did you mean 'ranking'"),
 ])
@@ -340,3 +340,30 @@ def test_the_page_helpers_raise_with_a_deadline_not_an_assert():
     with pytest.raises(RuntimeError, match="printed no address"):
         wait_for_page(proc, timeout=10)
     proc.wait()
+
+
+@pytest.mark.parametrize("name, flag, bad", [("n_agents", "--agents", 7), ("n_items", "--items", 0),
+                                             ("instances_per_step", "--instances-per-step", 501)])
+def test_a_bad_field_gets_one_message_on_the_page_and_the_command_line(name, flag, bad):
+    from abm.explore.parameters import EXPLORE, PAGE
+
+    on_page = Explorer(**{name: bad}).error
+    done = _tfd("explore", "--no-open", flag, str(bad))
+    wanted = f"must be {PAGE[name].accepts}, got"
+    assert on_page == f"{name} {wanted} {bad}", on_page
+    assert EXPLORE[name].flag == flag
+    assert done.returncode == 2 and f"{EXPLORE[name].label} {wanted} '{bad}'" in done.stderr, done.stderr
+
+
+def test_the_page_form_is_made_from_its_declaration():
+    pytest.importorskip("solara", reason="the viz extra is not installed")
+    from abm.explore import app
+    from abm.explore.parameters import PAGE
+
+    params = app.model_params(app.DEFAULTS)
+    assert list(params) == [o.name for o in PAGE.options]
+    for o in PAGE.options:
+        low, high, _, _ = o.bounds
+        if params[o.name]["type"] == "SliderInt":
+            assert (params[o.name]["min"], params[o.name]["max"]) == (low, high)
+        assert params[o.name]["label"] == o.help

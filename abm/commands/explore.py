@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-from abm.commands.common import MECHANISM_HELP, mechanism, positive_int, seed
-
-
-def _port(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535 (0: any free port), got {value}")
-    return value
 
 
 def add(sub) -> None:
+    from abm.explore.parameters import EXPLORE
+
     p = sub.add_parser("explore", help="open the interactive explorer in the browser (pip install -e '.[viz]')",
                        description="Serve Mesa's SolaraViz page for the testbed: pick a prior and a mechanism, "
                                    "watch the welfare ratio and fairness rates settle, see one instance allocated, "
                                    "and audit the settings. Every setting can be changed on the page (then Reset).")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 for any free port)")
-    p.add_argument("--no-open", action="store_true", help="do not open a browser window")
-    p.add_argument("--mechanism", type=mechanism, default="pick-r", help="starting " + MECHANISM_HELP)
-    p.add_argument("--prior", default="uniform", help="starting prior (default uniform)")
-    p.add_argument("--agents", type=positive_int, default=2, help="starting number of agents (default 2)")
-    p.add_argument("--items", type=positive_int, default=20, help="starting number of items (default 20)")
-    p.add_argument("--strategies", default="truthful", help="starting strategies (default truthful)")
-    p.add_argument("--seed", type=seed, default=0, help="starting seed (default 0)")
+    EXPLORE.add_arguments(p)
     p.set_defaults(run=run_explore)
 
 
@@ -40,8 +21,9 @@ def run_explore(args) -> int:
     from abm.explore.session import Explorer, split_mechanism
 
     name, params = split_mechanism(args.mechanism)
-    settings = {"mechanism": name, "params": params, "prior": args.prior, "n_agents": args.agents,
-                "n_items": args.items, "strategies": args.strategies, "seed": str(args.seed)}
+    settings = {"mechanism": name, "params": params, "prior": args.prior, "n_agents": args.n_agents,
+                "n_items": args.n_items, "strategies": args.strategies, "instances_per_step": args.instances_per_step,
+                "seed": str(args.seed)}
     probe = Explorer(**settings)  # the page would show the same message; say it here, before serving
     if probe.error:
         raise TfdError(probe.error)

@@ -20,7 +20,7 @@ def add(sub) -> None:
     sim.set_defaults(run=run_simulate)
 
     mech = sub.add_parser("mechanisms", help="list mechanisms with their parameters and incentive claims")
-    mech.add_argument("--json", action="store_true", help="print JSON")
+    Entry("tfd mechanisms", (o.JSON,)).add_arguments(mech)
     mech.set_defaults(run=run_mechanisms)
 
 

@@ -9,7 +9,10 @@ from abm.commands.common import emit
 
 def add(sub) -> None:
     p = sub.add_parser("strategies", help="list strategies and learners: classifier and parameters")
-    p.add_argument("--json", action="store_true")
+    from abm import options as o
+    from abm.declare import Entry
+
+    Entry("tfd strategies", (o.JSON,)).add_arguments(p)
     p.set_defaults(run=run)
 
 

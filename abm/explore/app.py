@@ -26,15 +26,15 @@ from mesa.visualization.utils import force_update, update_counter
 
 from abm import mechanisms
 from abm.explore import charts
-from abm.explore.session import MAX_AGENTS, MAX_INSTANCES_PER_STEP, MAX_ITEMS, Explorer, parameter_help
+from abm.explore.parameters import PAGE
+from abm.explore.session import Explorer, parameter_help
 
 #: steps a fresh model plays by itself, one every WARM_UP_INTERVAL seconds
 WARM_UP_STEPS, WARM_UP_INTERVAL = 40, 0.1
 #: environment variable through which ``tfd explore`` passes its starting settings (JSON)
 DEFAULTS_VARIABLE = "TFD_EXPLORE_DEFAULTS"
 
-DEFAULTS = {"mechanism": "pick-r", "params": "", "prior": "uniform", "n_agents": 2, "n_items": 20,
-            "strategies": "truthful", "instances_per_step": 50, "seed": "0"}
+DEFAULTS = {opt.name: (str(opt.default) if opt.name == "seed" else opt.default) for opt in PAGE.options}
 
 
 def starting_settings() -> dict:
@@ -48,24 +48,22 @@ MECHANISM_NAMES = [info.name for info in mechanisms.available()]
 
 
 def model_params(settings: dict) -> dict:
-    """Mesa's input descriptions for the sidebar, starting at ``settings``."""
+    """Mesa's input descriptions for the sidebar, starting at ``settings``, made from the page's
+    declaration (:data:`abm.explore.parameters.PAGE`): a bounded whole number is a slider over its
+    declared range, the mechanism a menu of the registered ones, every other field a text box."""
     names = MECHANISM_NAMES + ([settings["mechanism"]] if settings["mechanism"] not in MECHANISM_NAMES else [])
-    return {
-        "mechanism": {"type": "Select", "value": settings["mechanism"], "values": names, "label": "mechanism"},
-        "params": {"type": "InputText", "value": settings["params"],
-                   "label": "mechanism parameters, e.g. r=[0.3, 0.7] (the run card lists what the mechanism takes)"},
-        "prior": {"type": "InputText", "value": settings["prior"],
-                  "label": "prior, e.g. beta(a=2, b=5), or one per agent: uniform; beta(a=1, b=3)"},
-        "n_agents": {"type": "SliderInt", "value": settings["n_agents"], "min": 1, "max": MAX_AGENTS, "step": 1,
-                     "label": "agents n"},
-        "n_items": {"type": "SliderInt", "value": settings["n_items"], "min": 1, "max": MAX_ITEMS, "step": 1,
-                    "label": "items m"},
-        "strategies": {"type": "InputText", "value": settings["strategies"],
-                       "label": "strategies: one, or one per agent (e.g. hedge,truthful)"},
-        "instances_per_step": {"type": "SliderInt", "value": settings["instances_per_step"], "min": 1,
-                               "max": MAX_INSTANCES_PER_STEP, "step": 1, "label": "instances per step"},
-        "seed": {"type": "InputText", "value": str(settings["seed"]), "label": "seed"},
-    }
+    out = {}
+    for option in PAGE.options:
+        low, high, _, _ = option.bounds
+        value = settings[option.name]
+        if option.name == "mechanism":
+            out[option.name] = {"type": "Select", "value": value, "values": names, "label": option.help}
+        elif option.base is int and low is not None and high is not None:
+            out[option.name] = {"type": "SliderInt", "value": value, "min": low, "max": high, "step": 1,
+                                "label": option.help}
+        else:
+            out[option.name] = {"type": "InputText", "value": str(value), "label": option.help}
+    return out
 
 
 def _page_watch():

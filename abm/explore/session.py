@@ -22,8 +22,8 @@ from abm.errors import AuditCancelled, TfdError, internal_error
 from abm.explore.prediction import Prediction, welfare_prediction
 from abm.model import AllocationModel
 
-#: largest sizes the page offers: a step must stay well under the play interval
-MAX_AGENTS, MAX_ITEMS, MAX_INSTANCES_PER_STEP = 6, 200, 500
+from abm.explore.parameters import PAGE
+
 #: an audit on the page is refused when estimated past this (the CLI's guard, at a page's patience)
 PAGE_AUDIT_LIMIT_SECONDS = 120.0
 #: the page's two tables, one row per step (history) and per agent and step (gains), kept by the
@@ -61,17 +61,11 @@ def parameter_help(info) -> str:
     return "parameters: " + ("; ".join(typed) if typed else "none from this page")
 
 
-def _seed(text) -> int:
-    """The seed field, read as the command line's ``--seed`` is: a nonnegative whole number."""
-    from abm import spec
-
-    return spec.whole_text(text, "seed", minimum=0)
-
-
-def _bounded(value, label: str, high: int) -> int:
-    from abm import spec
-
-    return spec.whole(value, f"{label} on this page", 1, high)
+def _field(name: str, value):
+    """A field of the page checked by its declaration (:data:`abm.explore.parameters.PAGE`); a
+    text field's text read as the command line reads it."""
+    option = PAGE[name]
+    return option.read(value) if isinstance(value, str) and option.base in (int, float) else option.check(value)
 
 
 class Explorer(mesa.Model):
@@ -95,14 +89,14 @@ class Explorer(mesa.Model):
         self._lock = threading.Lock()  # the page's Step button and its autoplay may both step
         started = False
         try:
-            seed_value = _seed(seed)
+            seed_value = _field("seed", seed)
             super().__init__(rng=seed_value)
             started = True
             from abm.spec import split_top_level
 
-            n = _bounded(n_agents, "number of agents", MAX_AGENTS)
-            m = _bounded(n_items, "number of items", MAX_ITEMS)
-            per_step = _bounded(instances_per_step, "instances per step", MAX_INSTANCES_PER_STEP)
+            n = _field("n_agents", n_agents)
+            m = _field("n_items", n_items)
+            per_step = _field("instances_per_step", instances_per_step)
             chosen = split_top_level(strategies or "truthful")
             self.allocation = AllocationModel(mechanism=mechanism, mechanism_params=parse_params(params, mechanism), prior=prior,
                                        n_agents=n, n_items=m, strategies=chosen[0] if len(chosen) == 1 else chosen,
