@@ -141,7 +141,8 @@ _REASONS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "the disk
 
 def describe(exc: OSError) -> str:
     """One line for an ``OSError``: what could not be done, where, and why."""
-    where = exc.filename if exc.filename is not None else None
+    # a rename (os.replace) names the temporary file first and the target second: say the target
+    where = exc.filename2 if getattr(exc, "filename2", None) is not None else exc.filename
     reason = _REASONS.get(exc.errno) or exc.strerror or (str(exc).splitlines() or [type(exc).__name__])[0]
     if where is not None:
         shown = str(where)

@@ -1,6 +1,6 @@
 """Open question (after appendix B): is a quantile-contiguous Pick-r envy-free w.h.p. for three correlated agents?
 
-For a prior with correlated agents, abm.theory.contiguous finds the order and shares whose limit
+For a prior with correlated agents, abm.theory.quantile_contiguous finds the order and shares whose limit
 allocation has the largest smallest EF margin: exactly on checkerboard copulas, by Monte Carlo with
 an interval on Gaussian copulas. Validation first: independent agents (Theorem 3.10's near-equal
 shares work, exactly equal shares leave the last picker a zero margin), two agents against appendix
@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from abm.priors import parse_prior
 from abm.theory import appendix_b_thresholds, theorem_3_10_r
-from abm.theory.contiguous import (best_contiguous, contiguous, exact_margins, search_counterexample,
+from abm.theory.quantile_contiguous import (best_contiguous, contiguous, exact_margins, search_counterexample,
                                    search_gaussian_counterexample)
 from scenarios._common import CONFIDENCE, ef_regime_reached, rows, sim
 

@@ -119,3 +119,12 @@ def test_batch_inspect_refuses_metadata_that_disagrees_with_its_parts(tmp_path, 
     capsys.readouterr()
     assert main(["batch", "inspect", str(out)]) == 2
     assert "says 1 runs but its parts hold 2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("target", ["abm.mechanisms.base:Mechanism", "abm.mechanisms:Mechanism"])
+def test_a_mechanism_class_with_no_rule_is_refused_in_one_line(capsys, target):
+    from abm.cli import main
+
+    assert main(["simulate", "--mechanism", target, "--items", "3", "--instances", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "defines no allocation rule" in err, err

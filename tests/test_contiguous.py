@@ -13,7 +13,7 @@ import scipy.stats as st
 from abm.errors import PriorSpecError
 from abm.priors import parse_prior
 from abm.theory import appendix_b_thresholds
-from abm.theory.contiguous import best_contiguous, exact_margins, gaussian_margins, verify
+from abm.theory.quantile_contiguous import best_contiguous, exact_margins, gaussian_margins, verify
 
 CORR3 = "corr=[[1, 0.5, 0.2], [0.5, 1, 0.3], [0.2, 0.3, 1]]"
 
@@ -118,7 +118,7 @@ def test_gaussian_margins_come_with_an_interval_that_covers_the_checkerboard_lim
 
 @pytest.mark.parametrize("order", [(0, 1, 2), (2, 0, 1), (1, 2, 0)])
 def test_the_float_search_agrees_with_the_exact_margins(order):
-    from abm.theory.contiguous import value_matrices
+    from abm.theory.quantile_contiguous import value_matrices
 
     prior = parse_prior(f"checkerboard(uniform, uniform, uniform, k=5, {CORR3})")
     shares = np.array([[0.2, 0.3, 0.5], [0.45, 0.1, 0.45], [1 / 3, 1 / 3, 1 / 3]])
@@ -130,7 +130,7 @@ def test_the_float_search_agrees_with_the_exact_margins(order):
 
 def test_the_search_in_blocks_matches_the_search_at_once(monkeypatch):
     """The share grid is evaluated in blocks so memory stays bounded; blocks change no result."""
-    from abm.theory import contiguous as C
+    from abm.theory import quantile_contiguous as C
 
     prior = "checkerboard(uniform, uniform, uniform, k=3, corr=[[1, .5, .2], [.5, 1, .3], [.2, .3, 1]])"
     whole = C.best_contiguous(prior, steps=12, refine=1)
@@ -141,7 +141,7 @@ def test_the_search_in_blocks_matches_the_search_at_once(monkeypatch):
 
 def test_a_search_past_an_hour_is_refused_before_it_starts():
     from abm.errors import TfdError
-    from abm.theory import contiguous as C
+    from abm.theory import quantile_contiguous as C
 
     with pytest.raises(TfdError, match=r"the contiguous search on 923,521 cells for 4 agents .* would take about"):
         C.best_contiguous("checkerboard(uniform, uniform, uniform, uniform, k=31)")

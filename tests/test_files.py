@@ -84,3 +84,14 @@ def test_an_output_name_too_long_to_look_up_is_one_line(capsys):
     assert main(["simulate", "--items", "5", "--instances", "2", "--out", "a" * 300, "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "the name is too long" in err and "Traceback" not in err, err
+
+
+def test_a_folder_where_the_witness_goes_is_named_not_its_temporary_file(tmp_path, capsys):
+    out = tmp_path / "existing"
+    (out / "witness.json").mkdir(parents=True)
+    code = main(["audit", "dsic", "--mechanism", "welfare-max", "--items", "4", "--profiles", "10", "--no-progress",
+                 "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == EXIT_IO and err.count("\n") == 1, err
+    assert f"cannot write or read '{out / 'witness.json'}': a folder is in the way" in err, err
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]

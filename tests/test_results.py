@@ -96,3 +96,14 @@ def test_at_refuses_a_confidence_outside_its_declaration(bad):
 
     with pytest.raises(TfdError, match="^confidence must be "):
         simulate(n_items=3, instances=2).at(bad)
+
+
+def test_the_theory_names_stay_functions_once_their_modules_are_loaded():
+    import importlib
+
+    import abm.theory as theory
+
+    for module, names in theory._HOMES.items():
+        importlib.import_module(f"abm.theory.{module}")
+        for name in names:
+            assert not isinstance(getattr(theory, name), type(theory)), f"abm.theory.{name} is a module"

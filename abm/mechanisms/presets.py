@@ -219,7 +219,7 @@ class PickCorrelated(Mechanism):
 class PickContiguous(Mechanism):
     """The quantile-contiguous Pick-r for n agents with correlated values: the order of the agents
     and the shares that maximize the smallest EF margin of the limit allocation
-    (:func:`abm.theory.contiguous.contiguous`), computed once per number of agents. At n = 2 it is
+    (:func:`abm.theory.quantile_contiguous.contiguous`), computed once per number of agents. At n = 2 it is
     appendix B's kind of rule with the share chosen by search; for n > 2 it is the open question's
     candidate. DSIC: a Pick-r with a fixed order and fixed shares."""
 
@@ -256,7 +256,7 @@ class PickContiguous(Mechanism):
     def rule(self, n_agents: int):
         """The best order and shares for ``n_agents`` (cached)."""
         if n_agents not in self._rules:
-            from abm.theory.contiguous import contiguous
+            from abm.theory.quantile_contiguous import contiguous
 
             self._rules[n_agents] = contiguous(self.prior, n_agents)
         return self._rules[n_agents]

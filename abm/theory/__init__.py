@@ -7,7 +7,7 @@
 * :mod:`~abm.theory.worst_case` -- worst cases over priors: prior-independent thresholds,
   Hill-Kertz a_n, Kertz's beta, Theorem 3.7's 7/8;
 * :mod:`~abm.theory.asymmetric` -- Bai-Golz weights (appendix A), appendix B's thresholds;
-* :mod:`~abm.theory.contiguous` -- quantile-contiguous allocations for n agents with correlated values.
+* :mod:`~abm.theory.quantile_contiguous` -- quantile-contiguous allocations for n agents with correlated values.
 
 No constant of the paper is typed in: (2+sqrt2)/4, beta and 7/8 come out of these functions.
 """
@@ -17,7 +17,7 @@ import importlib
 #: Where each public name lives. Submodules load on first use (PEP 562), so ``tfd theory
 #: kertz`` does not import scipy.stats and the priors just to integrate one equation.
 _HOMES = {
-    "contiguous": ("ContiguousResult", "contiguous", "exact_margins"),
+    "quantile_contiguous": ("ContiguousResult", "contiguous", "exact_margins"),
     "asymmetric": ("AppendixB", "BaiGolz", "appendix_b_thresholds", "bai_golz_weights", "win_probabilities"),
     "picking": ("PROPOSITION_3_3_R", "Theorem37Choice", "Theorem310Choice", "alpha_pick_r", "alpha_qt_s",
                 "coupling_bound", "ef_margins", "envy_free_margins", "min_items_for_margin", "theorem_3_7_r",
