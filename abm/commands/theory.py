@@ -101,7 +101,7 @@ def add(sub) -> None:
                                                "corr=[[1, .5, .2], [.5, 1, .3], [.2, .3, 1]])' or "
                                                "'checkerboard(uniform, uniform, uniform, k=6)'"),
         agents.with_(help="n, for an equicorrelated copula(..., rho=R)"),
-        o.SEED.with_(help="Monte Carlo seed (Gaussian copulas)"))
+        o.SEED.with_(help="Monte Carlo seed (Gaussian copulas)"), o.NO_PROGRESS)
     cmd("coupling-bound", "Lemma 3.6 part 1: n^2 sqrt(m log m)", run_coupling, o.AGENTS,
         o.ITEMS.with_(default=d.REQUIRED, help="m"))
 
@@ -256,9 +256,15 @@ def run_correlated(args) -> int:
 
 
 def run_contiguous(args) -> int:
+    from tqdm import tqdm
+
+    from abm.priors import parse_prior
     from abm.theory import contiguous
 
-    r = contiguous(args.prior, args.n_agents, seed=args.seed)
+    n = parse_prior(args.prior).n_agents or args.n_agents or 0
+    with tqdm(total=math.factorial(n) + 3 if n else None, desc="orders and refinements", file=sys.stderr,
+              leave=False, disable=True if args.no_progress else None) as bar:
+        r = contiguous(args.prior, args.n_agents, progress=bar.update, seed=args.seed)
     out = r.to_dict()
     lines = [f"best order {list(r.order)} (first picker first), shares {fmt(r.shares)}",
              "  EF margins: " + ", ".join(f"{k} {v:.5f}" for k, v in r.ef_margins.items()),

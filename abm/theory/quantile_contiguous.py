@@ -287,11 +287,11 @@ def _min_margins(prior, order, shares, G) -> np.ndarray:
     return np.concatenate(out)
 
 
-def best_contiguous(prior, steps: int = 60, refine: int = 3, certify: bool = True) -> ContiguousResult:
+def best_contiguous(prior, steps: int = 60, refine: int = 3, certify: bool = True, progress=None) -> ContiguousResult:
     """The order and shares maximizing the minimum EF margin: a grid over the share simplex (1/steps)
     for each of the n! orders, then ``refine`` rounds of a finer grid around the best point; the
     reported optimum's margins are then computed exactly (uniform marginals) and certified positive
-    or not."""
+    or not. ``progress(k)`` is called as the n! orders and the refinements are done."""
     from abm.priors import parse_prior
     from abm.priors.priors import CheckerboardCopulaPrior
 
@@ -311,6 +311,8 @@ def best_contiguous(prior, steps: int = 60, refine: int = 3, certify: bool = Tru
         b = int(np.argmax(mins))
         if mins[b] > best[0]:
             best = (float(mins[b]), order, grid[b])
+        if progress is not None:
+            progress(1)
     score, order, shares = best
     h = 1.0 / steps
     for _ in range(refine):
@@ -323,6 +325,8 @@ def best_contiguous(prior, steps: int = 60, refine: int = 3, certify: bool = Tru
         if mins[b] >= score:
             score, shares = float(mins[b]), local[b]
         h /= 10
+        if progress is not None:
+            progress(1)
     exact_ok = certify and all(g.linear is not None for g in G)
     r = [Fraction(x).limit_denominator(10**6) for x in shares[:-1]]
     r.append(1 - sum(r))
@@ -436,7 +440,7 @@ def gaussian_margins(prior, order, shares, n_agents: int | None = None, points: 
 
 
 def best_contiguous_gaussian(prior, n_agents: int | None = None, k: int = 8, steps: int = 40, points: int = 10_000_000,
-                             seed: int = 0) -> ContiguousResult:
+                             seed: int = 0, progress=None) -> ContiguousResult:
     """The best order and shares for a Gaussian copula: searched on its k^n checkerboard (exact cell
     masses of the Gaussian copula, :func:`abm.priors.priors.gaussian_checkerboard`), then the margins
     at that point estimated on the Gaussian copula itself by Monte Carlo with an interval; certified
@@ -450,7 +454,7 @@ def best_contiguous_gaussian(prior, n_agents: int | None = None, k: int = 8, ste
     corr = prior.correlation(n)
     surrogate = CheckerboardCopulaPrior([prior.marginal(i) for i in range(n)], gaussian_checkerboard(k, corr),
                                         f"checkerboard of {prior.spec} (k={k})")
-    found = best_contiguous(surrogate, steps=steps)
+    found = best_contiguous(surrogate, steps=steps, progress=progress)
     mc = gaussian_margins(prior, found.order, found.shares, n, points=points, batches=20, seed=seed)
     lo = mc["min_ef"][1]
     return ContiguousResult(order=found.order, shares=found.shares, thresholds=[], values=mc["V"].tolist(),
@@ -469,20 +473,21 @@ def best_contiguous_gaussian(prior, n_agents: int | None = None, k: int = 8, ste
 _SOLVED: dict = {}
 
 
-def contiguous(prior, n_agents: int | None = None, **options) -> ContiguousResult:
+def contiguous(prior, n_agents: int | None = None, progress=None, **options) -> ContiguousResult:
     """The best quantile-contiguous allocation for ``prior``: exact on checkerboard copulas, searched
     on a checkerboard and estimated by Monte Carlo on Gaussian copulas (see the two functions).
     Results are kept per (spec, n, options) for the process: every pick-contiguous built on the same
-    prior shares one search."""
+    prior shares one search. ``progress(k)`` is called as the search's n! orders and its
+    refinements are done."""
     from abm.priors import parse_prior
 
     key = (parse_prior(prior).spec, n_agents, tuple(sorted(options.items())))
     if key not in _SOLVED:
-        _SOLVED[key] = _contiguous(prior, n_agents, **options)
+        _SOLVED[key] = _contiguous(prior, n_agents, progress=progress, **options)
     return _SOLVED[key]
 
 
-def _contiguous(prior, n_agents: int | None = None, **options) -> ContiguousResult:
+def _contiguous(prior, n_agents: int | None = None, progress=None, **options) -> ContiguousResult:
     from abm.priors import parse_prior
     from abm.priors.priors import CheckerboardCopulaPrior, GaussianCopulaPrior
 
@@ -490,7 +495,7 @@ def _contiguous(prior, n_agents: int | None = None, **options) -> ContiguousResu
     if isinstance(p, CheckerboardCopulaPrior):
         if n_agents is not None and n_agents != p.n_agents:
             raise TfdError(f"{p.spec} describes {p.n_agents} agents, not {n_agents}")
-        return best_contiguous(p, **{k: v for k, v in options.items() if k in ("steps", "refine")})
+        return best_contiguous(p, progress=progress, **{k: v for k, v in options.items() if k in ("steps", "refine")})
     if isinstance(p, GaussianCopulaPrior):
         n = p.n_agents or n_agents
         if n is None:
@@ -499,7 +504,8 @@ def _contiguous(prior, n_agents: int | None = None, **options) -> ContiguousResu
             raise TfdError(f"{p.spec} describes {p.n_agents} agents, not {n_agents}")
         if n < 2 or n > 4:
             raise TfdError(f"quantile-contiguous margins are computed for 2 to 4 agents, got {n}")
-        return best_contiguous_gaussian(p, n, **{k: v for k, v in options.items() if k in ("k", "steps", "points", "seed")})
+        return best_contiguous_gaussian(p, n, progress=progress,
+                                        **{k: v for k, v in options.items() if k in ("k", "steps", "points", "seed")})
     raise TfdError(f"quantile-contiguous margins need a copula prior (checkerboard(...) or copula(...)), got "
                    f"{p.spec!r}")
 
