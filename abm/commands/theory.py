@@ -270,6 +270,7 @@ def run_contiguous(args) -> int:
              "  EF margins: " + ", ".join(f"{k} {v:.5f}" for k, v in r.ef_margins.items()),
              f"  PROP margins: {fmt(r.prop_margins)}",
              f"  minimum EF margin {r.min_ef:.6f}; {r.certificate}",
+             f"  best to: {r.searched.get('tolerance', 'the search grid')}",
              f"  method: {r.method}"]
     emit(out, args.json, lines)
     return 0
