@@ -85,10 +85,11 @@ def _load_class(target: str, where: str) -> type[Mechanism]:
     cls = getattr(module, attr, None)
     if not (isinstance(cls, type) and issubclass(cls, Mechanism)):
         raise MechanismError(f"{where}: {target!r} is not a subclass of abm.mechanisms.Mechanism")
-    # a factory (its __new__ builds another mechanism, as abm.design:Designed does) has its rule there
+    # a factory (its __new__ builds another mechanism, as abm.design:Designed does) has its rule there;
+    # one that redefines allocate itself is judged by the owner checks on what it returns
     if inspect.isabstract(cls) or (cls._allocate is Mechanism._allocate
                                    and cls._allocate_ranked is Mechanism._allocate_ranked
-                                   and cls.__new__ is Mechanism.__new__):
+                                   and cls.allocate is Mechanism.allocate and cls.__new__ is Mechanism.__new__):
         raise MechanismError(f"{where}: {target!r} defines no allocation rule; a mechanism implements "
                              "_allocate(bids) or, when ordinal, _allocate_ranked(rankings)")
     return cls
