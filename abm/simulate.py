@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass, field
@@ -34,30 +35,34 @@ class SimulationResult:
     model: AllocationModel = field(repr=False)
     confidence: float = 0.95
 
+    @functools.cached_property
+    def _estimates(self) -> dict:
+        return self.model.recorder.estimates(self.confidence)
+
     @property
     def welfare_ratio(self) -> Estimate:
-        return self.model.recorder.estimates(self.confidence)["welfare_ratio"]
+        return self._estimates["welfare_ratio"]
 
     @property
     def ef_rate(self) -> Estimate:
-        return self.model.recorder.estimates(self.confidence)["ef"]
+        return self._estimates["ef"]
 
     @property
     def ef1_rate(self) -> Estimate:
-        return self.model.recorder.estimates(self.confidence)["ef1"]
+        return self._estimates["ef1"]
 
     @property
     def prop_rate(self) -> Estimate:
-        return self.model.recorder.estimates(self.confidence)["prop"]
+        return self._estimates["prop"]
 
-    @property
+    @functools.cached_property
     def agent_gains(self) -> list:
         """Each agent's mean gain over truthful play, with its interval."""
         return self.model.recorder.agent_gains(self.confidence)
 
     @property
     def instances(self) -> int:
-        return int(self.model.recorder.summary(self.confidence)["instances"])
+        return self.welfare_ratio.n
 
     def at(self, confidence: float) -> "SimulationResult":
         """The same run with its intervals at another confidence level."""

@@ -24,6 +24,7 @@ import pandas as pd
 import scipy.stats as st
 
 import strategies as strategy_registry
+from abm.results import SummaryResult
 from abm import mechanisms as M
 from abm.metrics import Estimate, t_test, t_upper
 from abm.spec import whole
@@ -55,7 +56,7 @@ def win_probability_by_rank(mechanism, prior, n: int, m: int, agent: int, draws:
 
 
 @dataclass
-class BicAudit:
+class BicAudit(SummaryResult):
     """What :func:`bic_audit` found: typed fields for the headline numbers, the tidy ``frame``
     (one row per agent and deviation: mean gain, interval, p-value), ``p_t`` (the chance of
     winning the item ranked t) and :meth:`to_dict` for the JSON ``tfd audit bic`` prints."""
@@ -80,12 +81,6 @@ class BicAudit:
     @property
     def p_value(self) -> float:
         return float(self.summary["p_value"])
-
-    def to_dict(self) -> dict:
-        """The summary as JSON-ready data: the keys ``tfd audit bic --json`` prints."""
-        import copy
-
-        return copy.deepcopy(self.summary)
 
 
 #: The per-type best response: chosen among many reports on one set of draws, evaluated on fresh ones.

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 import strategies as strategy_registry
+from abm.results import SummaryResult
 from abm import mechanisms as M
 from abm.audit import witness as W
 from abm.audit.parameters import DSIC
@@ -51,7 +52,7 @@ __all__ = ["DsicAudit", "dsic_audit", "default_strategies", "upper_bound", "trad
 
 
 @dataclass
-class DsicAudit:
+class DsicAudit(SummaryResult):
     """What :func:`dsic_audit` found, scipy.stats' way: typed fields for the headline numbers,
     the tidy ``frame`` (one row per profile, agent and deviation), the largest violation as a
     replayable ``witness`` (and ``shrunk``), and :meth:`to_dict` for the JSON ``tfd audit dsic``
@@ -83,12 +84,6 @@ class DsicAudit:
     @property
     def proven_fraction(self) -> float:
         return float(self.summary["proven_fraction"])
-
-    def to_dict(self) -> dict:
-        """The summary as JSON-ready data: the keys ``tfd audit dsic --json`` prints."""
-        import copy
-
-        return copy.deepcopy(self.summary)
 
 
 def default_strategies(mechanism, n_items: int) -> list:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from abm.results import SummaryResult
 from abm import declare as d
 from abm import files
 from abm import options as shared
@@ -34,7 +35,7 @@ GAP_RTOL = 1e-9
 
 
 @dataclass
-class Lab:
+class Lab(SummaryResult):
     """What :func:`design` found: the optimal truthful mechanism's welfare against the best
     Pick-r and sequences, per size (``ratios``), the optimal mechanism's ``table``, typed fields
     for the headline numbers and :meth:`to_dict` for the JSON ``tfd design`` prints."""
@@ -63,12 +64,6 @@ class Lab:
     @property
     def gap_positive(self) -> bool:
         return bool(self.summary["gap_positive"])
-
-    def to_dict(self) -> dict:
-        """The summary as JSON-ready data: the keys ``tfd design --json`` prints."""
-        import copy
-
-        return copy.deepcopy(self.summary)
 
 
 def hard_levels(p: float = 0.1) -> tuple[list[float], list[float]]:
